@@ -2,12 +2,14 @@
 // Runs every `*.test.ts` next to the code with node's test runner through tsx.
 // Node 20's --test does not expand globs, so the files are listed here.
 // Usage: npm test [-- <substring filter>...]
+//        node scripts/run-tests.mjs --browser   (the suites that drive Chromium: *.browser.test.ts)
 import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
-const filters = process.argv.slice(2);
+const browser = process.argv.includes('--browser');
+const filters = process.argv.slice(2).filter((a) => a !== '--browser');
 
 function walk(dir) {
   const out = [];
@@ -22,6 +24,7 @@ function walk(dir) {
 
 const files = walk(join(root, 'src'))
   .sort()
+  .filter((f) => f.endsWith('.browser.test.ts') === browser)
   .filter((f) => filters.length === 0 || filters.some((s) => f.includes(s)));
 if (files.length === 0) {
   console.error('no test files matched');

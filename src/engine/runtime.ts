@@ -1,7 +1,9 @@
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
+// The union package, not tfjs-core alone: only its Node bundle registers every op's gradient
+// (tfjs-core's own gradient registry module is ESM-only and cannot be imported from Node).
+import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
-import * as tf from '@tensorflow/tfjs-core';
 import { registerFastKernels } from './kernels.js';
 
 export { tf };

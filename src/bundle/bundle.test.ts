@@ -1,0 +1,127 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { BundleError } from '../errors.js';
+import { type BundleContent, readBundle, writeBundle } from './index.js';
+
+const root = await mkdtemp(join(tmpdir(), 'vigil-bundle-'));
+after(() => rm(root, { recursive: true, force: true }));
+
+const content: BundleContent = {
+  createdAt: '2026-01-01T00:00:00.000Z',
+  inputSchema: { columns: [{ name: 'amount', kind: 'numeric' }] },
+  target: { column: 'target', kind: 'numeric', task: 'binary', classes: ['0', '1'], positive: '1' },
+  preprocessing: { steps: [] },
+  model: { kind: 'logistic', task: 'binary', params: { c: 1 }, nInputs: 3, nOutputs: 2 },
+  threshold: { value: 0.42, policy: { kind: 'max-f1' } },
+  metrics: { test: { auc: 0.8 } },
+  data: {
+    fingerprint: 'ab'.repeat(32),
+    file: 'x.csv',
+    nRows: 10,
+    trainRows: 8,
+    testRows: 2,
+    split: { kind: 'random' },
+  },
+  versions: { vigil: '0.1.0' },
+};
+const weights = [
+  { name: 'kernel', shape: [3, 1], values: new Float32Array([0.5, -1.25, 3]) },
+  { name: 'bias', shape: [1], values: new Float32Array([0.1]) },
+];
+
+async function freshBundle(name: string): Promise<string> {
+  const dir = join(root, name);
+  await writeBundle(dir, content, weights);
+  return dir;
+}
+
+async function assertRefused(dir: string, code: string): Promise<void> {
+  await assert.rejects(readBundle(dir), (e: unknown) => e instanceof BundleError && e.code === code);
+}
+
+test('a written bundle reads back with identical manifest content and weights', async () => {
+  const dir = await freshBundle('ok');
+  const loaded = await readBundle(dir);
+  assert.equal(loaded.manifest.threshold?.value, 0.42);
+  assert.deepEqual(loaded.manifest.target, content.target);
+  assert.deepEqual(
+    loaded.weights.map((w) => [w.name, w.shape, Array.from(w.values)]),
+    [
+      ['kernel', [3, 1], [0.5, -1.25, 3]],
+      ['bias', [1], [0.10000000149011612]],
+    ],
+  );
+  assert.equal(loaded.manifest.weightsManifest[0]?.weights.length, 2);
+  assert.match(loaded.manifest.files['weights.bin'] ?? '', /^[0-9a-f]{64}$/);
+});
+
+test('a flipped byte in the weights is refused', async () => {
+  const dir = await freshBundle('weights-flip');
+  const path = join(dir, 'weights.bin');
+  const bytes = await readFile(path);
+  bytes[5] = (bytes[5] as number) ^ 0xff;
+  await writeFile(path, bytes);
+  await assertRefused(dir, 'bundle_corrupted');
+});
+
+test('an edited manifest (threshold changed) is refused', async () => {
+  const dir = await freshBundle('manifest-edit');
+  const path = join(dir, 'manifest.json');
+  const text = (await readFile(path, 'utf8')).replace('"value": 0.42', '"value": 0.01');
+  await writeFile(path, text);
+  await assertRefused(dir, 'bundle_corrupted');
+});
+
+test('a missing weights file, a missing checksum file and a malformed checksum line are refused', async () => {
+  const a = await freshBundle('no-weights');
+  await rm(join(a, 'weights.bin'));
+  await assertRefused(a, 'bundle_corrupted');
+  const b = await freshBundle('no-sums');
+  await rm(join(b, 'SHA256SUMS'));
+  await assertRefused(b, 'bundle_corrupted');
+  const c = await freshBundle('bad-sums');
+  await writeFile(join(c, 'SHA256SUMS'), 'not a checksum line\n');
+  await assertRefused(c, 'bundle_corrupted');
+});
+
+test('weights truncated consistently with their checksums are still refused by size', async () => {
+  const dir = await freshBundle('truncated');
+  const { createHash } = await import('node:crypto');
+  const short = (await readFile(join(dir, 'weights.bin'))).subarray(0, 8);
+  const digest = createHash('sha256').update(short).digest('hex');
+  const manifestPath = join(dir, 'manifest.json');
+  const manifest = JSON.parse(await readFile(manifestPath, 'utf8'));
+  manifest.files['weights.bin'] = digest;
+  const manifestText = `${JSON.stringify(manifest, null, 2)}\n`;
+  await writeFile(manifestPath, manifestText);
+  await writeFile(join(dir, 'weights.bin'), short);
+  const manifestDigest = createHash('sha256').update(manifestText).digest('hex');
+  await writeFile(join(dir, 'SHA256SUMS'), `${manifestDigest}  manifest.json\n${digest}  weights.bin\n`);
+  await assertRefused(dir, 'bundle_corrupted');
+});
+
+test('a missing directory and a newer format version are refused with their own codes', async () => {
+  await assertRefused(join(root, 'nope'), 'bundle_not_found');
+  const dir = await freshBundle('future');
+  const { createHash } = await import('node:crypto');
+  const manifestPath = join(dir, 'manifest.json');
+  const manifest = JSON.parse(await readFile(manifestPath, 'utf8'));
+  manifest.formatVersion = 99;
+  const text = `${JSON.stringify(manifest, null, 2)}\n`;
+  await writeFile(manifestPath, text);
+  const sums = (await readFile(join(dir, 'SHA256SUMS'), 'utf8')).replace(
+    /^[0-9a-f]{64} {2}manifest\.json$/m,
+    `${createHash('sha256').update(text).digest('hex')}  manifest.json`,
+  );
+  await writeFile(join(dir, 'SHA256SUMS'), sums);
+  await assertRefused(dir, 'bundle_version');
+});
+
+test('writing over an existing bundle replaces it whole', async () => {
+  const dir = await freshBundle('overwrite');
+  await writeBundle(dir, { ...content, threshold: { value: 0.9, policy: { kind: 'max-f1' } } }, weights);
+  assert.equal((await readBundle(dir)).manifest.threshold?.value, 0.9);
+});

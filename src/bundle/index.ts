@@ -1,0 +1,15 @@
+/**
+ * Model bundles: one directory holding everything needed to score (manifest.json with schema,
+ * preprocessing state, model config, threshold, metrics, data fingerprint and versions; the
+ * TF.js weights; SHA256SUMS). Loading verifies every checksum and refuses altered bundles.
+ */
+export { type BundleContent, type LoadedBundle, readBundle, writeBundle } from './bundle.js';
+export {
+  BUNDLE_FORMAT,
+  BUNDLE_FORMAT_VERSION,
+  type BundleManifest,
+  type DataRecord,
+  type TargetRecord,
+  type ThresholdRecord,
+  type WeightSpec,
+} from './manifest.js';

@@ -1,0 +1,33 @@
+import { ConfigError } from '../errors.js';
+
+/** Parses an integer flag, naming the flag in the error. */
+export function parseIntegerFlag(flag: string, raw: string, { min = Number.NEGATIVE_INFINITY } = {}): number {
+  const value = Number(raw);
+  if (!/^-?\d+$/.test(raw.trim()) || !Number.isSafeInteger(value) || value < min) {
+    throw new ConfigError(
+      'invalid_flag',
+      `${flag} must be an integer${min > Number.NEGATIVE_INFINITY ? ` ≥ ${min}` : ''}, got ${JSON.stringify(raw)}`,
+    );
+  }
+  return value;
+}
+
+/** Parses a number flag strictly inside (low, high). */
+export function parseFractionFlag(flag: string, raw: string): number {
+  const value = Number(raw);
+  if (raw.trim() === '' || !Number.isFinite(value) || value <= 0 || value >= 1) {
+    throw new ConfigError(
+      'invalid_flag',
+      `${flag} must be a number between 0 and 1 (exclusive), got ${JSON.stringify(raw)}`,
+    );
+  }
+  return value;
+}
+
+/** Parses a choice flag against its allowed values. */
+export function parseChoiceFlag<T extends string>(flag: string, raw: string, choices: readonly T[]): T {
+  if (!(choices as readonly string[]).includes(raw)) {
+    throw new ConfigError('invalid_flag', `${flag} must be one of ${choices.join(', ')}, got ${JSON.stringify(raw)}`);
+  }
+  return raw as T;
+}

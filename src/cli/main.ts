@@ -1,0 +1,96 @@
+import { Command, CommanderError, Option } from 'commander';
+import { VIGIL_VERSION } from '../training/version.js';
+import { runDemoCommand } from './demo-command.js';
+import { runEvaluateCommand } from './evaluate-command.js';
+import { type CliIO, processIO, reportError } from './output.js';
+import { runPredictCommand } from './predict-command.js';
+import { runTrainCommand } from './train-command.js';
+
+/** Builds the command tree. Handlers get parsed, validated options and the IO to write to. */
+function buildProgram(io: CliIO, run: (task: () => Promise<void>) => void): Command {
+  const program = new Command('vigil')
+    .description('Deep learning for financial risk control: credit default scoring, fraud detection, risk monitoring.')
+    .version(VIGIL_VERSION, '--version')
+    .option('--verbose', 'print stack traces and extra detail on errors')
+    .showHelpAfterError('(run with --help for usage)')
+    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
+    .exitOverride();
+
+  program
+    .command('train')
+    .description('train a model on a CSV file and write a verified model bundle')
+    .requiredOption('--data <file>', 'training data: CSV, plain or .gz')
+    .requiredOption('--target <column>', 'column to predict')
+    .option('--positive <value>', 'binary target value that counts as positive (the risky outcome)')
+    .option('--split-column <column>', 'rows where this column is truthy (true/1/yes) form the test part')
+    .option('--test-fraction <f>', 'random stratified test fraction, e.g. 0.25 (default when no split is given)')
+    .option('--time-column <column>', 'datetime column for an out-of-time split (with --test-from)')
+    .option('--test-from <date>', 'rows at or after this date form the test part (with --time-column)')
+    .addOption(
+      new Option('--task <task>', 'what to predict').choices(['binary', 'multiclass', 'regression']).default('binary'),
+    )
+    .addOption(new Option('--model <kind>', 'model family').choices(['logistic', 'mlp', 'ensemble']).default('mlp'))
+    .option('--seed <n>', 'random seed; the same seed gives the same model', '1')
+    .option('--epochs <n>', 'maximum training epochs (early stopping usually stops sooner)')
+    .option('--threshold <policy>', 'decision threshold policy: max-f1, recall:R or cost:FP:FN', 'max-f1')
+    .option('--schema <file>', 'JSON file overriding inferred column kinds, e.g. {"columns":{"zip":"categorical"}}')
+    .requiredOption('--out <dir>', 'directory to write the model bundle to')
+    .option('--json', 'print one JSON object with the results on stdout')
+    .action((opts) => run(() => runTrainCommand(opts, io)));
+
+  program
+    .command('evaluate')
+    .description('measure a model bundle on labelled data; optionally write an HTML report')
+    .requiredOption('--model <dir>', 'model bundle directory')
+    .requiredOption('--data <file>', 'labelled data: CSV, plain or .gz')
+    .option('--split-column <column>', 'evaluate only rows where this column is truthy (the test rows)')
+    .option('--time-column <column>', 'evaluate only rows from --test-from on, by this datetime column')
+    .option('--test-from <date>', 'first date of the evaluated rows (with --time-column)')
+    .option('--report <file.html>', 'write a self-contained HTML report')
+    .option('--json', 'print one JSON object with the metrics on stdout')
+    .action((opts) => run(() => runEvaluateCommand(opts, io)));
+
+  program
+    .command('predict')
+    .description('score a CSV file with a model bundle, streaming, to a CSV of id, score and decision')
+    .requiredOption('--model <dir>', 'model bundle directory')
+    .requiredOption('--data <file>', 'rows to score: CSV, plain or .gz')
+    .requiredOption('--out <file>', 'output CSV')
+    .action((opts) => run(() => runPredictCommand(opts, io)));
+
+  program
+    .command('demo')
+    .description('generate synthetic credit applications, train, evaluate and write a report')
+    .option('--out <dir>', 'directory for the demo data, bundle and report', 'vigil-demo')
+    .option('--rows <n>', 'number of synthetic applications', '20000')
+    .option('--seed <n>', 'random seed', '1')
+    .addOption(new Option('--model <kind>', 'model family').choices(['logistic', 'mlp', 'ensemble']).default('mlp'))
+    .action((opts) => run(() => runDemoCommand(opts, io)));
+
+  return program;
+}
+
+/**
+ * Runs the CLI and returns the exit code: 0 success, 1 a failure (bad data, bad bundle),
+ * 2 a usage error (unknown flag, bad flag value).
+ */
+export async function main(argv: string[], io: CliIO = processIO): Promise<number> {
+  const verbose = argv.includes('--verbose');
+  let pending: Promise<void> | undefined;
+  const program = buildProgram(io, (task) => {
+    pending = task();
+  });
+  try {
+    await program.parseAsync(argv);
+    if (pending) await pending;
+    return 0;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // Commander has already printed its message (help, version, or the usage error).
+      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.exitCode === 0)
+        return 0;
+      return 2;
+    }
+    return reportError(io, error, verbose);
+  }
+}

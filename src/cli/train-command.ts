@@ -1,0 +1,147 @@
+import { ConfigError } from '../errors.js';
+import type { Task } from '../models/estimator.js';
+import type { ModelKind } from '../models/index.js';
+import { parseThresholdPolicy, runTrainJob, type SplitSpec, type TrainJobResult } from '../training/index.js';
+import { parseFractionFlag, parseIntegerFlag } from './flags.js';
+import { type CliIO, formatTable } from './output.js';
+import { epochProgress } from './progress.js';
+
+export interface TrainFlags {
+  data: string;
+  target: string;
+  positive?: string;
+  splitColumn?: string;
+  testFraction?: string;
+  timeColumn?: string;
+  testFrom?: string;
+  task: Task;
+  model: ModelKind;
+  seed: string;
+  epochs?: string;
+  threshold: string;
+  schema?: string;
+  out: string;
+  json?: boolean;
+  verbose?: boolean;
+}
+
+/** Turns the three mutually exclusive split flags into one split, defaulting to a 25 % random test part. */
+export function splitFromFlags(
+  flags: Pick<TrainFlags, 'splitColumn' | 'testFraction' | 'timeColumn' | 'testFrom'>,
+): SplitSpec {
+  const given = [
+    flags.splitColumn !== undefined,
+    flags.testFraction !== undefined,
+    flags.timeColumn !== undefined || flags.testFrom !== undefined,
+  ];
+  if (given.filter(Boolean).length > 1) {
+    throw new ConfigError(
+      'invalid_flag',
+      'choose one split: --split-column, --test-fraction, or --time-column with --test-from',
+    );
+  }
+  if (flags.splitColumn !== undefined) return { kind: 'column', column: flags.splitColumn };
+  if (flags.timeColumn !== undefined || flags.testFrom !== undefined) {
+    if (flags.timeColumn === undefined || flags.testFrom === undefined) {
+      throw new ConfigError('invalid_flag', '--time-column and --test-from go together');
+    }
+    if (Number.isNaN(Date.parse(flags.testFrom))) {
+      throw new ConfigError(
+        'invalid_flag',
+        `--test-from must be a date like 2024-07-01, got ${JSON.stringify(flags.testFrom)}`,
+      );
+    }
+    return { kind: 'time', column: flags.timeColumn, testFrom: flags.testFrom };
+  }
+  return {
+    kind: 'random',
+    testFraction: flags.testFraction === undefined ? 0.25 : parseFractionFlag('--test-fraction', flags.testFraction),
+  };
+}
+
+/** The metrics table printed after training and evaluation. */
+export function metricsTable(metrics: Record<string, unknown>): string {
+  const order = [
+    'auc',
+    'ks',
+    'gini',
+    'ap',
+    'brier',
+    'logLoss',
+    'threshold',
+    'precision',
+    'recall',
+    'f1',
+    'accuracy',
+    'macroF1',
+    'mse',
+    'mae',
+    'r2',
+    'nRows',
+  ];
+  const rows: [string, number][] = [];
+  for (const key of order) {
+    const value = metrics[key];
+    if (typeof value === 'number') rows.push([key, value]);
+  }
+  return formatTable(['metric', 'value'], rows);
+}
+
+export async function runTrainCommand(flags: TrainFlags, io: CliIO): Promise<void> {
+  const split = splitFromFlags(flags);
+  const seed = parseIntegerFlag('--seed', flags.seed, { min: 0 });
+  const epochs = flags.epochs === undefined ? undefined : parseIntegerFlag('--epochs', flags.epochs, { min: 1 });
+  const thresholdPolicy = parseThresholdPolicy(flags.threshold);
+  const progress = epochProgress(io, epochs ?? 200, Boolean(flags.verbose));
+  let result: TrainJobResult;
+  try {
+    result = await runTrainJob({
+      dataPath: flags.data,
+      target: flags.target,
+      positive: flags.positive,
+      task: flags.task,
+      model: flags.model,
+      split,
+      seed,
+      epochs,
+      outDir: flags.out,
+      schemaPath: flags.schema,
+      thresholdPolicy,
+      onEpochEnd: progress.onEpochEnd,
+      onStage: (stage) => {
+        if (flags.verbose) io.stderr(`${stage}…\n`);
+      },
+    });
+  } finally {
+    progress.stop();
+  }
+  for (const warning of result.warnings) io.stderr(`vigil: warning: ${warning}\n`);
+  if (flags.json) {
+    io.stdout(
+      `${JSON.stringify({
+        bundle: result.bundleDir,
+        task: result.manifest.target.task,
+        model: result.manifest.model.kind,
+        metrics: result.metrics,
+        validationMetrics: result.validationMetrics,
+        threshold: result.manifest.threshold?.value,
+        epochs: result.epochs,
+        nFeatures: result.nFeatures,
+        trainRows: result.manifest.data.trainRows,
+        testRows: result.manifest.data.testRows,
+        timingsMs: result.timingsMs,
+        warnings: result.warnings,
+      })}\n`,
+    );
+    return;
+  }
+  const { data } = result.manifest;
+  io.stdout(
+    `Trained ${result.manifest.model.kind} (${result.manifest.target.task}) on ${data.trainRows} rows, ${result.nFeatures} features, ` +
+      `${result.epochs} epoch(s) in ${(result.timingsMs.totalMs ?? 0) / 1000}s\n`,
+  );
+  const hasTest = Object.keys(result.metrics).length > 0;
+  io.stdout(`\n${hasTest ? `Test metrics (${data.testRows} rows)` : 'Validation metrics'}:\n`);
+  io.stdout(`${metricsTable(hasTest ? result.metrics : result.validationMetrics)}\n`);
+  io.stdout(`\nBundle written to ${result.bundleDir}\n`);
+}

@@ -1,0 +1,241 @@
+import { basename } from 'node:path';
+import { type BundleManifest, writeBundle } from '../bundle/index.js';
+import { readSchemaFile, readTable, splitByColumn, stratifiedSplit, timeSplit } from '../data/index.js';
+import { findColumn, type Schema, type Table } from '../data/table.js';
+import { runtimeVersions } from '../engine/index.js';
+import { ConfigError, DataError } from '../errors.js';
+import { chooseThreshold, type ThresholdPolicy } from '../evaluation/index.js';
+import { takeRows, takeValues } from '../matrix.js';
+import type { EpochLogs, Task } from '../models/estimator.js';
+import { createEstimator, type ModelKind } from '../models/index.js';
+import { TabularPipeline } from '../preprocessing/index.js';
+import { Random } from '../random.js';
+import { encodeTarget } from './target.js';
+import { taskMetrics } from './task-metrics.js';
+import { VIGIL_VERSION } from './version.js';
+
+/** How rows are divided into training and test parts. */
+export type SplitSpec =
+  | { kind: 'column'; column: string }
+  | { kind: 'random'; testFraction: number }
+  | { kind: 'time'; column: string; testFrom: string };
+
+export interface TrainJobOptions {
+  dataPath: string;
+  target: string;
+  positive?: string;
+  task?: Task;
+  model: ModelKind;
+  split: SplitSpec;
+  seed: number;
+  epochs?: number;
+  outDir: string;
+  /** JSON schema file overriding inferred column kinds. */
+  schemaPath?: string;
+  thresholdPolicy?: ThresholdPolicy;
+  /** Share of the training part held out for early stopping and threshold choice (default 0.15). */
+  validationFraction?: number;
+  /** Extra model hyper-parameters (merged over the defaults). */
+  modelParams?: Record<string, unknown>;
+  onEpochEnd?: (logs: EpochLogs) => void;
+  onStage?: (stage: string) => void;
+}
+
+export interface TrainJobResult {
+  bundleDir: string;
+  manifest: BundleManifest;
+  /** Metrics on the test part (empty object when the split left no test rows). */
+  metrics: Record<string, unknown>;
+  validationMetrics: Record<string, unknown>;
+  warnings: string[];
+  timingsMs: Record<string, number>;
+  nFeatures: number;
+  epochs: number;
+}
+
+function splitRows(table: Table, split: SplitSpec, y: Float32Array, task: Task, seed: number) {
+  switch (split.kind) {
+    case 'column':
+      return splitByColumn(table, split.column);
+    case 'time':
+      return timeSplit(table, split.column, split.testFrom);
+    case 'random':
+      // Stratify classification targets so the test part keeps the class balance.
+      return stratifiedSplit(task === 'regression' ? new Float32Array(y.length) : y, split.testFraction, seed);
+  }
+}
+
+/** Rows whose target is known. */
+function withTarget(rows: Int32Array, y: Float32Array): Int32Array {
+  return rows.filter((r) => !Number.isNaN(y[r] as number));
+}
+
+/**
+ * Trains a model end to end: read and validate the file, split, fit preprocessing on the
+ * training part only, fit the model with early stopping on a validation slice of the training
+ * part, choose the decision threshold on that slice, measure on the test part, write the bundle.
+ *
+ * @example
+ * const result = await runTrainJob({ dataPath: 'loans.csv', target: 'default', model: 'mlp',
+ *   split: { kind: 'random', testFraction: 0.25 }, seed: 1, outDir: 'models/pd' });
+ */
+export async function runTrainJob(options: TrainJobOptions): Promise<TrainJobResult> {
+  const timingsMs: Record<string, number> = {};
+  const started = performance.now();
+  let mark = started;
+  const lap = (name: string) => {
+    const now = performance.now();
+    timingsMs[name] = Math.round(now - mark);
+    mark = now;
+  };
+  const stage = options.onStage ?? (() => {});
+
+  stage('reading data');
+  const overrides = options.schemaPath ? await readSchemaFile(options.schemaPath) : undefined;
+  const loaded = await readTable(options.dataPath, { overrides });
+  const { table } = loaded;
+  const warnings = [...loaded.warnings];
+  lap('readMs');
+
+  const target = encodeTarget(table, options.target, { task: options.task, positive: options.positive });
+  if (target.missing > 0)
+    warnings.push(`${target.missing} row(s) have no value for target ${options.target}; they are left out`);
+  const task = target.task;
+
+  const splitColumn = options.split.kind === 'random' ? undefined : options.split.column;
+  if (splitColumn !== undefined && !findColumn(table, splitColumn)) {
+    throw new DataError('unknown_split_column', `split column ${JSON.stringify(splitColumn)} is not in the data`);
+  }
+  const { trainRows: rawTrain, testRows: rawTest } = splitRows(table, options.split, target.y, task, options.seed);
+  const trainRows = withTarget(rawTrain, target.y);
+  const testRows = withTarget(rawTest, target.y);
+  if (trainRows.length === 0)
+    throw new DataError('empty_training_part', 'the split left no training rows with a target value');
+
+  const validationFraction = options.validationFraction ?? 0.15;
+  const trainY = takeValues(target.y, trainRows);
+  const inner = stratifiedSplit(
+    task === 'regression' ? new Float32Array(trainY.length) : trainY,
+    validationFraction,
+    options.seed + 1,
+  );
+  const fitRows = takeValues(trainRows, inner.trainRows);
+  const validationRows = takeValues(trainRows, inner.testRows);
+
+  stage('preprocessing');
+  const exclude = [options.target, ...(splitColumn ? [splitColumn] : [])];
+  const pipeline = new TabularPipeline({ exclude });
+  pipeline.fit(table, trainRows);
+  warnings.push(...pipeline.warnings);
+  const x = pipeline.transform(table);
+  lap('preprocessMs');
+
+  stage('training');
+  const estimator = createEstimator(options.model, {
+    task,
+    seed: options.seed,
+    ...(options.epochs !== undefined ? { epochs: options.epochs } : {}),
+    ...options.modelParams,
+  });
+  const xFit = takeRows(x, fitRows);
+  const yFit = takeValues(target.y, fitRows);
+  const xValidation = takeRows(x, validationRows);
+  const yValidation = takeValues(target.y, validationRows);
+  await estimator.fit(xFit, yFit, {
+    validationData: { x: xValidation, y: yValidation },
+    onEpochEnd: options.onEpochEnd,
+  });
+  lap('fitMs');
+
+  stage('evaluating');
+  let threshold: { value: number; policy: ThresholdPolicy } | undefined;
+  const validationProba = await estimator.predictProba(xValidation);
+  if (task === 'binary') {
+    const policy = options.thresholdPolicy ?? { kind: 'max-f1' };
+    const scores = positiveScores(validationProba);
+    threshold = { value: chooseThreshold(yValidation, scores, policy).threshold, policy };
+  }
+  const validationMetrics = taskMetrics(task, yValidation, validationProba, target.classes, threshold?.value);
+  let metrics: Record<string, unknown> = {};
+  if (testRows.length > 0) {
+    const testProba = await estimator.predictProba(takeRows(x, testRows));
+    metrics = taskMetrics(task, takeValues(target.y, testRows), testProba, target.classes, threshold?.value);
+  } else {
+    warnings.push('the split left no test rows; metrics are reported on the validation slice only');
+  }
+  lap('evaluateMs');
+
+  stage('writing bundle');
+  const inputSchema: Schema = { columns: pipeline.inputColumns };
+  const idColumn = table.columns.find((c) => c.kind === 'identifier')?.name;
+  if (idColumn && !inputSchema.columns.some((c) => c.name === idColumn)) {
+    inputSchema.columns.push({ name: idColumn, kind: 'identifier' });
+  }
+  const manifest = await writeBundle(
+    options.outDir,
+    {
+      createdAt: new Date().toISOString(),
+      inputSchema,
+      ...(idColumn ? { idColumn } : {}),
+      target: {
+        column: options.target,
+        kind: findColumn(table, options.target)!.kind,
+        task,
+        classes: target.classes,
+        ...(target.positive !== undefined ? { positive: target.positive } : {}),
+      },
+      preprocessing: pipeline.toJSON(),
+      model: estimator.toJSON(),
+      ...(threshold ? { threshold: { value: threshold.value, policy: { ...threshold.policy } } } : {}),
+      metrics: { test: metrics, validation: validationMetrics, epochs: estimator.history.length },
+      data: {
+        fingerprint: loaded.fingerprint,
+        file: basename(options.dataPath),
+        nRows: table.nRows,
+        trainRows: trainRows.length,
+        testRows: testRows.length,
+        split: { ...options.split, validationFraction, seed: options.seed },
+      },
+      versions: { vigil: VIGIL_VERSION, ...runtimeVersions() },
+    },
+    estimator.getWeights(),
+  );
+  lap('writeMs');
+  timingsMs.totalMs = Math.round(performance.now() - started);
+  return {
+    bundleDir: options.outDir,
+    manifest,
+    metrics,
+    validationMetrics,
+    warnings,
+    timingsMs,
+    nFeatures: x.nCols,
+    epochs: estimator.history.length,
+  };
+}
+
+/** Column 1 of an n×2 probability matrix: the positive class's probability. */
+export function positiveScores(proba: { data: Float32Array; nRows: number; nCols: number }): Float32Array {
+  const out = new Float32Array(proba.nRows);
+  for (let r = 0; r < proba.nRows; r++) out[r] = proba.data[r * proba.nCols + 1] as number;
+  return out;
+}
+
+/** Parses `--threshold` values: `max-f1`, `recall:0.8`, `cost:FP:FN`. */
+export function parseThresholdPolicy(raw: string): ThresholdPolicy {
+  const [kind, a, b] = raw.split(':');
+  if (kind === 'max-f1' && a === undefined) return { kind: 'max-f1' };
+  if (kind === 'recall' && a !== undefined && b === undefined) {
+    const target = Number(a);
+    if (target > 0 && target <= 1) return { kind: 'recall', target };
+  }
+  if (kind === 'cost' && a !== undefined && b !== undefined) {
+    const falsePositiveCost = Number(a);
+    const falseNegativeCost = Number(b);
+    if (falsePositiveCost >= 0 && falseNegativeCost >= 0) return { kind: 'cost', falsePositiveCost, falseNegativeCost };
+  }
+  throw new ConfigError(
+    'invalid_flag',
+    `--threshold must be max-f1, recall:R (0 < R ≤ 1) or cost:FP:FN, got ${JSON.stringify(raw)}`,
+  );
+}

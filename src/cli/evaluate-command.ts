@@ -6,6 +6,7 @@ import { metricsTable, splitFromFlags } from './train-command.js';
 export interface EvaluateFlags {
   model: string;
   data: string;
+  delimiter?: string;
   splitColumn?: string;
   timeColumn?: string;
   testFrom?: string;
@@ -20,7 +21,12 @@ export async function runEvaluateCommand(flags: EvaluateFlags, io: CliIO): Promi
       : splitFromFlags(flags);
   if (split?.kind === 'random')
     throw new ConfigError('invalid_flag', 'evaluate takes --split-column or --time-column with --test-from');
-  const result = await runEvaluateJob({ modelDir: flags.model, dataPath: flags.data, ...(split ? { split } : {}) });
+  const result = await runEvaluateJob({
+    modelDir: flags.model,
+    dataPath: flags.data,
+    delimiter: flags.delimiter,
+    ...(split ? { split } : {}),
+  });
   for (const warning of result.warnings) io.stderr(`vigil: warning: ${warning}\n`);
   const label =
     split?.kind === 'column'

@@ -20,6 +20,7 @@ function buildProgram(io: CliIO, run: (task: () => Promise<void>) => void): Comm
     .command('train')
     .description('train a model on a CSV file and write a verified model bundle')
     .requiredOption('--data <file>', 'training data: CSV, plain or .gz')
+    .option('--delimiter <char>', 'CSV delimiter (default: detected among , ; tab |)')
     .requiredOption('--target <column>', 'column to predict')
     .option('--positive <value>', 'binary target value that counts as positive (the risky outcome)')
     .option('--split-column <column>', 'rows where this column is truthy (true/1/yes) form the test part')
@@ -43,6 +44,7 @@ function buildProgram(io: CliIO, run: (task: () => Promise<void>) => void): Comm
     .description('measure a model bundle on labelled data; optionally write an HTML report')
     .requiredOption('--model <dir>', 'model bundle directory')
     .requiredOption('--data <file>', 'labelled data: CSV, plain or .gz')
+    .option('--delimiter <char>', 'CSV delimiter (default: detected among , ; tab |)')
     .option('--split-column <column>', 'evaluate only rows where this column is truthy (the test rows)')
     .option('--time-column <column>', 'evaluate only rows from --test-from on, by this datetime column')
     .option('--test-from <date>', 'first date of the evaluated rows (with --time-column)')
@@ -55,6 +57,7 @@ function buildProgram(io: CliIO, run: (task: () => Promise<void>) => void): Comm
     .description('score a CSV file with a model bundle, streaming, to a CSV of id, score and decision')
     .requiredOption('--model <dir>', 'model bundle directory')
     .requiredOption('--data <file>', 'rows to score: CSV, plain or .gz')
+    .option('--delimiter <char>', 'CSV delimiter (default: detected among , ; tab |)')
     .requiredOption('--out <file>', 'output CSV')
     .action((opts) => run(() => runPredictCommand(opts, io)));
 

@@ -4,11 +4,17 @@ import type { CliIO } from './output.js';
 export interface PredictFlags {
   model: string;
   data: string;
+  delimiter?: string;
   out: string;
 }
 
 export async function runPredictCommand(flags: PredictFlags, io: CliIO): Promise<void> {
-  const result = await runPredictJob({ modelDir: flags.model, dataPath: flags.data, outPath: flags.out });
+  const result = await runPredictJob({
+    modelDir: flags.model,
+    dataPath: flags.data,
+    outPath: flags.out,
+    delimiter: flags.delimiter,
+  });
   const rate = result.elapsedMs > 0 ? Math.round((result.rows / result.elapsedMs) * 1000) : result.rows;
   const flagged = result.positives !== undefined ? `, ${result.positives} at or above the threshold` : '';
   io.stdout(

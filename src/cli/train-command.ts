@@ -8,6 +8,7 @@ import { epochProgress } from './progress.js';
 
 export interface TrainFlags {
   data: string;
+  delimiter?: string;
   target: string;
   positive?: string;
   splitColumn?: string;
@@ -97,6 +98,7 @@ export async function runTrainCommand(flags: TrainFlags, io: CliIO): Promise<voi
   try {
     result = await runTrainJob({
       dataPath: flags.data,
+      delimiter: flags.delimiter,
       target: flags.target,
       positive: flags.positive,
       task: flags.task,

@@ -9,6 +9,8 @@ import { loadScoringModel, type ScoringModel } from './scoring-model.js';
 export interface EvaluateJobOptions {
   modelDir: string;
   dataPath: string;
+  /** CSV delimiter; detected when omitted. */
+  delimiter?: string;
   /** Evaluate only the test part of this split (a truthy column, or rows from a date on). */
   split?: { kind: 'column'; column: string } | { kind: 'time'; column: string; testFrom: string };
 }
@@ -40,7 +42,7 @@ export async function runEvaluateJob(options: EvaluateJobOptions): Promise<Evalu
   add(target.column, target.kind);
   if (options.split?.kind === 'column') add(options.split.column, 'categorical');
   if (options.split?.kind === 'time') add(options.split.column, 'datetime');
-  const { table, fingerprint, warnings } = await readTable(options.dataPath, { schema: { columns } });
+  const { table, fingerprint, warnings } = await readTable(options.dataPath, { schema: { columns }, ...(options.delimiter ? { delimiter: options.delimiter } : {}) });
 
   const encoded = encodeTarget(table, target.column, {
     task: target.task,

@@ -10,6 +10,8 @@ export interface PredictJobOptions {
   modelDir: string;
   dataPath: string;
   outPath: string;
+  /** CSV delimiter; detected when omitted. */
+  delimiter?: string;
   /** Rows scored per batch; bounds memory (default 8,192). */
   batchRows?: number;
   onProgress?: (rowsDone: number) => void;
@@ -53,7 +55,7 @@ export async function runPredictJob(options: PredictJobOptions): Promise<Predict
   let positives = 0;
   let headerWritten = false;
   try {
-    for await (const batch of readCsv(options.dataPath, { batchSize: options.batchRows ?? 8192 })) {
+    for await (const batch of readCsv(options.dataPath, { batchSize: options.batchRows ?? 8192, ...(options.delimiter ? { delimiter: options.delimiter } : {}) })) {
       const { table, issues, issueCount } = tableFromRecords(
         batch.header,
         batch.records,

@@ -30,6 +30,8 @@ export interface TrainJobOptions {
   seed: number;
   epochs?: number;
   outDir: string;
+  /** CSV delimiter; detected when omitted. */
+  delimiter?: string;
   /** JSON schema file overriding inferred column kinds. */
   schemaPath?: string;
   thresholdPolicy?: ThresholdPolicy;
@@ -92,7 +94,7 @@ export async function runTrainJob(options: TrainJobOptions): Promise<TrainJobRes
 
   stage('reading data');
   const overrides = options.schemaPath ? await readSchemaFile(options.schemaPath) : undefined;
-  const loaded = await readTable(options.dataPath, { overrides });
+  const loaded = await readTable(options.dataPath, { overrides, ...(options.delimiter ? { delimiter: options.delimiter } : {}) });
   const { table } = loaded;
   const warnings = [...loaded.warnings];
   lap('readMs');

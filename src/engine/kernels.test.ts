@@ -109,3 +109,16 @@ test('the replacement kernel leaves no tensors or wasm buffers behind', () => {
 test('the wasm backend is active', () => {
   assert.equal(tf.getBackend(), 'wasm');
 });
+
+test('a later initRuntime() call keeps the kernels a benchmark chose', async () => {
+  const { fastKernelsActive } = await import('./index.js');
+  setFastKernels(false);
+  try {
+    await initRuntime();
+    assert.equal(fastKernelsActive(), false);
+    await initRuntime({ fastKernels: true });
+    assert.equal(fastKernelsActive(), true);
+  } finally {
+    setFastKernels(true);
+  }
+});

@@ -11,7 +11,8 @@ export { tf };
 /** Options for {@link initRuntime}. */
 export interface RuntimeOptions {
   /**
-   * Install Vigil's replacement kernels on top of the stock wasm ones (default true).
+   * Install Vigil's replacement kernels on top of the stock wasm ones (default true on the first
+   * call; later calls leave the current choice alone unless this is given).
    * `false` exists so benchmarks and tests can compare against stock tfjs-wasm in one process.
    */
   fastKernels?: boolean;
@@ -19,6 +20,7 @@ export interface RuntimeOptions {
 
 let ready: Promise<void> | undefined;
 let fastKernelsInstalled = false;
+let initialised = false;
 
 /**
  * Sets up TensorFlow.js on the wasm backend once per process and returns the `tf` namespace.
@@ -50,11 +52,12 @@ export async function initRuntime(options: RuntimeOptions = {}): Promise<typeof 
       if (!before.unhandledRejection.has(listener)) process.removeListener('unhandledRejection', listener);
     }
   })();
+  const first = !initialised;
   await ready;
-  const wantFast = options.fastKernels ?? true;
-  if (wantFast !== fastKernelsInstalled) {
-    setFastKernels(wantFast);
-  }
+  initialised = true;
+  // Only the first call, or an explicit option, picks the kernels: library code calls
+  // initRuntime() freely and must not undo a benchmark's or test's choice.
+  if (first || options.fastKernels !== undefined) setFastKernels(options.fastKernels ?? true);
   return tf;
 }
 

@@ -604,6 +604,7 @@ th{font-weight:600}
 td.num,.metrics td{font-variant-numeric:tabular-nums}
 td.why{color:#52606d;font-size:12.5px}
 table.kv code{font-size:12px;word-break:break-all}
+table.kv td{overflow-wrap:anywhere}
 table.confusion td{text-align:center;border:1px solid #fff;min-width:90px}
 table.confusion td.total{background:#f5f7fa;color:#52606d}
 table.confusion .tag{font-size:11px;opacity:.8}

@@ -6,12 +6,13 @@ import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { ConfigError, DataError } from '../errors.js';
+import { SHARED_DATA } from '../testing/shared-data.js';
 import { readTable } from './dataset-from-csv.js';
 import { type Column, cellText, findColumn, isDictionaryColumn, type Table } from './table.js';
 
-const GERMAN = '/work/shared/data/german_credit.csv';
-const TAIWAN = '/work/shared/data/taiwan_credit.csv';
-const FRAUD = '/work/shared/data/fraud_sim/sample_2w.csv';
+const GERMAN = `${SHARED_DATA}/german_credit.csv`;
+const TAIWAN = `${SHARED_DATA}/taiwan_credit.csv`;
+const FRAUD = `${SHARED_DATA}/fraud_sim/sample_2w.csv`;
 
 const dir = mkdtempSync(join(tmpdir(), 'vigil-read-table-'));
 after(() => rmSync(dir, { recursive: true, force: true }));

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { ConfigError } from '../errors.js';
+import { SHARED_DATA } from '../testing/shared-data.js';
 import { decideKind, emptyProfile, inferSchema, isIdentifierName, profileCell } from './infer-schema.js';
 import type { ColumnKind, Schema } from './table.js';
 
@@ -86,7 +87,7 @@ describe('decideKind', () => {
 
 describe('inferSchema on the shared datasets', () => {
   test('german credit: text categoricals, numbers, yes/no and True/False booleans', async () => {
-    const inferred = await inferSchema('/work/shared/data/german_credit.csv');
+    const inferred = await inferSchema(`${SHARED_DATA}/german_credit.csv`);
     const k = kinds(inferred.schema);
     assert.equal(inferred.nRows, 1000);
     assert.equal(inferred.schema.columns.length, 22);
@@ -106,7 +107,7 @@ describe('inferSchema on the shared datasets', () => {
   });
 
   test('taiwan credit: id is an identifier, the rest numeric but the split flag', async () => {
-    const k = kinds((await inferSchema('/work/shared/data/taiwan_credit.csv')).schema);
+    const k = kinds((await inferSchema(`${SHARED_DATA}/taiwan_credit.csv`)).schema);
     assert.equal(k.id, 'identifier');
     assert.equal(k._is_test, 'boolean');
     assert.equal(k.target, 'numeric');
@@ -115,7 +116,7 @@ describe('inferSchema on the shared datasets', () => {
   });
 
   test('fraud sample: TX_DATETIME datetime, *_ID identifiers, amounts numeric', async () => {
-    const inferred = await inferSchema('/work/shared/data/fraud_sim/sample_2w.csv');
+    const inferred = await inferSchema(`${SHARED_DATA}/fraud_sim/sample_2w.csv`);
     assert.equal(inferred.nRows, 134_288);
     assert.deepEqual(kinds(inferred.schema), {
       TRANSACTION_ID: 'identifier',
@@ -133,11 +134,11 @@ describe('inferSchema on the shared datasets', () => {
 
   test('overrides win, and an override naming no column is a ConfigError', async () => {
     const k = kinds(
-      (await inferSchema('/work/shared/data/german_credit.csv', { overrides: { n_credits: 'categorical' } })).schema,
+      (await inferSchema(`${SHARED_DATA}/german_credit.csv`, { overrides: { n_credits: 'categorical' } })).schema,
     );
     assert.equal(k.n_credits, 'categorical');
     await assert.rejects(
-      inferSchema('/work/shared/data/german_credit.csv', { overrides: { n_credit: 'categorical', nope: 'numeric' } }),
+      inferSchema(`${SHARED_DATA}/german_credit.csv`, { overrides: { n_credit: 'categorical', nope: 'numeric' } }),
       (e: unknown) =>
         e instanceof ConfigError &&
         e.code === 'unknown_column' &&

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { DataError } from '../errors.js';
+import { SHARED_DATA } from '../testing/shared-data.js';
 import { type CsvBatch, detectDelimiter, readCsv } from './read-csv.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'vigil-read-csv-'));
@@ -90,7 +91,7 @@ describe('readCsv', () => {
       assert.deepEqual(batch?.header, ['id', 'amount', 'note']);
       assert.deepEqual(batch?.records[1], ['2', '3,75', 'b']);
     }
-    const [german] = await readAll('/work/shared/data/german_credit.csv', { batchSize: 5 });
+    const [german] = await readAll(`${SHARED_DATA}/german_credit.csv`, { batchSize: 5 });
     assert.equal(german?.delimiter, ',');
     assert.equal(german?.header.length, 22);
     assert.equal(german?.records[0]?.[18], 'yes, registered under the customers name');

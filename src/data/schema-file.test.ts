@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { ConfigError } from '../errors.js';
+import { SHARED_DATA } from '../testing/shared-data.js';
 import { readTable } from './dataset-from-csv.js';
 import { parseSchemaOverrides, readSchemaFile, safeParseSchemaOverrides } from './schema-file.js';
 
@@ -88,7 +89,7 @@ describe('schema files', () => {
     const good = writeTemp('good.json', JSON.stringify({ columns: { n_credits: 'categorical', age: 'numeric' } }));
     const overrides = await readSchemaFile(good);
     assert.deepEqual(overrides, { n_credits: 'categorical', age: 'numeric' });
-    const { schema } = await readTable('/work/shared/data/german_credit.csv', { overrides });
+    const { schema } = await readTable(`${SHARED_DATA}/german_credit.csv`, { overrides });
     assert.equal(schema.columns.find((c) => c.name === 'n_credits')?.kind, 'categorical');
 
     await assert.rejects(
@@ -107,7 +108,7 @@ describe('schema files', () => {
       writeTemp('typo.json', JSON.stringify({ columns: { purpos: 'categorical' } })),
     );
     await assert.rejects(
-      readTable('/work/shared/data/german_credit.csv', { overrides }),
+      readTable(`${SHARED_DATA}/german_credit.csv`, { overrides }),
       (e: unknown) =>
         e instanceof ConfigError && e.code === 'unknown_column' && e.issues[0]?.path.join('.') === 'columns.purpos',
     );

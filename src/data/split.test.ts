@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
 import { ConfigError, DataError } from '../errors.js';
+import { SHARED_DATA } from '../testing/shared-data.js';
 import { readTable } from './dataset-from-csv.js';
 import { splitByColumn, stratifiedSplit, timeSplit } from './split.js';
 import { cellText, findColumn, isDictionaryColumn, type Table } from './table.js';
@@ -10,9 +11,9 @@ let taiwan: Table;
 let fraud: Table;
 
 before(async () => {
-  german = (await readTable('/work/shared/data/german_credit.csv')).table;
-  taiwan = (await readTable('/work/shared/data/taiwan_credit.csv')).table;
-  fraud = (await readTable('/work/shared/data/fraud_sim/sample_2w.csv')).table;
+  german = (await readTable(`${SHARED_DATA}/german_credit.csv`)).table;
+  taiwan = (await readTable(`${SHARED_DATA}/taiwan_credit.csv`)).table;
+  fraud = (await readTable(`${SHARED_DATA}/fraud_sim/sample_2w.csv`)).table;
 });
 
 function countWhere(rows: Int32Array, predicate: (row: number) => boolean): number {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { DataError } from '../errors.js';
+import { SHARED_DATA } from '../testing/shared-data.js';
 import { readCsv } from './read-csv.js';
 import { cellText, isDictionaryColumn, type Schema } from './table.js';
 import { tableFromRecords } from './table-from-records.js';
@@ -92,7 +93,7 @@ describe('tableFromRecords', () => {
     let batches = 0;
     let lastTime = Number.NEGATIVE_INFINITY;
     let ordered = true;
-    for await (const batch of readCsv('/work/shared/data/fraud_sim/sample_2w.csv', { batchSize: 20_000 })) {
+    for await (const batch of readCsv(`${SHARED_DATA}/fraud_sim/sample_2w.csv`, { batchSize: 20_000 })) {
       const { table, issueCount } = tableFromRecords(batch.header, batch.records, fraudSchema, batch.lines);
       assert.equal(issueCount, 0);
       const time = table.columns[0];

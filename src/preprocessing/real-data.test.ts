@@ -12,9 +12,10 @@ import { test } from 'node:test';
 import { readTable } from '../data/index.js';
 import type { Table } from '../data/table.js';
 import type { Matrix } from '../matrix.js';
+import { SHARED_DATA } from '../testing/shared-data.js';
 import { TabularPipeline } from './index.js';
 
-const DATA = '/work/shared/data';
+const DATA = SHARED_DATA;
 
 /** Rows whose `_is_test` flag is false. */
 function trainRowsOf(table: Table): Int32Array {

@@ -94,7 +94,10 @@ export async function runTrainJob(options: TrainJobOptions): Promise<TrainJobRes
 
   stage('reading data');
   const overrides = options.schemaPath ? await readSchemaFile(options.schemaPath) : undefined;
-  const loaded = await readTable(options.dataPath, { overrides, ...(options.delimiter ? { delimiter: options.delimiter } : {}) });
+  const loaded = await readTable(options.dataPath, {
+    overrides,
+    ...(options.delimiter ? { delimiter: options.delimiter } : {}),
+  });
   const { table } = loaded;
   const warnings = [...loaded.warnings];
   lap('readMs');

@@ -1,0 +1,52 @@
+import { DataError } from '../errors.js';
+import type { Matrix } from '../matrix.js';
+import type { NamedWeight } from './estimator.js';
+
+// Output links shared by the models: logits → probabilities → class indices.
+
+/** Logistic function, stable for large |z|. */
+export function sigmoid(z: number): number {
+  return z >= 0 ? 1 / (1 + Math.exp(-z)) : Math.exp(z) / (1 + Math.exp(z));
+}
+
+/** n × 1 logits → n × 2 probabilities [1 − p, p]. */
+export function sigmoidTwoColumns(z: Matrix): Matrix {
+  const out = new Float32Array(z.nRows * 2);
+  for (let i = 0; i < z.nRows; i++) {
+    const prob = sigmoid(z.data[i] as number);
+    out[2 * i] = 1 - prob;
+    out[2 * i + 1] = prob;
+  }
+  return { data: out, nRows: z.nRows, nCols: 2 };
+}
+
+/** Row-wise softmax of an n × k logit matrix, in place. */
+export function softmaxRowsInPlace(z: Matrix): void {
+  const k = z.nCols;
+  for (let i = 0; i < z.nRows; i++) {
+    let m = -Infinity;
+    for (let j = 0; j < k; j++) m = Math.max(m, z.data[i * k + j] as number);
+    let s = 0;
+    for (let j = 0; j < k; j++) s += Math.exp((z.data[i * k + j] as number) - m);
+    for (let j = 0; j < k; j++) z.data[i * k + j] = Math.exp((z.data[i * k + j] as number) - m) / s;
+  }
+}
+
+/** Index of the largest entry per row. */
+export function argmaxRows(m: Matrix): Float32Array {
+  const out = new Float32Array(m.nRows);
+  for (let i = 0; i < m.nRows; i++) {
+    let best = 0;
+    for (let j = 1; j < m.nCols; j++)
+      if ((m.data[i * m.nCols + j] as number) > (m.data[i * m.nCols + best] as number)) best = j;
+    out[i] = best;
+  }
+  return out;
+}
+
+/** Finds a weight by name or throws a {@link DataError}. */
+export function findWeight(weights: NamedWeight[], name: string): NamedWeight {
+  const w = weights.find((v) => v.name === name);
+  if (w === undefined) throw new DataError('missing_weight', `weight '${name}' is missing`);
+  return w;
+}

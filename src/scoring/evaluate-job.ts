@@ -42,7 +42,10 @@ export async function runEvaluateJob(options: EvaluateJobOptions): Promise<Evalu
   add(target.column, target.kind);
   if (options.split?.kind === 'column') add(options.split.column, 'categorical');
   if (options.split?.kind === 'time') add(options.split.column, 'datetime');
-  const { table, fingerprint, warnings } = await readTable(options.dataPath, { schema: { columns }, ...(options.delimiter ? { delimiter: options.delimiter } : {}) });
+  const { table, fingerprint, warnings } = await readTable(options.dataPath, {
+    schema: { columns },
+    ...(options.delimiter ? { delimiter: options.delimiter } : {}),
+  });
 
   const encoded = encodeTarget(table, target.column, {
     task: target.task,

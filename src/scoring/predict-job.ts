@@ -55,7 +55,10 @@ export async function runPredictJob(options: PredictJobOptions): Promise<Predict
   let positives = 0;
   let headerWritten = false;
   try {
-    for await (const batch of readCsv(options.dataPath, { batchSize: options.batchRows ?? 8192, ...(options.delimiter ? { delimiter: options.delimiter } : {}) })) {
+    for await (const batch of readCsv(options.dataPath, {
+      batchSize: options.batchRows ?? 8192,
+      ...(options.delimiter ? { delimiter: options.delimiter } : {}),
+    })) {
       const { table, issues, issueCount } = tableFromRecords(
         batch.header,
         batch.records,

@@ -9,7 +9,6 @@ import { takeRows, takeValues } from '../matrix.js';
 import type { EpochLogs, Task } from '../models/estimator.js';
 import { createEstimator, type ModelKind } from '../models/index.js';
 import { TabularPipeline } from '../preprocessing/index.js';
-import { Random } from '../random.js';
 import { encodeTarget } from './target.js';
 import { taskMetrics } from './task-metrics.js';
 import { VIGIL_VERSION } from './version.js';

@@ -1,32 +1,20 @@
+import { DataError } from '../errors.js';
+import { auc } from '../evaluation/index.js';
+
 /**
- * Area under the ROC curve by ranks (ties share their mean rank), for early stopping and blend
- * selection inside the models. The evaluation module owns the user-facing metric; this private
- * copy keeps models free of that dependency. Returns NaN when one class is absent.
+ * ROC AUC for early stopping and blend selection: the evaluation module's metric, but NaN
+ * instead of an error when the validation part has one class or a diverging net scores NaN,
+ * so training can carry on and treat the epoch as no improvement.
  */
 export function rankAuc(y: ArrayLike<number>, score: ArrayLike<number>): number {
-  const n = y.length;
-  const order = new Uint32Array(n);
-  for (let i = 0; i < n; i++) order[i] = i;
-  const s = Float64Array.from({ length: n }, (_, i) => score[i] as number);
-  order.sort((a, b) => (s[a] as number) - (s[b] as number));
-  let rankSumPos = 0;
-  let nPos = 0;
-  let i = 0;
-  while (i < n) {
-    let j = i;
-    while (j + 1 < n && s[order[j + 1] as number] === s[order[i] as number]) j++;
-    const meanRank = (i + j) / 2 + 1;
-    for (let k = i; k <= j; k++) {
-      if (y[order[k] as number] === 1) {
-        rankSumPos += meanRank;
-        nPos++;
-      }
-    }
-    i = j + 1;
+  const labels = y instanceof Float32Array ? y : Float32Array.from(y);
+  const scores = score instanceof Float32Array || score instanceof Float64Array ? score : Float64Array.from(score);
+  try {
+    return auc(labels, scores);
+  } catch (error) {
+    if (error instanceof DataError) return Number.NaN;
+    throw error;
   }
-  const nNeg = n - nPos;
-  if (nPos === 0 || nNeg === 0) return Number.NaN;
-  return (rankSumPos - (nPos * (nPos + 1)) / 2) / (nPos * nNeg);
 }
 
 /** Macro one-vs-rest AUC over the columns of an n × k probability matrix (classes absent from y are skipped). */

@@ -4,7 +4,7 @@ import { Random } from '../random.js';
 import { rankAuc } from './auc.js';
 import type { EpochLogs, Estimator, EstimatorState, FitOptions, NamedWeight, Target, Task } from './estimator.js';
 import { checkFitInputs, checkPredictInput, checkTask } from './fit-inputs.js';
-import { argmaxRows, sigmoid, sigmoidTwoColumns, softmaxRowsInPlace } from './link.js';
+import { predictionFromScores, probaFromScores, sigmoid } from './link.js';
 import { LogisticRegression, type LogisticRegressionParams } from './logistic.js';
 import { type Activation, defaultArchitecture, MLP, type MLPParams } from './mlp.js';
 import { stratifiedSplit } from './stratified-split.js';
@@ -228,18 +228,11 @@ export class EnsembleClassifier implements Estimator<EnsembleParams> {
   }
 
   async predictProba(x: Matrix): Promise<Matrix> {
-    const z = await this.decisionFunction(x);
-    if (this.task === 'regression') return z;
-    if (this.task === 'binary') return sigmoidTwoColumns(z);
-    softmaxRowsInPlace(z);
-    return z;
+    return probaFromScores(this.task, await this.decisionFunction(x));
   }
 
   async predict(x: Matrix): Promise<Float32Array> {
-    const z = await this.decisionFunction(x);
-    if (this.task === 'regression') return z.data;
-    if (this.task === 'binary') return z.data.map((v) => (v > 0 ? 1 : 0));
-    return argmaxRows(z);
+    return predictionFromScores(this.task, await this.decisionFunction(x));
   }
 
   toJSON(): EstimatorState {

@@ -1,6 +1,6 @@
 import { DataError } from '../errors.js';
 import type { Matrix } from '../matrix.js';
-import type { NamedWeight } from './estimator.js';
+import type { NamedWeight, Task } from './estimator.js';
 
 // Output links shared by the models: logits → probabilities → class indices.
 
@@ -49,4 +49,23 @@ export function findWeight(weights: NamedWeight[], name: string): NamedWeight {
   const w = weights.find((v) => v.name === name);
   if (w === undefined) throw new DataError('missing_weight', `weight '${name}' is missing`);
   return w;
+}
+
+/**
+ * Turns decision scores (logits, or predictions for regression) into `predictProba` output:
+ * n × 2 for binary, softmax rows for multiclass, the scores themselves for regression.
+ * Every model shares this so their outputs agree in shape and meaning.
+ */
+export function probaFromScores(task: Task, z: Matrix): Matrix {
+  if (task === 'regression') return z;
+  if (task === 'binary') return sigmoidTwoColumns(z);
+  softmaxRowsInPlace(z);
+  return z;
+}
+
+/** Turns decision scores into `predict` output: class index (binary at logit 0 = p 0.5) or the prediction. */
+export function predictionFromScores(task: Task, z: Matrix): Float32Array {
+  if (task === 'regression') return z.data;
+  if (task === 'binary') return z.data.map((v) => (v > 0 ? 1 : 0));
+  return argmaxRows(z);
 }

@@ -3,7 +3,7 @@ import type { Matrix } from '../matrix.js';
 import type { EpochLogs, Estimator, EstimatorState, FitOptions, NamedWeight, Target, Task } from './estimator.js';
 import { type ClassWeight, checkFitInputs, checkPredictInput, checkTask, rowWeights } from './fit-inputs.js';
 import { minimizeLbfgs } from './lbfgs.js';
-import { argmaxRows, findWeight, sigmoidTwoColumns, softmaxRowsInPlace } from './link.js';
+import { findWeight, predictionFromScores, probaFromScores } from './link.js';
 
 /**
  * Hyper-parameters of {@link LogisticRegression}, kept exactly as given.
@@ -124,18 +124,11 @@ export class LogisticRegression implements Estimator<LogisticRegressionParams> {
   }
 
   async predictProba(x: Matrix): Promise<Matrix> {
-    const z = await this.decisionFunction(x);
-    if (this.task === 'regression') return z;
-    if (this.task === 'binary') return sigmoidTwoColumns(z);
-    softmaxRowsInPlace(z);
-    return z;
+    return probaFromScores(this.task, await this.decisionFunction(x));
   }
 
   async predict(x: Matrix): Promise<Float32Array> {
-    const z = await this.decisionFunction(x);
-    if (this.task === 'regression') return z.data;
-    if (this.task === 'binary') return z.data.map((v) => (v > 0 ? 1 : 0));
-    return argmaxRows(z);
+    return predictionFromScores(this.task, await this.decisionFunction(x));
   }
 
   toJSON(): EstimatorState {

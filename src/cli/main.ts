@@ -37,7 +37,7 @@ function buildProgram(io: CliIO, run: (task: () => Promise<void>) => void): Comm
     .option('--schema <file>', 'JSON file overriding inferred column kinds, e.g. {"columns":{"zip":"categorical"}}')
     .requiredOption('--out <dir>', 'directory to write the model bundle to')
     .option('--json', 'print one JSON object with the results on stdout')
-    .action((opts) => run(() => runTrainCommand(opts, io)));
+    .action((_opts, command: Command) => run(() => runTrainCommand(command.optsWithGlobals(), io)));
 
   program
     .command('evaluate')
@@ -50,7 +50,7 @@ function buildProgram(io: CliIO, run: (task: () => Promise<void>) => void): Comm
     .option('--test-from <date>', 'first date of the evaluated rows (with --time-column)')
     .option('--report <file.html>', 'write a self-contained HTML report')
     .option('--json', 'print one JSON object with the metrics on stdout')
-    .action((opts) => run(() => runEvaluateCommand(opts, io)));
+    .action((_opts, command: Command) => run(() => runEvaluateCommand(command.optsWithGlobals(), io)));
 
   program
     .command('predict')
@@ -59,7 +59,7 @@ function buildProgram(io: CliIO, run: (task: () => Promise<void>) => void): Comm
     .requiredOption('--data <file>', 'rows to score: CSV, plain or .gz')
     .option('--delimiter <char>', 'CSV delimiter (default: detected among , ; tab |)')
     .requiredOption('--out <file>', 'output CSV')
-    .action((opts) => run(() => runPredictCommand(opts, io)));
+    .action((_opts, command: Command) => run(() => runPredictCommand(command.optsWithGlobals(), io)));
 
   program
     .command('demo')
@@ -68,7 +68,7 @@ function buildProgram(io: CliIO, run: (task: () => Promise<void>) => void): Comm
     .option('--rows <n>', 'number of synthetic applications', '20000')
     .option('--seed <n>', 'random seed', '1')
     .addOption(new Option('--model <kind>', 'model family').choices(['logistic', 'mlp', 'ensemble']).default('mlp'))
-    .action((opts) => run(() => runDemoCommand(opts, io)));
+    .action((_opts, command: Command) => run(() => runDemoCommand(command.optsWithGlobals(), io)));
 
   return program;
 }

@@ -8,6 +8,7 @@ import type { CliIO } from './output.js';
  */
 export function epochProgress(io: CliIO, maxEpochs: number, verbose: boolean) {
   let bar: cliProgress.SingleBar | undefined;
+  let lastEpoch = 0;
   const format = (logs: EpochLogs) => {
     const parts = [`loss ${logs.loss.toFixed(4)}`];
     if (logs.valLoss !== undefined) parts.push(`val_loss ${logs.valLoss.toFixed(4)}`);
@@ -16,21 +17,24 @@ export function epochProgress(io: CliIO, maxEpochs: number, verbose: boolean) {
   };
   return {
     onEpochEnd(logs: EpochLogs) {
+      // Epochs are 0-based, as in Keras; people count from 1.
+      lastEpoch = logs.epoch + 1;
       if (io.isTTY) {
         bar ??= new cliProgress.SingleBar(
           { format: 'training |{bar}| epoch {value}/{total}  {metrics}', stream: process.stderr, hideCursor: true },
           cliProgress.Presets.shades_classic,
         );
-        if (logs.epoch === 1 || !bar.isActive) bar.start(maxEpochs, 0, { metrics: '' });
-        bar.update(logs.epoch, { metrics: format(logs) });
+        if (!bar.isActive) bar.start(maxEpochs, 0, { metrics: '' });
+        bar.update(lastEpoch, { metrics: format(logs) });
       } else if (verbose) {
-        io.stderr(`epoch ${logs.epoch}  ${format(logs)}\n`);
+        io.stderr(`epoch ${lastEpoch}  ${format(logs)}\n`);
       }
     },
     stop() {
       if (bar?.isActive) {
         // Early stopping ends before maxEpochs; show the bar as complete at the epoch reached.
-        bar.setTotal(bar.getProgress() * maxEpochs || 1);
+        bar.setTotal(Math.max(1, lastEpoch));
+        bar.update(lastEpoch);
         bar.stop();
       }
     },

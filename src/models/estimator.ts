@@ -18,6 +18,7 @@ export interface NamedWeight {
 
 /** Per-epoch record, Keras-style. */
 export interface EpochLogs {
+  /** 0-based, as in Keras callbacks. */
   epoch: number;
   loss: number;
   valLoss?: number;

@@ -1,3 +1,4 @@
+import { stratifiedSplit } from '../data/index.js';
 import { ConfigError, DataError, NotFittedError } from '../errors.js';
 import { type Matrix, takeRows, takeValues } from '../matrix.js';
 import { Random } from '../random.js';
@@ -7,7 +8,6 @@ import { checkFitInputs, checkPredictInput, checkTask } from './fit-inputs.js';
 import { predictionFromScores, probaFromScores, sigmoid } from './link.js';
 import { LogisticRegression, type LogisticRegressionParams } from './logistic.js';
 import { type Activation, defaultArchitecture, MLP, type MLPParams } from './mlp.js';
-import { stratifiedSplit } from './stratified-split.js';
 
 /**
  * Hyper-parameters of {@link EnsembleClassifier}, kept exactly as given.
@@ -135,11 +135,16 @@ export class EnsembleClassifier implements Estimator<EnsembleParams> {
     let wTrain = options.sampleWeight;
     let validation = options.validationData;
     if (validation === undefined) {
-      const split = stratifiedSplit(task, y, this.params.validationSplit ?? 0.2, rng);
-      xTrain = takeRows(x, split.train);
-      yTrain = takeValues(y, split.train);
-      wTrain = options.sampleWeight && takeValues(options.sampleWeight, split.train);
-      validation = { x: takeRows(x, split.validation), y: takeValues(y, split.validation) };
+      // Regression has one stratum: every row is labelled 0 for the split.
+      const split = stratifiedSplit(
+        task === 'regression' ? new Float32Array(y.length) : y,
+        this.params.validationSplit ?? 0.2,
+        rng.childSeed(),
+      );
+      xTrain = takeRows(x, split.trainRows);
+      yTrain = takeValues(y, split.trainRows);
+      wTrain = options.sampleWeight && takeValues(options.sampleWeight, split.trainRows);
+      validation = { x: takeRows(x, split.testRows), y: takeValues(y, split.testRows) };
     } else {
       checkFitInputs(task, validation.x, validation.y);
     }

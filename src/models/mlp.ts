@@ -1,3 +1,4 @@
+import { stratifiedSplit } from '../data/index.js';
 import { initRuntime, type tf as tfNamespace } from '../engine/index.js';
 import { ConfigError, DataError, NotFittedError } from '../errors.js';
 import { type Matrix, takeRows, takeValues } from '../matrix.js';
@@ -6,7 +7,6 @@ import { macroAuc, rankAuc } from './auc.js';
 import type { EpochLogs, Estimator, EstimatorState, FitOptions, NamedWeight, Target, Task } from './estimator.js';
 import { type ClassWeight, checkFitInputs, checkPredictInput, checkTask, rowWeights } from './fit-inputs.js';
 import { findWeight, predictionFromScores, probaFromScores, softmaxRowsInPlace } from './link.js';
-import { stratifiedSplit } from './stratified-split.js';
 
 type Tf = typeof tfNamespace;
 type Tensor = tfNamespace.Tensor;
@@ -220,11 +220,16 @@ export class MLP implements Estimator<MLPParams> {
     } else {
       const fraction = p.validationSplit ?? 0.2;
       if (fraction > 0) {
-        const split = stratifiedSplit(task, y, fraction, rng);
-        xTrain = takeRows(x, split.train);
-        yTrain = takeValues(y, split.train);
-        wTrain = options.sampleWeight && takeValues(options.sampleWeight, split.train);
-        validation = { x: takeRows(x, split.validation), y: takeValues(y, split.validation) };
+        // Regression has one stratum: every row is labelled 0 for the split.
+        const split = stratifiedSplit(
+          task === 'regression' ? new Float32Array(y.length) : y,
+          fraction,
+          rng.childSeed(),
+        );
+        xTrain = takeRows(x, split.trainRows);
+        yTrain = takeValues(y, split.trainRows);
+        wTrain = options.sampleWeight && takeValues(options.sampleWeight, split.trainRows);
+        validation = { x: takeRows(x, split.testRows), y: takeValues(y, split.testRows) };
       }
     }
     const weights = rowWeights(task, yTrain, nOutputs, p.classWeight, wTrain);

@@ -4,6 +4,7 @@
  */
 import type { Column } from '../data/table.js';
 import { type ColumnEncoder, MISSING_SUFFIX, type RowWriter, type StepFit } from './column-step.js';
+import type { MissingIndicatorStepState } from './numeric-step.js';
 
 /** Saved state of a boolean column. */
 export interface BooleanStepState {
@@ -21,7 +22,7 @@ export function fitBooleanStep(
   values: Float64Array,
   rows: Int32Array,
   options: { missingIndicators: boolean },
-): StepFit {
+): StepFit<BooleanStepState | MissingIndicatorStepState> {
   let ones = 0;
   let zeros = 0;
   for (let i = 0; i < rows.length; i++) {

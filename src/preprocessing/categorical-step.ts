@@ -44,7 +44,11 @@ function byString(a: string, b: string): number {
 }
 
 /** Fits one dictionary-encoded column on the given training rows. */
-export function fitCategoricalStep(col: DictionaryColumn, rows: Int32Array, options: CategoricalFitOptions): StepFit {
+export function fitCategoricalStep(
+  col: DictionaryColumn,
+  rows: Int32Array,
+  options: CategoricalFitOptions,
+): StepFit<CategoricalStepState> {
   const column = col.name;
   const codeCounts = new Int32Array(col.dictionary.length);
   let nMissing = 0;

@@ -5,16 +5,9 @@
  * disagree.
  */
 import type { Column, ColumnKind } from '../data/table.js';
-import type { BooleanStepState } from './boolean-step.js';
-import type { CategoricalStepState } from './categorical-step.js';
-import type { MissingIndicatorStepState, NumericStepState } from './numeric-step.js';
-
-/** Saved state of one input column's encoding; `encoding` discriminates. */
-export type ColumnStepState = NumericStepState | MissingIndicatorStepState | BooleanStepState | CategoricalStepState;
-
 /** What fitting one column gives: a step, or null when the column is dropped, plus messages. */
-export interface StepFit {
-  step: ColumnStepState | null;
+export interface StepFit<State = unknown> {
+  step: State | null;
   warnings: string[];
 }
 

@@ -10,7 +10,7 @@ export {
   OTHER_LEVEL,
   UNKNOWN_LEVEL,
 } from './categorical-step.js';
-export { type ColumnStepState, MISSING_SUFFIX } from './column-step.js';
+export { MISSING_SUFFIX } from './column-step.js';
 export {
   LOG_SKEWNESS_THRESHOLD,
   LOG_SPREAD_RATIO,
@@ -18,6 +18,7 @@ export {
   type NumericStepState,
 } from './numeric-step.js';
 export {
+  type ColumnStepState,
   defaultRareCategoryMinCount,
   TabularPipeline,
   type TabularPipelineParams,

@@ -56,7 +56,7 @@ export function fitNumericStep(
   values: Float64Array,
   rows: Int32Array,
   options: NumericFitOptions,
-): StepFit {
+): StepFit<NumericStepState | MissingIndicatorStepState> {
   const n = rows.length;
   // Statistics use finite values only; ±Infinity is not "missing" (no indicator) and is clipped
   // at transform time like any extreme.

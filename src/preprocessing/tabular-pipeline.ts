@@ -6,9 +6,16 @@
 import type { Column, ColumnSchema, Table } from '../data/table.js';
 import { BundleError, ConfigError, DataError, type Issue, NotFittedError } from '../errors.js';
 import type { Matrix } from '../matrix.js';
+import type { BooleanStepState } from './boolean-step.js';
 import { BooleanEncoder, fitBooleanStep } from './boolean-step.js';
+import type { CategoricalStepState } from './categorical-step.js';
 import { CategoricalEncoder, fitCategoricalStep } from './categorical-step.js';
-import type { ColumnEncoder, ColumnStepState, StepFit } from './column-step.js';
+import type { ColumnEncoder, StepFit } from './column-step.js';
+import type { MissingIndicatorStepState, NumericStepState } from './numeric-step.js';
+
+/** Saved state of one input column's encoding; `encoding` discriminates. */
+export type ColumnStepState = NumericStepState | MissingIndicatorStepState | BooleanStepState | CategoricalStepState;
+
 import { fitNumericStep, MissingIndicatorEncoder, NumericEncoder } from './numeric-step.js';
 
 /** Hyper-parameters of {@link TabularPipeline}; every field is optional and kept as given. */
@@ -238,7 +245,7 @@ export class TabularPipeline {
     const missingIndicators = this.params.missingIndicators ?? true;
     const steps: ColumnStepState[] = [];
     for (const col of columns) {
-      let result: StepFit;
+      let result: StepFit<ColumnStepState>;
       switch (col.kind) {
         case 'numeric':
           result = fitNumericStep(col.name, col.values, rows, {

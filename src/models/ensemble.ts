@@ -1,11 +1,12 @@
 import { stratifiedSplit } from '../data/index.js';
-import { ConfigError, DataError, NotFittedError } from '../errors.js';
+import { ConfigError, DataError } from '../errors.js';
 import { type Matrix, takeRows, takeValues } from '../matrix.js';
 import { Random } from '../random.js';
 import { rankAuc } from './auc.js';
-import type { EpochLogs, Estimator, EstimatorState, FitOptions, NamedWeight, Target, Task } from './estimator.js';
+import type { EpochLogs, EstimatorState, FitOptions, NamedWeight, Target, Task } from './estimator.js';
 import { checkFitInputs, checkPredictInput, checkTask } from './fit-inputs.js';
-import { predictionFromScores, probaFromScores, sigmoid } from './link.js';
+import { FittedEstimator } from './fitted-estimator.js';
+import { sigmoid } from './link.js';
 import { LogisticRegression, type LogisticRegressionParams } from './logistic.js';
 import { type Activation, defaultArchitecture, MLP, type MLPParams } from './mlp.js';
 
@@ -73,11 +74,9 @@ interface FittedEnsemble {
  * model.blendWeight; // e.g. 0.15
  * const pd = await model.predictProba(xTest);
  */
-export class EnsembleClassifier implements Estimator<EnsembleParams> {
+export class EnsembleClassifier extends FittedEstimator<EnsembleParams, FittedEnsemble> {
   readonly kind = 'ensemble';
-  readonly params: EnsembleParams;
   private epochLogs: EpochLogs[] = [];
-  private state: FittedEnsemble | undefined;
 
   constructor(params: EnsembleParams) {
     checkTask(params?.task);
@@ -87,23 +86,15 @@ export class EnsembleClassifier implements Estimator<EnsembleParams> {
       throw new ConfigError('bad_param', 'ensemble: nMembers must be a positive integer');
     const v = params.validationSplit ?? 0.2;
     if (!(v > 0 && v < 1)) throw new ConfigError('bad_param', 'ensemble: validationSplit must be in (0, 1)');
-    this.params = params;
+    super(params);
     // Fail on bad member settings now rather than after minutes of training.
     new MLP(this.memberParams(0, 0, 0));
     new LogisticRegression(this.linearParams());
   }
 
-  get task(): Task {
-    return this.params.task;
-  }
-
   /** Every network's epochs in training order, each tagged with `member` (its index). */
   get history(): EpochLogs[] {
     return this.epochLogs;
-  }
-
-  get nOutputs(): number {
-    return this.fitted().nOutputs;
   }
 
   /** Weight of the logistic model in the blend (0 = networks only, 1 = logistic only). */
@@ -232,28 +223,12 @@ export class EnsembleClassifier implements Estimator<EnsembleParams> {
     return { data: blend(mlpScores.data, linearScores, s.blendWeight), nRows: x.nRows, nCols: mlpScores.nCols };
   }
 
-  async predictProba(x: Matrix): Promise<Matrix> {
-    return probaFromScores(this.task, await this.decisionFunction(x));
-  }
-
-  async predict(x: Matrix): Promise<Float32Array> {
-    return predictionFromScores(this.task, await this.decisionFunction(x));
-  }
-
-  toJSON(): EstimatorState {
-    const s = this.fitted();
+  protected extraState(s: FittedEnsemble): Record<string, unknown> {
     return {
-      kind: this.kind,
-      task: this.task,
-      params: this.params,
-      nInputs: s.nInputs,
-      nOutputs: s.nOutputs,
-      extra: {
-        blendWeight: s.blendWeight,
-        blendScores: s.blendScores,
-        members: s.members.map((m) => m.toJSON()),
-        linear: s.linear.toJSON(),
-      },
+      blendWeight: s.blendWeight,
+      blendScores: s.blendScores,
+      members: s.members.map((m) => m.toJSON()),
+      linear: s.linear.toJSON(),
     };
   }
 
@@ -299,11 +274,6 @@ export class EnsembleClassifier implements Estimator<EnsembleParams> {
 
   private linearParams(): LogisticRegressionParams {
     return { ...(this.params.logistic ?? {}), task: this.task, seed: this.params.seed };
-  }
-
-  private fitted(): FittedEnsemble {
-    if (this.state === undefined) throw new NotFittedError('EnsembleClassifier');
-    return this.state;
   }
 }
 

@@ -1,9 +1,10 @@
-import { ConfigError, DataError, NotFittedError } from '../errors.js';
+import { ConfigError, DataError } from '../errors.js';
 import type { Matrix } from '../matrix.js';
-import type { EpochLogs, Estimator, EstimatorState, FitOptions, NamedWeight, Target, Task } from './estimator.js';
+import type { EpochLogs, EstimatorState, FitOptions, NamedWeight, Target, Task } from './estimator.js';
 import { type ClassWeight, checkFitInputs, checkPredictInput, checkTask, rowWeights } from './fit-inputs.js';
+import { FittedEstimator } from './fitted-estimator.js';
 import { minimizeLbfgs } from './lbfgs.js';
-import { findWeight, predictionFromScores, probaFromScores } from './link.js';
+import { findWeight } from './link.js';
 
 /**
  * Hyper-parameters of {@link LogisticRegression}, kept exactly as given.
@@ -47,11 +48,9 @@ interface LinearState {
  * const model = await new LogisticRegression({ c: 0.5 }).fit(x, y);
  * const pd = await model.predictProba(xTest); // n × 2, column 1 = P(y = 1)
  */
-export class LogisticRegression implements Estimator<LogisticRegressionParams> {
+export class LogisticRegression extends FittedEstimator<LogisticRegressionParams, LinearState> {
   readonly kind = 'logistic';
-  readonly params: LogisticRegressionParams;
   readonly history: EpochLogs[] = [];
-  private state: LinearState | undefined;
 
   constructor(params: LogisticRegressionParams = {}) {
     checkTask(params.task ?? 'binary');
@@ -62,20 +61,7 @@ export class LogisticRegression implements Estimator<LogisticRegressionParams> {
       throw new ConfigError('bad_param', `maxIter must be a positive integer, got ${params.maxIter}`);
     }
     if (!((params.tol ?? 1e-4) >= 0)) throw new ConfigError('bad_param', `tol must be ≥ 0, got ${params.tol}`);
-    this.params = params;
-  }
-
-  get task(): Task {
-    return this.params.task ?? 'binary';
-  }
-
-  get nOutputs(): number {
-    return this.fitted().nOutputs;
-  }
-
-  /** Number of input columns seen by `fit`. */
-  get nInputs(): number {
-    return this.fitted().nInputs;
+    super(params);
   }
 
   /** L-BFGS iterations used by the last fit (0 for closed-form ridge). */
@@ -123,24 +109,8 @@ export class LogisticRegression implements Estimator<LogisticRegressionParams> {
     return linearScores(x, s.kernel, s.bias);
   }
 
-  async predictProba(x: Matrix): Promise<Matrix> {
-    return probaFromScores(this.task, await this.decisionFunction(x));
-  }
-
-  async predict(x: Matrix): Promise<Float32Array> {
-    return predictionFromScores(this.task, await this.decisionFunction(x));
-  }
-
-  toJSON(): EstimatorState {
-    const s = this.fitted();
-    return {
-      kind: this.kind,
-      task: this.task,
-      params: this.params,
-      nInputs: s.nInputs,
-      nOutputs: s.nOutputs,
-      extra: { nIter: s.nIter, converged: s.converged },
-    };
+  protected extraState(s: LinearState): Record<string, unknown> {
+    return { nIter: s.nIter, converged: s.converged };
   }
 
   getWeights(): NamedWeight[] {
@@ -171,11 +141,6 @@ export class LogisticRegression implements Estimator<LogisticRegressionParams> {
       converged: extra.converged !== false,
     };
     return model;
-  }
-
-  private fitted(): LinearState {
-    if (this.state === undefined) throw new NotFittedError('LogisticRegression');
-    return this.state;
   }
 }
 

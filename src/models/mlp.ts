@@ -1,12 +1,13 @@
 import { stratifiedSplit } from '../data/index.js';
 import { initRuntime, type tf as tfNamespace } from '../engine/index.js';
-import { ConfigError, DataError, NotFittedError } from '../errors.js';
+import { ConfigError, DataError } from '../errors.js';
 import { type Matrix, takeRows, takeValues } from '../matrix.js';
 import { Random } from '../random.js';
 import { macroAuc, rankAuc } from './auc.js';
-import type { EpochLogs, Estimator, EstimatorState, FitOptions, NamedWeight, Target, Task } from './estimator.js';
+import type { EpochLogs, EstimatorState, FitOptions, NamedWeight, Target, Task } from './estimator.js';
 import { type ClassWeight, checkFitInputs, checkPredictInput, checkTask, rowWeights } from './fit-inputs.js';
-import { findWeight, predictionFromScores, probaFromScores, softmaxRowsInPlace } from './link.js';
+import { FittedEstimator } from './fitted-estimator.js';
+import { findWeight, softmaxRowsInPlace } from './link.js';
 
 type Tf = typeof tfNamespace;
 type Tensor = tfNamespace.Tensor;
@@ -149,32 +150,18 @@ interface FittedMLP {
  * });
  * const pd = await mlp.predictProba(xTest); // n × 2, column 1 = P(default)
  */
-export class MLP implements Estimator<MLPParams> {
+export class MLP extends FittedEstimator<MLPParams, FittedMLP> {
   readonly kind = 'mlp';
-  readonly params: MLPParams;
   private epochLogs: EpochLogs[] = [];
-  private state: FittedMLP | undefined;
 
   constructor(params: MLPParams) {
     checkMLPParams(params);
-    this.params = params;
-  }
-
-  get task(): Task {
-    return this.params.task;
+    super(params);
   }
 
   /** One entry per epoch of the last fit: `{ epoch, loss, valLoss?, valAuc? }` (regression losses on the standardised target). */
   get history(): EpochLogs[] {
     return this.epochLogs;
-  }
-
-  get nOutputs(): number {
-    return this.fitted().nOutputs;
-  }
-
-  get nInputs(): number {
-    return this.fitted().nInputs;
   }
 
   /** The hidden layers, batch size and patience actually used (after the data-size rule). */
@@ -387,29 +374,8 @@ export class MLP implements Estimator<MLPParams> {
     }
   }
 
-  async predictProba(x: Matrix): Promise<Matrix> {
-    return probaFromScores(this.task, await this.decisionFunction(x));
-  }
-
-  async predict(x: Matrix): Promise<Float32Array> {
-    return predictionFromScores(this.task, await this.decisionFunction(x));
-  }
-
-  toJSON(): EstimatorState {
-    const s = this.fitted();
-    return {
-      kind: this.kind,
-      task: this.task,
-      params: this.params,
-      nInputs: s.nInputs,
-      nOutputs: s.nOutputs,
-      extra: {
-        architecture: s.architecture,
-        targetMean: s.targetMean,
-        targetStd: s.targetStd,
-        bestEpoch: s.bestEpoch,
-      },
-    };
+  protected extraState(s: FittedMLP): Record<string, unknown> {
+    return { architecture: s.architecture, targetMean: s.targetMean, targetStd: s.targetStd, bestEpoch: s.bestEpoch };
   }
 
   getWeights(): NamedWeight[] {
@@ -451,11 +417,6 @@ export class MLP implements Estimator<MLPParams> {
       bestEpoch: Number(extra.bestEpoch ?? -1),
     };
     return model;
-  }
-
-  private fitted(): FittedMLP {
-    if (this.state === undefined) throw new NotFittedError('MLP');
-    return this.state;
   }
 }
 

@@ -3,6 +3,9 @@ import { test } from 'node:test';
 import { initRuntime, setFastKernels } from './index.js';
 
 const tf = await initRuntime();
+setFastKernels(false);
+const stockKernelFunc = tf.getKernel('BatchMatMul', 'wasm')?.kernelFunc;
+setFastKernels(true);
 
 function maxRelDiff(a: Float32Array, b: Float32Array): number {
   let worst = 0;
@@ -17,6 +20,8 @@ function maxRelDiff(a: Float32Array, b: Float32Array): number {
 function stockVersusFast(fn: () => import('@tensorflow/tfjs-core').Tensor[]): [Float32Array[], Float32Array[]] {
   const run = (fast: boolean) => {
     setFastKernels(fast);
+    // Without this, a toggle that silently failed would compare a kernel with itself and pass.
+    assert.equal(tf.getKernel('BatchMatMul', 'wasm')?.kernelFunc === stockKernelFunc, !fast);
     const outs = fn();
     const values = outs.map((t) => t.dataSync() as Float32Array);
     for (const t of outs) t.dispose();

@@ -1,5 +1,6 @@
 import { writeFile } from 'node:fs/promises';
 import { type ReportData, renderEvaluationReport } from '../evaluation/index.js';
+import { column } from '../matrix.js';
 import type { EvaluateJobResult } from './evaluate-job.js';
 
 /** Writes the self-contained HTML report for an evaluation run. */
@@ -8,12 +9,10 @@ export async function writeEvaluationReport(path: string, result: EvaluateJobRes
   const { task, classes } = manifest.target;
   let data: ReportData;
   if (task === 'binary') {
-    const score = new Float32Array(result.proba.nRows);
-    for (let r = 0; r < score.length; r++) score[r] = result.proba.data[r * 2 + 1] as number;
     data = {
       task,
       yTrue: result.y,
-      score,
+      score: column(result.proba, 1),
       policy: { kind: 'fixed', threshold: manifest.threshold?.value ?? 0.5 },
       classNames: [classes[0] as string, classes[1] as string],
     };

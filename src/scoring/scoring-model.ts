@@ -33,7 +33,7 @@ export async function loadScoringModel(dir: string): Promise<ScoringModel> {
   let estimator: Estimator;
   try {
     pipeline = TabularPipeline.fromJSON(manifest.preprocessing as never);
-    estimator = await estimatorFromState(manifest.model, weights);
+    estimator = estimatorFromState(manifest.model, weights);
   } catch (cause) {
     throw new BundleError('bundle_invalid', `model bundle ${dir} could not be rebuilt: ${(cause as Error).message}`, {
       cause,

@@ -5,7 +5,6 @@ export { type EncodedTarget, encodeTarget } from './target.js';
 export { taskMetrics } from './task-metrics.js';
 export {
   parseThresholdPolicy,
-  positiveScores,
   runTrainJob,
   type SplitSpec,
   type TrainJobOptions,

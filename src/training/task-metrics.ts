@@ -1,5 +1,5 @@
 import { binaryMetrics, multiclassMetrics, regressionMetrics } from '../evaluation/index.js';
-import type { Matrix } from '../matrix.js';
+import { column, type Matrix } from '../matrix.js';
 import type { Task } from '../models/estimator.js';
 
 /**
@@ -14,9 +14,7 @@ export function taskMetrics(
   threshold: number | undefined,
 ): Record<string, unknown> {
   if (task === 'binary') {
-    const scores = new Float32Array(proba.nRows);
-    for (let r = 0; r < proba.nRows; r++) scores[r] = proba.data[r * proba.nCols + 1] as number;
-    return { ...binaryMetrics(y, scores, { kind: 'fixed', threshold: threshold ?? 0.5 }) };
+    return { ...binaryMetrics(y, column(proba, 1), { kind: 'fixed', threshold: threshold ?? 0.5 }) };
   }
   if (task === 'regression') return { ...regressionMetrics(y, proba.data) };
   return { ...multiclassMetrics(y, proba, classes) };

@@ -5,7 +5,7 @@ import { findColumn, type Schema, type Table } from '../data/table.js';
 import { runtimeVersions } from '../engine/index.js';
 import { ConfigError, DataError } from '../errors.js';
 import { chooseThreshold, type ThresholdPolicy } from '../evaluation/index.js';
-import { takeRows, takeValues } from '../matrix.js';
+import { column, takeRows, takeValues } from '../matrix.js';
 import type { EpochLogs, Task } from '../models/estimator.js';
 import { createEstimator, type ModelKind } from '../models/index.js';
 import { TabularPipeline } from '../preprocessing/index.js';
@@ -156,7 +156,8 @@ export async function runTrainJob(options: TrainJobOptions): Promise<TrainJobRes
   const validationProba = await estimator.predictProba(xValidation);
   if (task === 'binary') {
     const policy = options.thresholdPolicy ?? { kind: 'max-f1' };
-    const scores = positiveScores(validationProba);
+    // Column 1 of a binary model's n × 2 output is the positive class's probability.
+    const scores = column(validationProba, 1);
     threshold = { value: chooseThreshold(yValidation, scores, policy).threshold, policy };
   }
   const validationMetrics = taskMetrics(task, yValidation, validationProba, target.classes, threshold?.value);
@@ -216,13 +217,6 @@ export async function runTrainJob(options: TrainJobOptions): Promise<TrainJobRes
     nFeatures: x.nCols,
     epochs: estimator.history.length,
   };
-}
-
-/** Column 1 of an n×2 probability matrix: the positive class's probability. */
-export function positiveScores(proba: { data: Float32Array; nRows: number; nCols: number }): Float32Array {
-  const out = new Float32Array(proba.nRows);
-  for (let r = 0; r < proba.nRows; r++) out[r] = proba.data[r * proba.nCols + 1] as number;
-  return out;
 }
 
 /** Parses `--threshold` values: `max-f1`, `recall:0.8`, `cost:FP:FN`. */

@@ -1,8 +1,8 @@
 import { stratifiedSplit } from '../data/index.js';
+import { rankAuc } from '../engine/validation-auc.js';
 import { ConfigError, DataError } from '../errors.js';
 import { type Matrix, takeRows, takeValues } from '../matrix.js';
 import { Random } from '../random.js';
-import { rankAuc } from './auc.js';
 import type { EpochLogs, EstimatorState, FitOptions, NamedWeight, Target, Task } from './estimator.js';
 import { checkFitInputs, checkPredictInput, checkTask } from './fit-inputs.js';
 import { FittedEstimator } from './fitted-estimator.js';

@@ -1,3 +1,4 @@
+import type { NetworkSpec, NetworkWeight } from '../engine/index.js';
 import type { Matrix } from '../matrix.js';
 
 /** What a model predicts. */
@@ -10,10 +11,14 @@ export type Task = 'binary' | 'multiclass' | 'regression';
 export type Target = Float32Array;
 
 /** One named weight tensor, as stored in the bundle's TF.js weights file. */
-export interface NamedWeight {
+export type NamedWeight = NetworkWeight;
+
+/** A network inside a fitted estimator, for export and alternative runtimes (see `networks()`). */
+export interface EstimatorNetwork {
+  /** Unique within the estimator, e.g. `mlp`; used to name exported files. */
   name: string;
-  shape: number[];
-  values: Float32Array;
+  spec: NetworkSpec;
+  weights: NetworkWeight[];
 }
 
 /** Per-epoch record, Keras-style. */

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { initRuntime } from '../engine/index.js';
+import { rankAuc } from '../engine/validation-auc.js';
 import { ConfigError, DataError, NotFittedError } from '../errors.js';
 import type { Matrix } from '../matrix.js';
 import { Random } from '../random.js';
-import { rankAuc } from './auc.js';
 import type { EpochLogs } from './estimator.js';
 import { defaultArchitecture, estimatorFromState, LogisticRegression, MLP, type MLPParams } from './index.js';
 
@@ -234,8 +234,14 @@ test('no tensors leak: during and after fit, and over repeated predictions', asy
     assert.equal(model.history.length, 20);
     assert.equal(new Set(during).size, 1, `tensor count changed between epochs: ${during.join(',')}`);
     assert.equal(tf.memory().numTensors, before, 'tensors left after fit');
+    // The model keeps one scoring runner (its weight tensors) between predictions, and no more.
+    await model.predictProba(x);
+    const withRunner = tf.memory().numTensors;
+    assert.equal(withRunner - before, model.getWeights().length);
     for (let i = 0; i < 30; i++) await model.predictProba(x);
-    assert.equal(tf.memory().numTensors, before, 'tensors left after predictions');
+    assert.equal(tf.memory().numTensors, withRunner, 'tensors grew over predictions');
+    model.disposeRunner();
+    assert.equal(tf.memory().numTensors, before, 'tensors left after disposing the runner');
   }
 });
 

@@ -1,18 +1,31 @@
 import { stratifiedSplit } from '../data/index.js';
-import { initRuntime, type tf as tfNamespace } from '../engine/index.js';
+import {
+  checkWeights,
+  createTfjsRunner,
+  initialWeights,
+  type LayerSpec,
+  type LossConfig,
+  type NetworkRunner,
+  type NetworkRunnerFactory,
+  type NetworkSpec,
+  TrainingDivergedError,
+  trainNetwork,
+  weightSlots,
+} from '../engine/index.js';
 import { ConfigError, DataError } from '../errors.js';
 import { type Matrix, takeRows, takeValues } from '../matrix.js';
 import { Random } from '../random.js';
-import { macroAuc, rankAuc } from './auc.js';
-import type { EpochLogs, EstimatorState, FitOptions, NamedWeight, Target, Task } from './estimator.js';
+import type {
+  EpochLogs,
+  EstimatorNetwork,
+  EstimatorState,
+  FitOptions,
+  NamedWeight,
+  Target,
+  Task,
+} from './estimator.js';
 import { type ClassWeight, checkFitInputs, checkPredictInput, checkTask, rowWeights } from './fit-inputs.js';
 import { FittedEstimator } from './fitted-estimator.js';
-import { findWeight, softmaxRowsInPlace } from './link.js';
-
-type Tf = typeof tfNamespace;
-type Tensor = tfNamespace.Tensor;
-type Tensor2D = tfNamespace.Tensor2D;
-type Variable = tfNamespace.Variable;
 
 /** Hidden-layer activations. */
 export type Activation = 'relu' | 'elu' | 'tanh' | 'gelu' | 'selu';
@@ -62,6 +75,12 @@ export interface MLPParams {
   classWeight?: ClassWeight;
   /** Regression loss on the standardised target (default 'mse'; 'huber' uses δ = 1 standard deviation). */
   loss?: 'mse' | 'huber';
+  /**
+   * Training threads, as scikit-learn's `n_jobs`: data-parallel replicas in worker threads
+   * (default: both cores for 8,192+ rows and batches of 128+, else 1; see `defaultThreads`).
+   * The same seed and thread count give the same model.
+   */
+  threads?: number;
   seed: number;
 }
 
@@ -119,11 +138,6 @@ export function defaultArchitecture(nRows: number): ResolvedArchitecture {
   };
 }
 
-/** Rows per forward pass when predicting, so a million-row matrix never becomes one tensor. */
-const PREDICT_BATCH_ROWS = 8192;
-const BN_EPSILON = 1e-3;
-const BN_MOMENTUM = 0.99;
-
 interface FittedMLP {
   nInputs: number;
   nOutputs: number;
@@ -153,6 +167,8 @@ interface FittedMLP {
 export class MLP extends FittedEstimator<MLPParams, FittedMLP> {
   readonly kind = 'mlp';
   private epochLogs: EpochLogs[] = [];
+  private runner: NetworkRunner | undefined;
+  private threadsUsed = 0;
 
   constructor(params: MLPParams) {
     checkMLPParams(params);
@@ -175,7 +191,6 @@ export class MLP extends FittedEstimator<MLPParams, FittedMLP> {
   }
 
   async fit(x: Matrix, y: Target, options: FitOptions = {}): Promise<this> {
-    const tf = await initRuntime();
     const p = this.params;
     const task = p.task;
     const nOutputs = checkFitInputs(task, x, y, options.sampleWeight);
@@ -237,120 +252,92 @@ export class MLP extends FittedEstimator<MLPParams, FittedMLP> {
       validation && task === 'regression' ? validation.y.map((v) => (v - targetMean) / targetStd) : validation?.y;
 
     const nLogits = task === 'multiclass' ? nOutputs : 1;
-    const net = createNetwork(tf, x.nCols, nLogits, architecture.hiddenLayers, p.batchNorm ?? false, rng);
-    const optimizer = tf.train.adam(p.learningRate ?? 1e-3);
-    const lossKind = task === 'regression' ? (p.loss ?? 'mse') : task;
-    const l2 = architecture.l2;
-    const epochs = p.epochs ?? 200;
+    const spec = mlpNetworkSpec(x.nCols, nLogits, architecture.hiddenLayers, p.batchNorm ?? false);
+    const initial = initialWeights(spec, rng);
     const early = p.earlyStopping === false || validation === undefined ? undefined : (p.earlyStopping ?? {});
     const monitor = early?.monitor ?? (task === 'binary' ? 'val_auc' : 'val_loss');
     if (monitor === 'val_auc' && task === 'regression') {
       throw new ConfigError('bad_param', "earlyStopping.monitor 'val_auc' needs a classification task");
     }
-    const minDelta = early?.minDelta ?? 0;
-    const restoreBest = early?.restoreBestWeights ?? true;
-
-    this.epochLogs = [];
-    let best = monitor === 'val_auc' ? -Infinity : Infinity;
-    let bestEpoch = -1;
-    let bestSnapshot: Float32Array[] | undefined;
-    let wait = 0;
-    const order = new Uint32Array(xTrain.nRows);
-    for (let i = 0; i < order.length; i++) order[i] = i;
+    const loss: LossConfig = { name: task === 'regression' ? (p.loss ?? 'mse') : task };
     const batchSize = Math.min(architecture.batchSize, xTrain.nRows);
-    const trainable = net.trainable;
-
+    this.epochLogs = [];
+    let result: Awaited<ReturnType<typeof trainNetwork>>;
     try {
-      for (let epoch = 0; epoch < epochs; epoch++) {
-        rng.shuffle(order);
-        let lossSum = 0;
-        let rowsSeen = 0;
-        for (let start = 0; start < order.length; start += batchSize) {
-          const rows = order.subarray(start, Math.min(order.length, start + batchSize));
-          // A one-row batch has no batch variance; skip the remainder rather than corrupt statistics.
-          if (rows.length < 2 && net.batchNorm) continue;
-          const xb = takeRows(xTrain, rows);
-          const yb = takeValues(yScaled, rows);
-          const wb = weights && takeValues(weights, rows);
-          const seeds = architecture.hiddenLayers.map((l) => (l.dropout > 0 ? rng.childSeed() : 0));
-          const batchStats: Tensor[] = [];
-          const cost = tf.tidy(() => {
-            const xt = tf.tensor2d(xb.data, [xb.nRows, xb.nCols]);
-            const target =
-              lossKind === 'multiclass'
-                ? (tf.oneHot(tf.tensor1d(Int32Array.from(yb), 'int32'), nLogits).toFloat() as Tensor2D)
-                : tf.tensor2d(yb, [yb.length, 1]);
-            const wt = wb && tf.tensor2d(wb, [wb.length, 1]);
-            return optimizer.minimize(
-              () => {
-                const logits = forward(tf, net, xt, { training: true, seeds, batchStats });
-                const perRow = rowLoss(tf, lossKind, logits, target);
-                let loss = wt ? tf.div(tf.sum(tf.mul(perRow, wt)), rows.length) : tf.mean(perRow);
-                if (l2 > 0) {
-                  for (const k of net.kernels) loss = tf.add(loss, tf.mul(l2, tf.sum(tf.square(k))));
-                }
-                return loss as tfNamespace.Scalar;
-              },
-              true,
-              trainable,
-            ) as tfNamespace.Scalar;
-          });
-          if (net.batchNorm) updateMovingStats(tf, net, batchStats);
-          lossSum += (cost.dataSync()[0] as number) * rows.length;
-          rowsSeen += rows.length;
-          cost.dispose();
-        }
-        const logs: EpochLogs = { epoch, loss: lossSum / Math.max(1, rowsSeen) };
-        if (validation !== undefined && yValScaled !== undefined) {
-          const logitsVal = predictLogits(tf, net, validation.x);
-          logs.valLoss = meanLoss(lossKind, logitsVal, yValScaled, nLogits);
-          if (task === 'binary') logs.valAuc = rankAuc(validation.y, logitsVal);
-          else if (task === 'multiclass') {
-            const proba = { data: logitsVal, nRows: validation.x.nRows, nCols: nLogits };
-            softmaxRowsInPlace(proba);
-            logs.valAuc = macroAuc(validation.y, proba.data, nLogits);
-          }
-        }
-        this.epochLogs.push(logs);
-        options.onEpochEnd?.(logs);
-        if (!Number.isFinite(logs.loss)) {
-          // Diverged: fall back to the best weights so far, or fail loudly when there are none.
-          if (bestSnapshot !== undefined) break;
-          throw new ConfigError(
-            'diverged',
-            `training diverged at epoch ${epoch} (loss ${logs.loss}): lower learningRate`,
-          );
-        }
-        if (early !== undefined) {
-          const value = monitor === 'val_auc' ? logs.valAuc : logs.valLoss;
-          const improved =
-            value !== undefined && (monitor === 'val_auc' ? value > best + minDelta : value < best - minDelta);
-          if (improved) {
-            best = value as number;
-            bestEpoch = epoch;
-            wait = 0;
-            if (restoreBest) bestSnapshot = readValues(net);
-          } else if (++wait >= architecture.patience) {
-            break;
-          }
-        }
-      }
-      if (bestSnapshot !== undefined) writeValues(tf, net, bestSnapshot);
-      else bestEpoch = this.epochLogs.length - 1;
-      this.state = {
-        nInputs: x.nCols,
-        nOutputs,
-        architecture,
-        weights: exportWeights(net),
-        targetMean,
-        targetStd,
-        bestEpoch,
-      };
-    } finally {
-      optimizer.dispose();
-      disposeNetwork(net);
+      result = await trainNetwork({
+        spec,
+        initialWeights: initial,
+        x: xTrain.data,
+        nRows: xTrain.nRows,
+        y: yScaled,
+        sampleWeight: weights,
+        validation: validation && { x: validation.x.data, nRows: validation.x.nRows, y: yValScaled as Float32Array },
+        loss,
+        l2: architecture.l2,
+        learningRate: p.learningRate ?? 1e-3,
+        epochs: p.epochs ?? 200,
+        batchSize,
+        seed: rng.childSeed(),
+        earlyStopping: early && {
+          monitor,
+          patience: architecture.patience,
+          minDelta: early.minDelta ?? 0,
+          restoreBestWeights: early.restoreBestWeights ?? true,
+        },
+        threads: p.threads,
+        onEpochEnd: (logs) => {
+          this.epochLogs.push(logs);
+          options.onEpochEnd?.(logs);
+        },
+      });
+    } catch (error) {
+      if (error instanceof TrainingDivergedError) throw new ConfigError('diverged', error.message, { cause: error });
+      throw error;
     }
+    this.disposeRunner();
+    this.threadsUsed = result.threads;
+    this.state = {
+      nInputs: x.nCols,
+      nOutputs,
+      architecture,
+      weights: result.weights,
+      targetMean,
+      targetStd,
+      bestEpoch: result.bestEpoch,
+    };
     return this;
+  }
+
+  /** Replicas the last fit trained with (see `threads`). */
+  get trainedThreads(): number {
+    return this.threadsUsed;
+  }
+
+  /** The network this model runs, for export (ONNX) and alternative runtimes. */
+  networks(): EstimatorNetwork[] {
+    const s = this.fitted();
+    const nLogits = this.task === 'multiclass' ? s.nOutputs : 1;
+    return [
+      {
+        name: 'mlp',
+        spec: mlpNetworkSpec(s.nInputs, nLogits, s.architecture.hiddenLayers, this.params.batchNorm ?? false),
+        weights: this.getWeights(),
+      },
+    ];
+  }
+
+  /** Scores through runners from `factory` from now on (e.g. ONNX Runtime); TF.js is the default. */
+  async useNetworkRunners(factory: NetworkRunnerFactory): Promise<void> {
+    const [network] = this.networks();
+    const runner = await factory((network as EstimatorNetwork).spec, (network as EstimatorNetwork).weights);
+    this.disposeRunner();
+    this.runner = runner;
+  }
+
+  /** Frees the runtime resources of the current runner (the model stays usable and makes a new one on demand). */
+  disposeRunner(): void {
+    this.runner?.dispose();
+    this.runner = undefined;
   }
 
   /**
@@ -360,18 +347,16 @@ export class MLP extends FittedEstimator<MLPParams, FittedMLP> {
   async decisionFunction(x: Matrix): Promise<Matrix> {
     const s = this.fitted();
     checkPredictInput(x, s.nInputs);
-    const tf = await initRuntime();
     const nLogits = this.task === 'multiclass' ? s.nOutputs : 1;
-    const net = networkFromWeights(tf, s.architecture.hiddenLayers, this.params.batchNorm ?? false, s.weights);
-    try {
-      const out = predictLogits(tf, net, x);
-      if (this.task === 'regression') {
-        for (let i = 0; i < out.length; i++) out[i] = (out[i] as number) * s.targetStd + s.targetMean;
-      }
-      return { data: out, nRows: x.nRows, nCols: nLogits };
-    } finally {
-      disposeNetwork(net);
+    if (this.runner === undefined) {
+      const [network] = this.networks();
+      this.runner = await createTfjsRunner((network as EstimatorNetwork).spec, (network as EstimatorNetwork).weights);
     }
+    const out = await this.runner.run(x.data, x.nRows);
+    if (this.task === 'regression') {
+      for (let i = 0; i < out.length; i++) out[i] = (out[i] as number) * s.targetStd + s.targetMean;
+    }
+    return { data: out, nRows: x.nRows, nCols: nLogits };
   }
 
   protected extraState(s: FittedMLP): Record<string, unknown> {
@@ -396,17 +381,12 @@ export class MLP extends FittedEstimator<MLPParams, FittedMLP> {
     }
     const batchNorm = model.params.batchNorm ?? false;
     const nLogits = state.task === 'multiclass' ? state.nOutputs : 1;
-    const names = weightNames(architecture.hiddenLayers.length, batchNorm);
-    const own: NamedWeight[] = [];
-    let fanIn = state.nInputs;
-    for (const [i, layer] of architecture.hiddenLayers.entries()) {
-      for (const name of names.filter((n) => n.startsWith(`dense_${i}/`) || n.startsWith(`batch_norm_${i}/`))) {
-        own.push(checkedWeight(weights, name, name.endsWith('/kernel') ? [fanIn, layer.units] : [layer.units]));
-      }
-      fanIn = layer.units;
-    }
-    own.push(checkedWeight(weights, 'output/kernel', [fanIn, nLogits]));
-    own.push(checkedWeight(weights, 'output/bias', [nLogits]));
+    const spec = mlpNetworkSpec(state.nInputs, nLogits, architecture.hiddenLayers, batchNorm);
+    const own = checkWeights(weightSlots(spec), weights).map((w) => ({
+      name: w.name,
+      shape: [...w.shape],
+      values: Float32Array.from(w.values),
+    }));
     model.state = {
       nInputs: state.nInputs,
       nOutputs: state.nOutputs,
@@ -418,18 +398,6 @@ export class MLP extends FittedEstimator<MLPParams, FittedMLP> {
     };
     return model;
   }
-}
-
-function checkedWeight(weights: NamedWeight[], name: string, shape: number[]): NamedWeight {
-  const w = findWeight(weights, name);
-  const size = shape.reduce((a, b) => a * b, 1);
-  if (w.values.length !== size) {
-    throw new DataError(
-      'bad_weights',
-      `weight '${name}' has ${w.values.length} values, expected [${shape.join(', ')}]`,
-    );
-  }
-  return { name, shape, values: Float32Array.from(w.values) };
 }
 
 function checkMLPParams(p: MLPParams): void {
@@ -447,6 +415,9 @@ function checkMLPParams(p: MLPParams): void {
     }
   }
   if (p.l2 !== undefined && !(p.l2 >= 0)) bad('l2 must be ≥ 0');
+  if (p.threads !== undefined && !(Number.isInteger(p.threads) && p.threads >= 1)) {
+    bad(`threads must be a positive integer, got ${p.threads}`);
+  }
   if (p.learningRate !== undefined && !(p.learningRate > 0)) bad('learningRate must be > 0');
   if (p.epochs !== undefined && !(Number.isInteger(p.epochs) && p.epochs >= 1))
     bad('epochs must be a positive integer');
@@ -469,299 +440,24 @@ function checkMLPParams(p: MLPParams): void {
   if (p.loss !== undefined && p.loss !== 'mse' && p.loss !== 'huber') bad("loss must be 'mse' or 'huber'");
 }
 
-// ---------------------------------------------------------------------------------------------
-// The network: plain tensors and the forward pass.
-
-interface Network {
-  /** Per hidden layer. */
-  layers: {
-    kernel: Variable;
-    bias?: Variable;
-    gamma?: Variable;
-    beta?: Variable;
-    /** Batch-norm running statistics: non-trainable variables, updated after each step. */
-    movingMean?: Variable;
-    movingVariance?: Variable;
-    activation: Activation;
-    dropout: number;
-  }[];
-  outKernel: Variable;
-  outBias: Variable;
-  batchNorm: boolean;
-  kernels: Variable[];
-  trainable: Variable[];
-}
-
-function weightNames(nHidden: number, batchNorm: boolean): string[] {
-  const names: string[] = [];
-  for (let i = 0; i < nHidden; i++) {
-    names.push(`dense_${i}/kernel`);
-    if (batchNorm) {
-      names.push(
-        `batch_norm_${i}/gamma`,
-        `batch_norm_${i}/beta`,
-        `batch_norm_${i}/moving_mean`,
-        `batch_norm_${i}/moving_variance`,
-      );
-    } else {
-      names.push(`dense_${i}/bias`);
-    }
-  }
-  names.push('output/kernel', 'output/bias');
-  return names;
-}
-
-/** Initial kernel values: He for the ReLU family, Glorot for tanh and the output, LeCun for SELU. */
-function initKernel(rng: Random, fanIn: number, fanOut: number, activation: Activation | 'linear'): Float32Array {
-  const out = new Float32Array(fanIn * fanOut);
-  if (activation === 'tanh' || activation === 'linear') {
-    const limit = Math.sqrt(6 / (fanIn + fanOut));
-    for (let i = 0; i < out.length; i++) out[i] = (rng.next() * 2 - 1) * limit;
-  } else {
-    const sd = activation === 'selu' ? Math.sqrt(1 / fanIn) : Math.sqrt(2 / fanIn);
-    for (let i = 0; i < out.length; i++) out[i] = rng.normal(0, sd);
-  }
-  return out;
-}
-
-function createNetwork(
-  tf: Tf,
+/** The MLP as a network description; layer names keep the Keras-style weight names of earlier bundles. */
+export function mlpNetworkSpec(
   nInputs: number,
   nLogits: number,
   hidden: Required<DenseLayerConfig>[],
   batchNorm: boolean,
-  rng: Random,
-): Network {
-  const values: NamedWeight[] = [];
-  let fanIn = nInputs;
+): NetworkSpec {
+  const layers: LayerSpec[] = [];
   for (const [i, layer] of hidden.entries()) {
-    values.push({
-      name: `dense_${i}/kernel`,
-      shape: [fanIn, layer.units],
-      values: initKernel(rng, fanIn, layer.units, layer.activation),
-    });
     if (batchNorm) {
-      const u = layer.units;
-      values.push({ name: `batch_norm_${i}/gamma`, shape: [u], values: new Float32Array(u).fill(1) });
-      values.push({ name: `batch_norm_${i}/beta`, shape: [u], values: new Float32Array(u) });
-      values.push({ name: `batch_norm_${i}/moving_mean`, shape: [u], values: new Float32Array(u) });
-      values.push({ name: `batch_norm_${i}/moving_variance`, shape: [u], values: new Float32Array(u).fill(1) });
+      layers.push({ type: 'dense', name: `dense_${i}`, units: layer.units, useBias: false });
+      layers.push({ type: 'batchNorm', name: `batch_norm_${i}` });
+      layers.push({ type: 'activation', name: `activation_${i}`, activation: layer.activation });
     } else {
-      values.push({ name: `dense_${i}/bias`, shape: [layer.units], values: new Float32Array(layer.units) });
+      layers.push({ type: 'dense', name: `dense_${i}`, units: layer.units, activation: layer.activation });
     }
-    fanIn = layer.units;
+    if (layer.dropout > 0) layers.push({ type: 'dropout', name: `dropout_${i}`, rate: layer.dropout });
   }
-  values.push({ name: 'output/kernel', shape: [fanIn, nLogits], values: initKernel(rng, fanIn, nLogits, 'linear') });
-  values.push({ name: 'output/bias', shape: [nLogits], values: new Float32Array(nLogits) });
-  return networkFromWeights(tf, hidden, batchNorm, values);
-}
-
-function networkFromWeights(
-  tf: Tf,
-  hidden: Required<DenseLayerConfig>[],
-  batchNorm: boolean,
-  weights: NamedWeight[],
-): Network {
-  const byName = new Map(weights.map((w) => [w.name, w]));
-  const variable = (name: string, trainable = true): Variable => {
-    const w = byName.get(name) as NamedWeight;
-    const initial = tf.tensor(w.values, w.shape);
-    const v = tf.variable(initial, trainable, undefined, 'float32');
-    initial.dispose();
-    return v;
-  };
-  const layers: Network['layers'] = hidden.map((layer, i) => ({
-    kernel: variable(`dense_${i}/kernel`),
-    bias: batchNorm ? undefined : variable(`dense_${i}/bias`),
-    gamma: batchNorm ? variable(`batch_norm_${i}/gamma`) : undefined,
-    beta: batchNorm ? variable(`batch_norm_${i}/beta`) : undefined,
-    movingMean: batchNorm ? variable(`batch_norm_${i}/moving_mean`, false) : undefined,
-    movingVariance: batchNorm ? variable(`batch_norm_${i}/moving_variance`, false) : undefined,
-    activation: layer.activation,
-    dropout: layer.dropout,
-  }));
-  const outKernel = variable('output/kernel');
-  const outBias = variable('output/bias');
-  const kernels = [...layers.map((l) => l.kernel), outKernel];
-  const trainable: Variable[] = [];
-  for (const l of layers) {
-    trainable.push(l.kernel);
-    for (const v of [l.bias, l.gamma, l.beta]) if (v) trainable.push(v);
-  }
-  trainable.push(outKernel, outBias);
-  return { layers, outKernel, outBias, batchNorm, kernels, trainable };
-}
-
-function disposeNetwork(net: Network): void {
-  for (const l of net.layers) {
-    for (const t of [l.kernel, l.bias, l.gamma, l.beta, l.movingMean, l.movingVariance]) t?.dispose();
-  }
-  net.outKernel.dispose();
-  net.outBias.dispose();
-}
-
-/** Tensors in {@link weightNames} order. */
-function networkTensors(net: Network): Variable[] {
-  const out: Variable[] = [];
-  for (const l of net.layers) {
-    out.push(l.kernel);
-    if (net.batchNorm) {
-      out.push(l.gamma as Variable, l.beta as Variable, l.movingMean as Variable, l.movingVariance as Variable);
-    } else {
-      out.push(l.bias as Variable);
-    }
-  }
-  out.push(net.outKernel, net.outBias);
-  return out;
-}
-
-function readValues(net: Network): Float32Array[] {
-  return networkTensors(net).map((t) => Float32Array.from(t.dataSync() as Float32Array));
-}
-
-function writeValues(tf: Tf, net: Network, values: Float32Array[]): void {
-  for (const [i, t] of networkTensors(net).entries()) {
-    const fresh = tf.tensor(values[i] as Float32Array, t.shape);
-    t.assign(fresh);
-    fresh.dispose();
-  }
-}
-
-function exportWeights(net: Network): NamedWeight[] {
-  const names = weightNames(net.layers.length, net.batchNorm);
-  return networkTensors(net).map((t, i) => ({
-    name: names[i] as string,
-    shape: [...t.shape],
-    values: Float32Array.from(t.dataSync() as Float32Array),
-  }));
-}
-
-function activate(tf: Tf, x: Tensor, activation: Activation): Tensor {
-  switch (activation) {
-    case 'relu':
-      return tf.relu(x);
-    case 'elu':
-      return tf.elu(x);
-    case 'tanh':
-      return tf.tanh(x);
-    case 'selu':
-      return tf.selu(x);
-    case 'gelu': {
-      // tanh approximation (Hendrycks & Gimpel), as in Keras `gelu(approximate=True)`.
-      const inner = tf.mul(Math.sqrt(2 / Math.PI), tf.add(x, tf.mul(0.044715, tf.pow(x, 3))));
-      return tf.mul(tf.mul(0.5, x), tf.add(1, tf.tanh(inner)));
-    }
-  }
-}
-
-interface ForwardMode {
-  training: boolean;
-  /** One dropout seed per hidden layer (training only). */
-  seeds?: number[];
-  /** Receives kept [mean, variance] pairs of each batch-norm layer (training only). */
-  batchStats?: Tensor[];
-}
-
-function forward(tf: Tf, net: Network, x: Tensor2D, mode: ForwardMode): Tensor2D {
-  let h: Tensor = x;
-  for (const [i, l] of net.layers.entries()) {
-    h = tf.matMul(h as Tensor2D, l.kernel as Tensor2D);
-    if (net.batchNorm) {
-      let mean: Tensor;
-      let variance: Tensor;
-      if (mode.training) {
-        const m = tf.moments(h, 0);
-        mean = m.mean;
-        variance = m.variance;
-        mode.batchStats?.push(tf.keep(tf.clone(mean)), tf.keep(tf.clone(variance)));
-      } else {
-        mean = l.movingMean as Tensor;
-        variance = l.movingVariance as Tensor;
-      }
-      h = tf.add(
-        tf.mul(tf.mul(tf.sub(h, mean), tf.rsqrt(tf.add(variance, BN_EPSILON))), l.gamma as Tensor),
-        l.beta as Tensor,
-      );
-    } else {
-      h = tf.add(h, l.bias as Tensor);
-    }
-    h = activate(tf, h, l.activation);
-    if (mode.training && l.dropout > 0) h = tf.dropout(h, l.dropout, undefined, mode.seeds?.[i]);
-  }
-  return tf.add(tf.matMul(h as Tensor2D, net.outKernel as Tensor2D), net.outBias) as Tensor2D;
-}
-
-/** Keras-style exponential moving average of the batch statistics collected during a step. */
-function updateMovingStats(tf: Tf, net: Network, batchStats: Tensor[]): void {
-  for (const [i, l] of net.layers.entries()) {
-    const mean = batchStats[2 * i];
-    const variance = batchStats[2 * i + 1];
-    if (mean === undefined || variance === undefined) continue;
-    const movingMean = l.movingMean as Variable;
-    const movingVariance = l.movingVariance as Variable;
-    tf.tidy(() => {
-      movingMean.assign(tf.add(tf.mul(movingMean, BN_MOMENTUM), tf.mul(mean, 1 - BN_MOMENTUM)));
-      movingVariance.assign(tf.add(tf.mul(movingVariance, BN_MOMENTUM), tf.mul(variance, 1 - BN_MOMENTUM)));
-    });
-  }
-  for (const t of batchStats) t.dispose();
-}
-
-type LossKind = 'binary' | 'multiclass' | 'mse' | 'huber';
-
-/** Per-row loss [b, 1] (or [b] for multiclass) from logits. */
-function rowLoss(tf: Tf, kind: LossKind, logits: Tensor2D, target: Tensor2D): Tensor {
-  switch (kind) {
-    case 'binary':
-      // max(z, 0) − z·y + log(1 + e^−|z|): sigmoid cross-entropy without overflow.
-      return tf.add(tf.sub(tf.relu(logits), tf.mul(logits, target)), tf.log1p(tf.exp(tf.neg(tf.abs(logits)))));
-    case 'multiclass':
-      return tf.neg(tf.sum(tf.mul(tf.logSoftmax(logits), target), 1, true));
-    case 'mse':
-      return tf.square(tf.sub(logits, target));
-    case 'huber': {
-      const r = tf.abs(tf.sub(logits, target));
-      const quad = tf.minimum(r, 1);
-      return tf.add(tf.mul(0.5, tf.square(quad)), tf.sub(r, quad));
-    }
-  }
-}
-
-/** Mean unweighted loss in float64, for validation logs (same definitions as {@link rowLoss}). */
-function meanLoss(kind: LossKind, logits: Float32Array, y: Float32Array, nLogits: number): number {
-  let sum = 0;
-  const n = y.length;
-  for (let i = 0; i < n; i++) {
-    const t = y[i] as number;
-    if (kind === 'multiclass') {
-      let m = -Infinity;
-      for (let k = 0; k < nLogits; k++) m = Math.max(m, logits[i * nLogits + k] as number);
-      let s = 0;
-      for (let k = 0; k < nLogits; k++) s += Math.exp((logits[i * nLogits + k] as number) - m);
-      sum += m + Math.log(s) - (logits[i * nLogits + t] as number);
-    } else {
-      const z = logits[i] as number;
-      if (kind === 'binary') sum += Math.max(z, 0) - z * t + Math.log1p(Math.exp(-Math.abs(z)));
-      else if (kind === 'mse') sum += (z - t) ** 2;
-      else {
-        const r = Math.abs(z - t);
-        sum += r <= 1 ? 0.5 * r * r : r - 0.5;
-      }
-    }
-  }
-  return sum / n;
-}
-
-/** Inference-mode logits for all rows, in batches of {@link PREDICT_BATCH_ROWS}. */
-function predictLogits(tf: Tf, net: Network, x: Matrix): Float32Array {
-  const nLogits = net.outBias.shape[0] as number;
-  const out = new Float32Array(x.nRows * nLogits);
-  for (let start = 0; start < x.nRows; start += PREDICT_BATCH_ROWS) {
-    const end = Math.min(x.nRows, start + PREDICT_BATCH_ROWS);
-    const block = x.data.subarray(start * x.nCols, end * x.nCols);
-    const logits = tf.tidy(() => forward(tf, net, tf.tensor2d(block, [end - start, x.nCols]), { training: false }));
-    out.set(logits.dataSync() as Float32Array, start * nLogits);
-    logits.dispose();
-  }
-  return out;
+  layers.push({ type: 'dense', name: 'output', units: nLogits });
+  return { inputShape: [nInputs], layers };
 }

@@ -1,0 +1,224 @@
+import type { Tensor } from '@tensorflow/tfjs-core';
+import { Random } from '../random.js';
+import { Adam } from './adam.js';
+import { lossOp } from './loss-ops.js';
+import { forwardNetwork } from './network-forward.js';
+import type { NetworkWeight } from './network-runner.js';
+import { type NetworkSpec, outputShape, resolveNetwork, weightSlots } from './network-spec.js';
+import type { Communicator } from './parallel/communicator.js';
+import { initRuntime, type tf as tfNamespace } from './runtime.js';
+import { weightsChecksum } from './training-replica.js';
+
+/** Per-epoch record of GAN training: mean discriminator and generator losses. */
+export interface GanLogs {
+  epoch: number;
+  discriminatorLoss: number;
+  generatorLoss: number;
+}
+
+/** One replica's GAN training work; plain data as in `ReplicaJob`. */
+export interface GanJob {
+  generator: NetworkSpec;
+  discriminator: NetworkSpec;
+  generatorWeights: NetworkWeight[];
+  discriminatorWeights: NetworkWeight[];
+  /** Real rows, `nRows × outputSize(generator)`. */
+  x: Float32Array;
+  nRows: number;
+  epochs: number;
+  batchSize: number;
+  learningRate: number;
+  /** Adam β₁; GANs usually train with 0.5 (Radford et al.). */
+  beta1: number;
+  seed: number;
+}
+
+export interface GanResult {
+  generatorWeights: NetworkWeight[];
+  discriminatorWeights: NetworkWeight[];
+  history: GanLogs[];
+  checksum: string;
+}
+
+interface Side {
+  spec: NetworkSpec;
+  layers: ReturnType<typeof resolveNetwork>;
+  slots: ReturnType<typeof weightSlots>;
+  values: Float32Array[];
+  trainable: number[];
+  adam: Adam;
+  grads: Float32Array[];
+  exchange: Float32Array;
+}
+
+function side(spec: NetworkSpec, weights: NetworkWeight[], learningRate: number, beta1: number): Side {
+  const slots = weightSlots(spec);
+  const byName = new Map(weights.map((w) => [w.name, w]));
+  const values = slots.map((s) => Float32Array.from((byName.get(s.name) as NetworkWeight).values));
+  const trainable = slots.map((s, i) => (s.trainable ? i : -1)).filter((i) => i >= 0);
+  const total = trainable.reduce((n, i) => n + (values[i] as Float32Array).length, 0);
+  const exchange = new Float32Array(total + 1);
+  let at = 0;
+  const grads = trainable.map((i) => {
+    const g = exchange.subarray(at, at + (values[i] as Float32Array).length);
+    at += g.length;
+    return g;
+  });
+  return {
+    spec,
+    layers: resolveNetwork(spec),
+    slots,
+    values,
+    trainable,
+    adam: new Adam(
+      { learningRate, beta1 },
+      trainable.map((i) => (values[i] as Float32Array).length),
+    ),
+    grads,
+    exchange,
+  };
+}
+
+/**
+ * Trains one replica of a GAN (non-saturating loss, binary cross-entropy from logits): per batch
+ * one discriminator step on real and generated rows, then one generator step. Replicas split
+ * each batch, sum gradients through `comm` and stay identical, as in supervised training.
+ */
+export async function runGanReplica(
+  job: GanJob,
+  comm: Communicator,
+  onEpochEnd?: (logs: GanLogs) => void,
+): Promise<GanResult> {
+  const tf = await initRuntime();
+  const g = side(job.generator, job.generatorWeights, job.learningRate, job.beta1);
+  const d = side(job.discriminator, job.discriminatorWeights, job.learningRate, job.beta1);
+  const noiseWidth = job.generator.inputShape.reduce((a, b) => a * b, 1);
+  const width = outputShape(job.generator).reduce((a, b) => a * b, 1);
+  const rng = new Random(job.seed);
+  const order = new Uint32Array(job.nRows);
+  for (let i = 0; i < order.length; i++) order[i] = i;
+  const batchSize = Math.min(job.batchSize, job.nRows);
+  const history: GanLogs[] = [];
+  const tensorsOf = (s: Side): Tensor[] => s.slots.map((slot, i) => tf.tensor(s.values[i] as Float32Array, slot.shape));
+  const params = (s: Side, all: Tensor[], train?: Tensor[]): Map<string, Tensor> => {
+    const list = [...all];
+    if (train)
+      s.trainable.forEach((i, k) => {
+        list[i] = train[k] as Tensor;
+      });
+    return new Map(s.slots.map((slot, i) => [slot.name, list[i] as Tensor]));
+  };
+  const noise = (n: number): Float32Array => {
+    const z = new Float32Array(n * noiseWidth);
+    for (let i = 0; i < z.length; i++) z[i] = rng.normal();
+    return z;
+  };
+  const step = (s: Side, loss: (train: Tensor[]) => Tensor, active: boolean): number => {
+    s.exchange.fill(0);
+    if (active) {
+      tf.tidy(() => {
+        const all = tensorsOf(s);
+        const { value, grads } = tf.valueAndGrads(
+          (...train: Tensor[]) => loss([...train, ...all]) as tfNamespace.Scalar,
+        )(s.trainable.map((i) => all[i] as Tensor));
+        for (const [k, t] of grads.entries()) (s.grads[k] as Float32Array).set(t.dataSync() as Float32Array);
+        s.exchange[s.exchange.length - 1] = (value.dataSync() as Float32Array)[0] as number;
+      });
+    }
+    comm.allReduceSum(s.exchange);
+    s.adam.update(
+      s.trainable.map((i) => s.values[i] as Float32Array),
+      s.grads,
+    );
+    return s.exchange[s.exchange.length - 1] as number;
+  };
+  for (let epoch = 0; epoch < job.epochs; epoch++) {
+    rng.shuffle(order);
+    let dSum = 0;
+    let gSum = 0;
+    let steps = 0;
+    for (let start = 0; start < order.length; start += batchSize) {
+      const batch = order.subarray(start, Math.min(order.length, start + batchSize));
+      const n = batch.length;
+      const per = Math.ceil(n / comm.size);
+      const from = Math.min(n, comm.rank * per);
+      const to = Math.min(n, from + per);
+      const rows = to - from;
+      // Every replica draws the whole batch's noise, so the streams stay in step.
+      const zD = noise(n).subarray(from * noiseWidth, to * noiseWidth);
+      const zG = noise(n).subarray(from * noiseWidth, to * noiseWidth);
+      const real = new Float32Array(rows * width);
+      for (let i = 0; i < rows; i++) {
+        const r = batch[from + i] as number;
+        real.set(job.x.subarray(r * width, (r + 1) * width), i * width);
+      }
+      const ones = new Float32Array(rows).fill(1);
+      const zeros = new Float32Array(rows);
+      const gAll = rows > 0 ? tensorsOf(g) : [];
+      const fake =
+        rows > 0
+          ? tf.tidy(() =>
+              forwardNetwork(tf, g.layers, params(g, gAll), tf.tensor(zD, [rows, ...job.generator.inputShape]), {
+                training: true,
+              }),
+            )
+          : undefined;
+      dSum += step(
+        d,
+        (args) => {
+          const train = args.slice(0, d.trainable.length);
+          const all = args.slice(d.trainable.length);
+          const p = params(d, all, train);
+          const realOut = forwardNetwork(tf, d.layers, p, tf.tensor(real, [rows, ...job.discriminator.inputShape]), {
+            training: true,
+          });
+          const fakeOut = forwardNetwork(tf, d.layers, p, fake as Tensor, { training: true });
+          return tf.add(
+            lossOp(tf, { name: 'binary' }, realOut, ones, undefined, n),
+            lossOp(tf, { name: 'binary' }, fakeOut, zeros, undefined, n),
+          );
+        },
+        rows > 0,
+      );
+      fake?.dispose();
+      tf.dispose(gAll);
+      const dAll = rows > 0 ? tensorsOf(d) : [];
+      gSum += step(
+        g,
+        (args) => {
+          const train = args.slice(0, g.trainable.length);
+          const all = args.slice(g.trainable.length);
+          const generated = forwardNetwork(
+            tf,
+            g.layers,
+            params(g, all, train),
+            tf.tensor(zG, [rows, ...job.generator.inputShape]),
+            {
+              training: true,
+            },
+          );
+          const out = forwardNetwork(tf, d.layers, params(d, dAll), generated, { training: true });
+          return lossOp(tf, { name: 'binary' }, out, ones, undefined, n);
+        },
+        rows > 0,
+      );
+      tf.dispose(dAll);
+      steps++;
+    }
+    const logs: GanLogs = {
+      epoch,
+      discriminatorLoss: dSum / Math.max(1, steps),
+      generatorLoss: gSum / Math.max(1, steps),
+    };
+    history.push(logs);
+    onEpochEnd?.(logs);
+  }
+  const named = (s: Side): NetworkWeight[] =>
+    s.slots.map((slot, i) => ({ name: slot.name, shape: [...slot.shape], values: s.values[i] as Float32Array }));
+  return {
+    generatorWeights: named(g),
+    discriminatorWeights: named(d),
+    history,
+    checksum: weightsChecksum([...g.values, ...d.values]),
+  };
+}

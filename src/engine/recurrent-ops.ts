@@ -1,0 +1,286 @@
+import type { Tensor, Tensor1D, Tensor2D, Tensor3D } from '@tensorflow/tfjs-core';
+import { fastSigmoid, fastTanh } from './fast-math.js';
+import type { tf as tfNamespace } from './runtime.js';
+
+type Tf = typeof tfNamespace;
+
+/*
+ * Fused recurrent layers. A tfjs-layers LSTM runs about 115 kernels per time step forward and
+ * backward; here each step is one wasm matrix product (h·U, and dz·Uᵀ going back) plus one JS
+ * pass over the gates, and the input projection for all steps is a single product before the
+ * loop (its gradients a single product after it). The cell maths match Keras 2+ and PyTorch:
+ * sigmoid gates, tanh cell activation.
+ *
+ * Layout: x is [batch, steps, features]; row `b·T + t` of the flattened [batch·T, ·] matrices is
+ * example b at step t.
+ */
+
+function recurrentProduct(tf: Tf, h: Float32Array, nRows: number, u: Tensor2D, transposeB: boolean): Float32Array {
+  const ht = tf.tensor2d(h, [nRows, h.length / nRows]);
+  const out = tf.matMul(ht, u, false, transposeB);
+  const values = out.dataSync() as Float32Array;
+  ht.dispose();
+  out.dispose();
+  return values;
+}
+
+/** x·W + b for every step at once: [batch·T, gates]. */
+function inputProjection(tf: Tf, x: Tensor3D, kernel: Tensor2D, bias: Tensor1D): Float32Array {
+  const [b, T, f] = x.shape;
+  return tf.tidy(() => tf.fused.matMul({ a: tf.reshape(x, [b * T, f]), b: kernel, bias })).dataSync() as Float32Array;
+}
+
+/** The weight gradients shared by both cells: dW = Xᵀ·DZx, dx = DZx·Wᵀ, dU = Hprevᵀ·DZh. */
+function projectionGrads(
+  tf: Tf,
+  x: Tensor3D,
+  kernel: Tensor2D,
+  dzInput: Float32Array,
+  dzRecurrent: Float32Array,
+  hPrev: Float32Array,
+  units: number,
+): { dx: Tensor; dKernel: Tensor; dRecurrent: Tensor; dzIn: Tensor2D; dzRec: Tensor2D } {
+  const [b, T, f] = x.shape;
+  const gates = kernel.shape[1];
+  const dzIn = tf.tensor2d(dzInput, [b * T, gates]);
+  const dzRec = dzRecurrent === dzInput ? dzIn : tf.tensor2d(dzRecurrent, [b * T, gates]);
+  const x2 = tf.reshape(x, [b * T, f]) as Tensor2D;
+  const hp = tf.tensor2d(hPrev, [b * T, units]);
+  const dKernel = tf.matMul(x2, dzIn, true, false);
+  const dx = tf.reshape(tf.matMul(dzIn, kernel, false, true), [b, T, f]);
+  const dRecurrent = tf.matMul(hp, dzRec, true, false);
+  hp.dispose();
+  return { dx, dKernel, dRecurrent, dzIn, dzRec };
+}
+
+/**
+ * A whole LSTM layer over a sequence as one differentiable op. Returns [batch, T, units] when
+ * `returnSequences`, else the last state [batch, units]. Weights as in Keras: gate order i, f, c, o.
+ */
+export function lstmOp(
+  tf: Tf,
+  x: Tensor3D,
+  kernel: Tensor2D,
+  recurrentKernel: Tensor2D,
+  bias: Tensor1D,
+  returnSequences: boolean,
+): Tensor {
+  const op = tf.customGrad(((xs: Tensor3D, w: Tensor2D, u: Tensor2D, bvec: Tensor1D, save: (t: Tensor[]) => void) => {
+    const [b, T] = xs.shape;
+    const n = u.shape[0];
+    const g4 = 4 * n;
+    const xp = inputProjection(tf, xs, w, bvec);
+    const gates = new Float32Array(b * T * g4);
+    const cells = new Float32Array(b * T * n);
+    const tanhCells = new Float32Array(b * T * n);
+    const hs = new Float32Array(b * T * n);
+    let h: Float32Array = new Float32Array(b * n);
+    const c = new Float32Array(b * n);
+    for (let t = 0; t < T; t++) {
+      const hz = t === 0 ? undefined : recurrentProduct(tf, h, b, u, false);
+      const next = new Float32Array(b * n);
+      for (let r = 0; r < b; r++) {
+        const row = r * T + t;
+        const zBase = row * g4;
+        const hzBase = r * g4;
+        for (let j = 0; j < n; j++) {
+          const k = zBase + j;
+          const zi = (xp[k] as number) + (hz ? (hz[hzBase + j] as number) : 0);
+          const zf = (xp[k + n] as number) + (hz ? (hz[hzBase + n + j] as number) : 0);
+          const zg = (xp[k + 2 * n] as number) + (hz ? (hz[hzBase + 2 * n + j] as number) : 0);
+          const zo = (xp[k + 3 * n] as number) + (hz ? (hz[hzBase + 3 * n + j] as number) : 0);
+          const ig = fastSigmoid(zi);
+          const fg = fastSigmoid(zf);
+          const gg = fastTanh(zg);
+          const og = fastSigmoid(zo);
+          gates[k] = ig;
+          gates[k + n] = fg;
+          gates[k + 2 * n] = gg;
+          gates[k + 3 * n] = og;
+          const s = r * n + j;
+          const cNew = fg * (c[s] as number) + ig * gg;
+          const tc = fastTanh(cNew);
+          c[s] = cNew;
+          next[s] = og * tc;
+          const o = row * n + j;
+          cells[o] = cNew;
+          tanhCells[o] = tc;
+          hs[o] = og * tc;
+        }
+      }
+      h = next;
+    }
+    const value = returnSequences ? tf.tensor3d(hs, [b, T, n]) : tf.tensor2d(h, [b, n]);
+    save([xs, w, u]);
+    return {
+      value,
+      gradFunc: (dy: Tensor, saved: Tensor[]) => {
+        const [xs2, w2, u2] = saved as [Tensor3D, Tensor2D, Tensor2D];
+        const dOut = dy.dataSync() as Float32Array;
+        const dz = new Float32Array(b * T * g4);
+        const hPrev = new Float32Array(b * T * n);
+        let dh: Float32Array = new Float32Array(b * n);
+        const dc = new Float32Array(b * n);
+        const dzStep = new Float32Array(b * g4);
+        for (let t = T - 1; t >= 0; t--) {
+          for (let r = 0; r < b; r++) {
+            const row = r * T + t;
+            const zBase = row * g4;
+            for (let j = 0; j < n; j++) {
+              const s = r * n + j;
+              const o = row * n + j;
+              let dhv = dh[s] as number;
+              if (returnSequences) dhv += dOut[o] as number;
+              else if (t === T - 1) dhv += dOut[s] as number;
+              const k = zBase + j;
+              const ig = gates[k] as number;
+              const fg = gates[k + n] as number;
+              const gg = gates[k + 2 * n] as number;
+              const og = gates[k + 3 * n] as number;
+              const tc = tanhCells[o] as number;
+              const cPrev = t > 0 ? (cells[o - n] as number) : 0;
+              const dcv = (dc[s] as number) + dhv * og * (1 - tc * tc);
+              dc[s] = dcv * fg;
+              const dzi = dcv * gg * ig * (1 - ig);
+              const dzf = dcv * cPrev * fg * (1 - fg);
+              const dzg = dcv * ig * (1 - gg * gg);
+              const dzo = dhv * tc * og * (1 - og);
+              dz[k] = dzi;
+              dz[k + n] = dzf;
+              dz[k + 2 * n] = dzg;
+              dz[k + 3 * n] = dzo;
+              const q = r * g4 + j;
+              dzStep[q] = dzi;
+              dzStep[q + n] = dzf;
+              dzStep[q + 2 * n] = dzg;
+              dzStep[q + 3 * n] = dzo;
+              if (t > 0) hPrev[o] = hs[o - n] as number;
+            }
+          }
+          dh = t > 0 ? recurrentProduct(tf, dzStep, b, u2, true) : dh;
+        }
+        const g = projectionGrads(tf, xs2, w2, dz, dz, hPrev, n);
+        const dBias = tf.sum(g.dzIn, 0);
+        g.dzIn.dispose();
+        return [g.dx, g.dKernel, g.dRecurrent, dBias];
+      },
+    };
+  }) as never) as (xs: Tensor3D, w: Tensor2D, u: Tensor2D, bvec: Tensor1D) => Tensor;
+  return op(x, kernel, recurrentKernel, bias);
+}
+
+/**
+ * A whole GRU layer as one differentiable op, Keras `reset_after: true` (PyTorch's GRU):
+ * z = σ(x·Wz + h·Uz + b), r = σ(x·Wr + h·Ur + b), ĥ = tanh(x·Wh + bₓ + r ⊙ (h·Uh + bₕ)),
+ * h' = z ⊙ h + (1 − z) ⊙ ĥ. `bias` is [2, 3u]: input bias then recurrent bias.
+ */
+export function gruOp(
+  tf: Tf,
+  x: Tensor3D,
+  kernel: Tensor2D,
+  recurrentKernel: Tensor2D,
+  bias: Tensor2D,
+  returnSequences: boolean,
+): Tensor {
+  const op = tf.customGrad(((xs: Tensor3D, w: Tensor2D, u: Tensor2D, b2: Tensor2D, save: (t: Tensor[]) => void) => {
+    const [b, T] = xs.shape;
+    const n = u.shape[0];
+    const g3 = 3 * n;
+    const biasValues = b2.dataSync() as Float32Array;
+    const inBias = tf.tensor1d(biasValues.subarray(0, g3));
+    const xp = inputProjection(tf, xs, w, inBias);
+    inBias.dispose();
+    const recBias = biasValues.slice(g3, 2 * g3);
+    const gates = new Float32Array(b * T * g3); // z, r, ĥ (activated)
+    const recH = new Float32Array(b * T * n); // h·Uh + bₕ, needed for dr
+    const hs = new Float32Array(b * T * n);
+    let h: Float32Array = new Float32Array(b * n);
+    for (let t = 0; t < T; t++) {
+      const hz = t === 0 ? undefined : recurrentProduct(tf, h, b, u, false);
+      const next = new Float32Array(b * n);
+      for (let r = 0; r < b; r++) {
+        const row = r * T + t;
+        const k0 = row * g3;
+        const hzBase = r * g3;
+        for (let j = 0; j < n; j++) {
+          const k = k0 + j;
+          const rz = (hz ? (hz[hzBase + j] as number) : 0) + (recBias[j] as number);
+          const rr = (hz ? (hz[hzBase + n + j] as number) : 0) + (recBias[n + j] as number);
+          const rh = (hz ? (hz[hzBase + 2 * n + j] as number) : 0) + (recBias[2 * n + j] as number);
+          const zg = fastSigmoid((xp[k] as number) + rz);
+          const rg = fastSigmoid((xp[k + n] as number) + rr);
+          const hh = fastTanh((xp[k + 2 * n] as number) + rg * rh);
+          gates[k] = zg;
+          gates[k + n] = rg;
+          gates[k + 2 * n] = hh;
+          const s = r * n + j;
+          const o = row * n + j;
+          recH[o] = rh;
+          const hNew = zg * (h[s] as number) + (1 - zg) * hh;
+          next[s] = hNew;
+          hs[o] = hNew;
+        }
+      }
+      h = next;
+    }
+    const value = returnSequences ? tf.tensor3d(hs, [b, T, n]) : tf.tensor2d(h, [b, n]);
+    save([xs, w, u]);
+    return {
+      value,
+      gradFunc: (dy: Tensor, saved: Tensor[]) => {
+        const [xs2, w2, u2] = saved as [Tensor3D, Tensor2D, Tensor2D];
+        const dOut = dy.dataSync() as Float32Array;
+        const dzIn = new Float32Array(b * T * g3);
+        const dzRec = new Float32Array(b * T * g3);
+        const hPrev = new Float32Array(b * T * n);
+        const dzStep = new Float32Array(b * g3);
+        let dh: Float32Array = new Float32Array(b * n);
+        for (let t = T - 1; t >= 0; t--) {
+          for (let r = 0; r < b; r++) {
+            const row = r * T + t;
+            const k0 = row * g3;
+            for (let j = 0; j < n; j++) {
+              const s = r * n + j;
+              const o = row * n + j;
+              let dhv = dh[s] as number;
+              if (returnSequences) dhv += dOut[o] as number;
+              else if (t === T - 1) dhv += dOut[s] as number;
+              const k = k0 + j;
+              const zg = gates[k] as number;
+              const rg = gates[k + n] as number;
+              const hh = gates[k + 2 * n] as number;
+              const hp = t > 0 ? (hs[o - n] as number) : 0;
+              if (t > 0) hPrev[o] = hp;
+              const dzz = dhv * (hp - hh) * zg * (1 - zg);
+              const dhh = dhv * (1 - zg) * (1 - hh * hh);
+              const drr = dhh * (recH[o] as number) * rg * (1 - rg);
+              dzIn[k] = dzz;
+              dzIn[k + n] = drr;
+              dzIn[k + 2 * n] = dhh;
+              dzRec[k] = dzz;
+              dzRec[k + n] = drr;
+              dzRec[k + 2 * n] = dhh * rg;
+              const q = r * g3 + j;
+              dzStep[q] = dzz;
+              dzStep[q + n] = drr;
+              dzStep[q + 2 * n] = dhh * rg;
+              // The direct path h → h' through z.
+              dh[s] = dhv * zg;
+            }
+          }
+          if (t > 0) {
+            const back = recurrentProduct(tf, dzStep, b, u2, true);
+            for (let i = 0; i < back.length; i++) back[i] = (back[i] as number) + (dh[i] as number);
+            dh = back;
+          }
+        }
+        const g = projectionGrads(tf, xs2, w2, dzIn, dzRec, hPrev, n);
+        const dBias = tf.stack([tf.sum(g.dzIn, 0), tf.sum(g.dzRec, 0)]);
+        g.dzIn.dispose();
+        g.dzRec.dispose();
+        return [g.dx, g.dKernel, g.dRecurrent, dBias];
+      },
+    };
+  }) as never) as (xs: Tensor3D, w: Tensor2D, u: Tensor2D, b2: Tensor2D) => Tensor;
+  return op(x, kernel, recurrentKernel, bias);
+}

@@ -75,6 +75,45 @@ describe('train, evaluate, predict on a small file', () => {
     assert.match(run.stderr, /warning: .*empty/);
   });
 
+  test('train --threads picks the replicas of a network model and is kept in the bundle; bad values exit 2', async () => {
+    const out = join(dir, 'mlp-threads');
+    const run = await vigil(
+      'train',
+      '--data',
+      loans,
+      '--target',
+      'bad',
+      '--model',
+      'mlp',
+      '--epochs',
+      '3',
+      '--threads',
+      '2',
+      '--out',
+      out,
+      '--json',
+    );
+    assert.equal(run.code, 0, run.stderr);
+    const manifest = JSON.parse(await readFile(join(out, 'manifest.json'), 'utf8'));
+    assert.equal(manifest.model.params.threads, 2);
+    for (const bad of ['0', '1.5', 'two']) {
+      const refused = await vigil(
+        'train',
+        '--data',
+        loans,
+        '--target',
+        'bad',
+        '--threads',
+        bad,
+        '--out',
+        join(dir, 'x'),
+      );
+      assert.equal(refused.code, 2, bad);
+      assert.match(refused.stderr, /--threads/);
+      assertNoStack(refused);
+    }
+  });
+
   test('evaluate reports the same metrics as a table, as JSON, and writes an HTML report', async () => {
     const report = join(dir, 'report.html');
     const run = await vigil('evaluate', '--model', modelDir, '--data', loans, '--report', report, '--json');

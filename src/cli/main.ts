@@ -2,6 +2,8 @@ import { Command, CommanderError, Option } from 'commander';
 import { VIGIL_VERSION } from '../training/version.js';
 import { runDemoCommand } from './demo-command.js';
 import { runEvaluateCommand } from './evaluate-command.js';
+import { runExportCommand } from './export-command.js';
+import { runImportOnnxCommand } from './import-onnx-command.js';
 import { type CliIO, processIO, reportError } from './output.js';
 import { runPredictCommand } from './predict-command.js';
 import { runTrainCommand } from './train-command.js';
@@ -33,6 +35,10 @@ function buildProgram(io: CliIO, run: (task: () => Promise<void>) => void): Comm
     .addOption(new Option('--model <kind>', 'model family').choices(['logistic', 'mlp', 'ensemble']).default('mlp'))
     .option('--seed <n>', 'random seed; the same seed gives the same model', '1')
     .option('--epochs <n>', 'maximum training epochs (early stopping usually stops sooner)')
+    .option(
+      '--threads <n>',
+      'training threads for mlp/ensemble (default: both cores for 8,192+ rows; 1 = this thread only)',
+    )
     .option('--threshold <policy>', 'decision threshold policy: max-f1, recall:R or cost:FP:FN', 'max-f1')
     .option('--schema <file>', 'JSON file overriding inferred column kinds, e.g. {"columns":{"zip":"categorical"}}')
     .requiredOption('--out <dir>', 'directory to write the model bundle to')
@@ -59,7 +65,44 @@ function buildProgram(io: CliIO, run: (task: () => Promise<void>) => void): Comm
     .requiredOption('--data <file>', 'rows to score: CSV, plain or .gz')
     .option('--delimiter <char>', 'CSV delimiter (default: detected among , ; tab |)')
     .requiredOption('--out <file>', 'output CSV')
+    .addOption(
+      new Option('--engine <engine>', 'runtime for network models (tfjs = TensorFlow.js, as in training)')
+        .choices(['onnx', 'tfjs'])
+        .default('onnx'),
+    )
     .action((_opts, command: Command) => run(() => runPredictCommand(command.optsWithGlobals(), io)));
+
+  program
+    .command('export')
+    .description("write a bundle's network(s) as ONNX files for other runtimes")
+    .requiredOption('--model <dir>', 'model bundle directory (mlp or ensemble)')
+    .addOption(new Option('--format <format>', 'file format').choices(['onnx']).makeOptionMandatory())
+    .option('--out <file>', 'output file (default: DIR/model.onnx, listed in the bundle SHA256SUMS)')
+    .option('--json', 'print one JSON object with the files written on stdout')
+    .action((_opts, command: Command) => run(() => runExportCommand(command.optsWithGlobals(), io)));
+
+  program
+    .command('import-onnx')
+    .description('wrap an ONNX model trained elsewhere in a verified bundle that vigil predict can score')
+    .requiredOption('--model <file>', 'the .onnx file')
+    .requiredOption('--schema <file>', 'JSON schema listing the input columns in model order with their kinds')
+    .requiredOption('--out <dir>', 'directory to write the model bundle to')
+    .addOption(
+      new Option('--task <task>', 'what the model predicts')
+        .choices(['binary', 'multiclass', 'regression'])
+        .default('binary'),
+    )
+    .addOption(
+      new Option('--output <kind>', 'what the output holds (default proba; value for regression)').choices([
+        'proba',
+        'logit',
+        'value',
+      ]),
+    )
+    .option('--input-name <name>', 'graph input to feed (default: the only one)')
+    .option('--output-name <name>', 'graph output to read (default: the first tensor output)')
+    .option('--json', 'print one JSON object with the result on stdout')
+    .action((_opts, command: Command) => run(() => runImportOnnxCommand(command.optsWithGlobals(), io)));
 
   program
     .command('demo')

@@ -19,6 +19,7 @@ export interface TrainFlags {
   model: ModelKind;
   seed: string;
   epochs?: string;
+  threads?: string;
   threshold: string;
   schema?: string;
   out: string;
@@ -92,6 +93,7 @@ export async function runTrainCommand(flags: TrainFlags, io: CliIO): Promise<voi
   const split = splitFromFlags(flags);
   const seed = parseIntegerFlag('--seed', flags.seed, { min: 0 });
   const epochs = flags.epochs === undefined ? undefined : parseIntegerFlag('--epochs', flags.epochs, { min: 1 });
+  const threads = flags.threads === undefined ? undefined : parseIntegerFlag('--threads', flags.threads, { min: 1 });
   const thresholdPolicy = parseThresholdPolicy(flags.threshold);
   const progress = epochProgress(io, epochs ?? 200, Boolean(flags.verbose));
   let result: TrainJobResult;
@@ -106,6 +108,7 @@ export async function runTrainCommand(flags: TrainFlags, io: CliIO): Promise<voi
       split,
       seed,
       epochs,
+      threads,
       outDir: flags.out,
       schemaPath: flags.schema,
       thresholdPolicy,

@@ -1,9 +1,17 @@
 import { stratifiedSplit } from '../data/index.js';
-import { rankAuc } from '../engine/validation-auc.js';
+import { type NetworkRunnerFactory, rankAuc } from '../engine/index.js';
 import { ConfigError, DataError } from '../errors.js';
 import { type Matrix, takeRows, takeValues } from '../matrix.js';
 import { Random } from '../random.js';
-import type { EpochLogs, EstimatorState, FitOptions, NamedWeight, Target, Task } from './estimator.js';
+import type {
+  EpochLogs,
+  EstimatorNetwork,
+  EstimatorState,
+  FitOptions,
+  NamedWeight,
+  Target,
+  Task,
+} from './estimator.js';
 import { checkFitInputs, checkPredictInput, checkTask } from './fit-inputs.js';
 import { FittedEstimator } from './fitted-estimator.js';
 import { sigmoid } from './link.js';
@@ -29,6 +37,8 @@ export interface EnsembleParams {
   logistic?: Omit<LogisticRegressionParams, 'task' | 'seed'>;
   /** Shorthand for `mlp.epochs` (what a training job passes to every model kind). */
   epochs?: number;
+  /** Shorthand for `mlp.threads`: training threads of each network (see {@link MLPParams.threads}). */
+  threads?: number;
   /**
    * Fraction held out, once, for the networks' early stopping and for choosing the blend weight
    * when fit gets no `validationData` (default 0.2, stratified for classification).
@@ -232,6 +242,16 @@ export class EnsembleClassifier extends FittedEstimator<EnsembleParams, FittedEn
     };
   }
 
+  /** The member networks, named `mlp_0`, `mlp_1`, … (the linear part is plain arithmetic). */
+  networks(): EstimatorNetwork[] {
+    return this.fitted().members.map((m, i) => ({ ...(m.networks()[0] as EstimatorNetwork), name: `mlp_${i}` }));
+  }
+
+  /** Scores every member network through runners from `factory` (e.g. ONNX Runtime). */
+  async useNetworkRunners(factory: NetworkRunnerFactory): Promise<void> {
+    for (const m of this.fitted().members) await m.useNetworkRunners(factory);
+  }
+
   /** Member weights with prefixes: `mlp_0/dense_0/kernel`, …, `logistic/kernel`, `logistic/bias`. */
   getWeights(): NamedWeight[] {
     const s = this.fitted();
@@ -268,8 +288,16 @@ export class EnsembleClassifier extends FittedEstimator<EnsembleParams, FittedEn
   private memberParams(index: number, seed: number, nRows: number): MLPParams {
     const shared = this.params.mlp ?? {};
     const epochs = shared.epochs ?? this.params.epochs;
+    const threads = shared.threads ?? this.params.threads;
     const flavour = this.params.memberFlavours === false ? {} : memberFlavour(index, nRows, shared);
-    return { ...shared, ...flavour, ...(epochs !== undefined ? { epochs } : {}), task: this.task, seed };
+    return {
+      ...shared,
+      ...flavour,
+      ...(epochs !== undefined ? { epochs } : {}),
+      ...(threads !== undefined ? { threads } : {}),
+      task: this.task,
+      seed,
+    };
   }
 
   private linearParams(): LogisticRegressionParams {

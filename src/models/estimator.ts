@@ -1,4 +1,4 @@
-import type { NetworkSpec, NetworkWeight } from '../engine/index.js';
+import type { NetworkRunnerFactory, NetworkSpec, NetworkWeight } from '../engine/index.js';
 import type { Matrix } from '../matrix.js';
 
 /** What a model predicts. */
@@ -60,6 +60,20 @@ export interface Estimator<P = unknown> {
   /** Serialisable state: config and fitted scalars; tensors go to `getWeights`. */
   toJSON(): EstimatorState;
   getWeights(): NamedWeight[];
+}
+
+/** An estimator that runs one or more networks, which can be exported or scored by another runtime. */
+export interface NetworkEstimator extends Estimator {
+  /** The fitted networks with their weights. */
+  networks(): EstimatorNetwork[];
+  /** Scores through runners from `factory` from now on (TF.js is the default). */
+  useNetworkRunners(factory: NetworkRunnerFactory): Promise<void>;
+}
+
+/** Whether `estimator` runs networks (mlp, ensemble) rather than plain arithmetic (logistic). */
+export function isNetworkEstimator(estimator: Estimator): estimator is NetworkEstimator {
+  const candidate = estimator as Partial<NetworkEstimator>;
+  return typeof candidate.networks === 'function' && typeof candidate.useNetworkRunners === 'function';
 }
 
 export interface EstimatorState {

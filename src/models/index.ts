@@ -23,12 +23,15 @@ export { EnsembleClassifier, type EnsembleParams } from './ensemble.js';
 export type {
   EpochLogs,
   Estimator,
+  EstimatorNetwork,
   EstimatorState,
   FitOptions,
   NamedWeight,
+  NetworkEstimator,
   Target,
   Task,
 } from './estimator.js';
+export { isNetworkEstimator } from './estimator.js';
 export type { ClassWeight } from './fit-inputs.js';
 export { LogisticRegression, type LogisticRegressionParams } from './logistic.js';
 export {
@@ -38,6 +41,7 @@ export {
   type EarlyStoppingConfig,
   MLP,
   type MLPParams,
+  mlpNetworkSpec,
   type ResolvedArchitecture,
 } from './mlp.js';
 

@@ -28,6 +28,8 @@ export interface TrainJobOptions {
   split: SplitSpec;
   seed: number;
   epochs?: number;
+  /** Training threads for network models (mlp, ensemble); default: the data-size rule of the engine. */
+  threads?: number;
   outDir: string;
   /** CSV delimiter; detected when omitted. */
   delimiter?: string;
@@ -139,6 +141,7 @@ export async function runTrainJob(options: TrainJobOptions): Promise<TrainJobRes
     task,
     seed: options.seed,
     ...(options.epochs !== undefined ? { epochs: options.epochs } : {}),
+    ...(options.threads !== undefined && options.model !== 'logistic' ? { threads: options.threads } : {}),
     ...options.modelParams,
   });
   const xFit = takeRows(x, fitRows);

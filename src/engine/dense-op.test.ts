@@ -64,3 +64,24 @@ test('the fused dense op leaves no tensors behind under a gradient tape', async 
   assert.equal(tf.memory().numTensors, before);
   tf.dispose([x, w, b]);
 });
+
+test('inputGrad: false skips dx (zeros) and leaves the weight gradients unchanged', async () => {
+  const tf = await initRuntime();
+  const x = tf.tensor2d(randomValues(1, 16 * 6), [16, 6]);
+  const w = tf.tensor2d(randomValues(2, 6 * 3), [6, 3]);
+  const b = tf.tensor1d(randomValues(3, 3));
+  const grads = (inputGrad: boolean) =>
+    tf.tidy(() =>
+      tf
+        .grads((xs: Tensor, ws: Tensor, bs: Tensor) =>
+          tf.sum(denseOp(tf, xs as Tensor2D, ws as Tensor2D, bs as Tensor1D, 'tanh', inputGrad)),
+        )([x, w, b])
+        .map(valuesOf),
+    );
+  const [dx0, dw0, db0] = grads(false);
+  const [, dw1, db1] = grads(true);
+  assert.ok((dx0 as Float32Array).every((v) => v === 0));
+  assert.deepEqual(dw0, dw1);
+  assert.deepEqual(db0, db1);
+  tf.dispose([x, w, b]);
+});

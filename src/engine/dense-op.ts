@@ -15,6 +15,8 @@ const WASM_FUSED = new Set<ActivationName>(['linear', 'relu', 'sigmoid', 'elu'])
  * with its own backward kernels. Here the forward pass stays one wasm FusedMatMul call and the
  * backward pass is written out: dz from y alone, dx = dz·Wᵀ, dW = xᵀ·dz, db = Σ dz over rows.
  * The transposed products run through Vigil's BatchMatMul kernel, the row sum through its Sum.
+ * With `inputGrad: false` (the network's first layer, whose input is data) dx is not computed:
+ * that product is a sizeable share of a small network's step.
  */
 export function denseOp(
   tf: Tf,
@@ -22,10 +24,11 @@ export function denseOp(
   kernel: Tensor2D,
   bias: Tensor1D | undefined,
   activation: ActivationName,
+  inputGrad = true,
 ): Tensor2D {
   if (!hasGradFromOutput(activation)) {
     // gelu: its derivative needs z, so let autodiff handle the activation after a fused linear op.
-    return applyActivation(tf, denseOp(tf, x, kernel, bias, 'linear'), activation) as Tensor2D;
+    return applyActivation(tf, denseOp(tf, x, kernel, bias, 'linear', inputGrad), activation) as Tensor2D;
   }
   const forward = (xs: Tensor2D, w: Tensor2D, b: Tensor1D | undefined): Tensor2D => {
     if (WASM_FUSED.has(activation)) {
@@ -35,7 +38,11 @@ export function denseOp(
   };
   const backward = (dy: Tensor, xs: Tensor, w: Tensor, y: Tensor): Tensor[] => {
     const dz = activationGradFromOutput(tf, dy, y, activation) as Tensor2D;
-    return [tf.matMul(dz, w as Tensor2D, false, true), tf.matMul(xs as Tensor2D, dz, true, false), tf.sum(dz, 0)];
+    return [
+      inputGrad ? tf.matMul(dz, w as Tensor2D, false, true) : tf.zerosLike(xs),
+      tf.matMul(xs as Tensor2D, dz, true, false),
+      tf.sum(dz, 0),
+    ];
   };
   if (bias === undefined) {
     const op = tf.customGrad(((xs: Tensor2D, w: Tensor2D, save: (t: Tensor[]) => void) => {

@@ -197,7 +197,10 @@ export async function runGanReplica(
               training: true,
             },
           );
-          const out = forwardNetwork(tf, d.layers, params(d, dAll), generated, { training: true });
+          const out = forwardNetwork(tf, d.layers, params(d, dAll), generated, {
+            training: true,
+            inputNeedsGrad: true,
+          });
           return lossOp(tf, { name: 'binary' }, out, ones, undefined, n);
         },
         rows > 0,

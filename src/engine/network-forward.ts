@@ -20,6 +20,11 @@ export interface ForwardMode {
   dropoutSeeds?: number[];
   /** Receives each batch-norm layer's batch mean and variance, kept out of any tidy (training only). */
   batchStats?: Map<string, { mean: Tensor; variance: Tensor }>;
+  /**
+   * Whether a gradient with respect to `x` is wanted (default false: x is data). A GAN's
+   * discriminator reading generated rows needs it, so the generator can learn through it.
+   */
+  inputNeedsGrad?: boolean;
 }
 
 function param(params: Map<string, Tensor>, name: string): Tensor {
@@ -50,12 +55,17 @@ export function forwardNetwork(
 ): Tensor {
   let h = x;
   let dropoutIndex = 0;
+  // Until the first layer with weights, h depends on data only and needs no gradient.
+  let needGrad = mode.inputNeedsGrad ?? false;
   for (const layer of layers) {
     const w = (name: string): Tensor => param(params, `${layer.name}/${name}`);
     switch (layer.type) {
       case 'dense': {
         const bias = layer.useBias === false ? undefined : (w('bias') as Tensor1D);
-        h = onLastAxis(tf, h, (x2) => denseOp(tf, x2, w('kernel') as Tensor2D, bias, layer.activation ?? 'linear'));
+        h = onLastAxis(tf, h, (x2) =>
+          denseOp(tf, x2, w('kernel') as Tensor2D, bias, layer.activation ?? 'linear', needGrad),
+        );
+        needGrad = true;
         break;
       }
       case 'activation':
@@ -68,6 +78,7 @@ export function forwardNetwork(
         break;
       }
       case 'batchNorm': {
+        needGrad = true;
         let mean: Tensor;
         let variance: Tensor;
         if (mode.training) {
@@ -89,9 +100,10 @@ export function forwardNetwork(
       case 'conv1d': {
         const [b, T, c] = h.shape as [number, number, number];
         const steps = T - layer.kernelSize + 1;
-        const frames = framesOp(tf, h as Tensor3D, layer.kernelSize) as Tensor2D;
+        const frames = framesOp(tf, h as Tensor3D, layer.kernelSize, needGrad) as Tensor2D;
         const kernel = tf.reshape(w('kernel'), [layer.kernelSize * c, layer.filters]) as Tensor2D;
-        const y = denseOp(tf, frames, kernel, w('bias') as Tensor1D, layer.activation ?? 'linear');
+        const y = denseOp(tf, frames, kernel, w('bias') as Tensor1D, layer.activation ?? 'linear', needGrad);
+        needGrad = true;
         h = tf.reshape(y, [b, steps, layer.filters]);
         break;
       }
@@ -109,7 +121,9 @@ export function forwardNetwork(
           w('recurrent_kernel') as Tensor2D,
           w('bias') as Tensor1D,
           layer.returnSequences ?? false,
+          needGrad,
         );
+        needGrad = true;
         break;
       case 'gru':
         h = gruOp(
@@ -119,7 +133,9 @@ export function forwardNetwork(
           w('recurrent_kernel') as Tensor2D,
           w('bias') as Tensor2D,
           layer.returnSequences ?? false,
+          needGrad,
         );
+        needGrad = true;
         break;
     }
   }

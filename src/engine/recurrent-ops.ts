@@ -8,7 +8,8 @@ type Tf = typeof tfNamespace;
  * Fused recurrent layers. A tfjs-layers LSTM runs about 115 kernels per time step forward and
  * backward; here each step is one wasm matrix product (h·U, and dz·Uᵀ going back) plus one JS
  * pass over the gates, and the input projection for all steps is a single product before the
- * loop (its gradients a single product after it). The cell maths match Keras 2+ and PyTorch:
+ * loop (its gradients a single product after it; dx is skipped with `inputGrad: false`, for a
+ * first layer reading data). The cell maths match Keras 2+ and PyTorch:
  * sigmoid gates, tanh cell activation.
  *
  * Layout: x is [batch, steps, features]; row `b·T + t` of the flattened [batch·T, ·] matrices is
@@ -39,6 +40,7 @@ function projectionGrads(
   dzRecurrent: Float32Array,
   hPrev: Float32Array,
   units: number,
+  inputGrad: boolean,
 ): { dx: Tensor; dKernel: Tensor; dRecurrent: Tensor; dzIn: Tensor2D; dzRec: Tensor2D } {
   const [b, T, f] = x.shape;
   const gates = kernel.shape[1];
@@ -47,10 +49,115 @@ function projectionGrads(
   const x2 = tf.reshape(x, [b * T, f]) as Tensor2D;
   const hp = tf.tensor2d(hPrev, [b * T, units]);
   const dKernel = tf.matMul(x2, dzIn, true, false);
-  const dx = tf.reshape(tf.matMul(dzIn, kernel, false, true), [b, T, f]);
+  const dx = inputGrad ? tf.reshape(tf.matMul(dzIn, kernel, false, true), [b, T, f]) : tf.zerosLike(x);
   const dRecurrent = tf.matMul(hp, dzRec, true, false);
   hp.dispose();
   return { dx, dKernel, dRecurrent, dzIn, dzRec };
+}
+
+/*
+ * The per-step loops live in top-level functions over typed arrays: V8 optimises these far better
+ * than the same loops inside the customGrad closures (whose captured, reassigned variables it
+ * keeps in heap contexts).
+ */
+
+function lstmForwardStep(
+  xp: Float32Array,
+  hz: Float32Array,
+  c: Float32Array,
+  next: Float32Array,
+  gates: Float32Array,
+  cells: Float32Array,
+  tanhCells: Float32Array,
+  hs: Float32Array,
+  b: number,
+  T: number,
+  t: number,
+  n: number,
+): void {
+  const g4 = 4 * n;
+  for (let r = 0; r < b; r++) {
+    const row = r * T + t;
+    const zBase = row * g4;
+    const hzBase = r * g4;
+    for (let j = 0; j < n; j++) {
+      const k = zBase + j;
+      const q = hzBase + j;
+      const ig = fastSigmoid((xp[k] as number) + (hz[q] as number));
+      const fg = fastSigmoid((xp[k + n] as number) + (hz[q + n] as number));
+      const gg = fastTanh((xp[k + 2 * n] as number) + (hz[q + 2 * n] as number));
+      const og = fastSigmoid((xp[k + 3 * n] as number) + (hz[q + 3 * n] as number));
+      gates[k] = ig;
+      gates[k + n] = fg;
+      gates[k + 2 * n] = gg;
+      gates[k + 3 * n] = og;
+      const s = r * n + j;
+      const cNew = fg * (c[s] as number) + ig * gg;
+      const tc = fastTanh(cNew);
+      c[s] = cNew;
+      const hNew = og * tc;
+      next[s] = hNew;
+      const o = row * n + j;
+      cells[o] = cNew;
+      tanhCells[o] = tc;
+      hs[o] = hNew;
+    }
+  }
+}
+
+function lstmBackwardStep(
+  dOut: Float32Array,
+  returnSequences: boolean,
+  dh: Float32Array,
+  dc: Float32Array,
+  gates: Float32Array,
+  cells: Float32Array,
+  tanhCells: Float32Array,
+  hs: Float32Array,
+  dz: Float32Array,
+  dzStep: Float32Array,
+  hPrev: Float32Array,
+  b: number,
+  T: number,
+  t: number,
+  n: number,
+): void {
+  const g4 = 4 * n;
+  const last = t === T - 1;
+  for (let r = 0; r < b; r++) {
+    const row = r * T + t;
+    const zBase = row * g4;
+    for (let j = 0; j < n; j++) {
+      const s = r * n + j;
+      const o = row * n + j;
+      let dhv = dh[s] as number;
+      if (returnSequences) dhv += dOut[o] as number;
+      else if (last) dhv += dOut[s] as number;
+      const k = zBase + j;
+      const ig = gates[k] as number;
+      const fg = gates[k + n] as number;
+      const gg = gates[k + 2 * n] as number;
+      const og = gates[k + 3 * n] as number;
+      const tc = tanhCells[o] as number;
+      const cPrev = t > 0 ? (cells[o - n] as number) : 0;
+      const dcv = (dc[s] as number) + dhv * og * (1 - tc * tc);
+      dc[s] = dcv * fg;
+      const dzi = dcv * gg * ig * (1 - ig);
+      const dzf = dcv * cPrev * fg * (1 - fg);
+      const dzg = dcv * ig * (1 - gg * gg);
+      const dzo = dhv * tc * og * (1 - og);
+      dz[k] = dzi;
+      dz[k + n] = dzf;
+      dz[k + 2 * n] = dzg;
+      dz[k + 3 * n] = dzo;
+      const q = r * g4 + j;
+      dzStep[q] = dzi;
+      dzStep[q + n] = dzf;
+      dzStep[q + 2 * n] = dzg;
+      dzStep[q + 3 * n] = dzo;
+      if (t > 0) hPrev[o] = hs[o - n] as number;
+    }
+  }
 }
 
 /**
@@ -64,6 +171,7 @@ export function lstmOp(
   recurrentKernel: Tensor2D,
   bias: Tensor1D,
   returnSequences: boolean,
+  inputGrad = true,
 ): Tensor {
   const op = tf.customGrad(((xs: Tensor3D, w: Tensor2D, u: Tensor2D, bvec: Tensor1D, save: (t: Tensor[]) => void) => {
     const [b, T] = xs.shape;
@@ -76,38 +184,11 @@ export function lstmOp(
     const hs = new Float32Array(b * T * n);
     let h: Float32Array = new Float32Array(b * n);
     const c = new Float32Array(b * n);
+    const zero = new Float32Array(b * g4);
     for (let t = 0; t < T; t++) {
-      const hz = t === 0 ? undefined : recurrentProduct(tf, h, b, u, false);
+      const hz = t === 0 ? zero : recurrentProduct(tf, h, b, u, false);
       const next = new Float32Array(b * n);
-      for (let r = 0; r < b; r++) {
-        const row = r * T + t;
-        const zBase = row * g4;
-        const hzBase = r * g4;
-        for (let j = 0; j < n; j++) {
-          const k = zBase + j;
-          const zi = (xp[k] as number) + (hz ? (hz[hzBase + j] as number) : 0);
-          const zf = (xp[k + n] as number) + (hz ? (hz[hzBase + n + j] as number) : 0);
-          const zg = (xp[k + 2 * n] as number) + (hz ? (hz[hzBase + 2 * n + j] as number) : 0);
-          const zo = (xp[k + 3 * n] as number) + (hz ? (hz[hzBase + 3 * n + j] as number) : 0);
-          const ig = fastSigmoid(zi);
-          const fg = fastSigmoid(zf);
-          const gg = fastTanh(zg);
-          const og = fastSigmoid(zo);
-          gates[k] = ig;
-          gates[k + n] = fg;
-          gates[k + 2 * n] = gg;
-          gates[k + 3 * n] = og;
-          const s = r * n + j;
-          const cNew = fg * (c[s] as number) + ig * gg;
-          const tc = fastTanh(cNew);
-          c[s] = cNew;
-          next[s] = og * tc;
-          const o = row * n + j;
-          cells[o] = cNew;
-          tanhCells[o] = tc;
-          hs[o] = og * tc;
-        }
-      }
+      lstmForwardStep(xp, hz, c, next, gates, cells, tanhCells, hs, b, T, t, n);
       h = next;
     }
     const value = returnSequences ? tf.tensor3d(hs, [b, T, n]) : tf.tensor2d(h, [b, n]);
@@ -123,43 +204,10 @@ export function lstmOp(
         const dc = new Float32Array(b * n);
         const dzStep = new Float32Array(b * g4);
         for (let t = T - 1; t >= 0; t--) {
-          for (let r = 0; r < b; r++) {
-            const row = r * T + t;
-            const zBase = row * g4;
-            for (let j = 0; j < n; j++) {
-              const s = r * n + j;
-              const o = row * n + j;
-              let dhv = dh[s] as number;
-              if (returnSequences) dhv += dOut[o] as number;
-              else if (t === T - 1) dhv += dOut[s] as number;
-              const k = zBase + j;
-              const ig = gates[k] as number;
-              const fg = gates[k + n] as number;
-              const gg = gates[k + 2 * n] as number;
-              const og = gates[k + 3 * n] as number;
-              const tc = tanhCells[o] as number;
-              const cPrev = t > 0 ? (cells[o - n] as number) : 0;
-              const dcv = (dc[s] as number) + dhv * og * (1 - tc * tc);
-              dc[s] = dcv * fg;
-              const dzi = dcv * gg * ig * (1 - ig);
-              const dzf = dcv * cPrev * fg * (1 - fg);
-              const dzg = dcv * ig * (1 - gg * gg);
-              const dzo = dhv * tc * og * (1 - og);
-              dz[k] = dzi;
-              dz[k + n] = dzf;
-              dz[k + 2 * n] = dzg;
-              dz[k + 3 * n] = dzo;
-              const q = r * g4 + j;
-              dzStep[q] = dzi;
-              dzStep[q + n] = dzf;
-              dzStep[q + 2 * n] = dzg;
-              dzStep[q + 3 * n] = dzo;
-              if (t > 0) hPrev[o] = hs[o - n] as number;
-            }
-          }
+          lstmBackwardStep(dOut, returnSequences, dh, dc, gates, cells, tanhCells, hs, dz, dzStep, hPrev, b, T, t, n);
           dh = t > 0 ? recurrentProduct(tf, dzStep, b, u2, true) : dh;
         }
-        const g = projectionGrads(tf, xs2, w2, dz, dz, hPrev, n);
+        const g = projectionGrads(tf, xs2, w2, dz, dz, hPrev, n, inputGrad);
         const dBias = tf.sum(g.dzIn, 0);
         g.dzIn.dispose();
         return [g.dx, g.dKernel, g.dRecurrent, dBias];
@@ -181,6 +229,7 @@ export function gruOp(
   recurrentKernel: Tensor2D,
   bias: Tensor2D,
   returnSequences: boolean,
+  inputGrad = true,
 ): Tensor {
   const op = tf.customGrad(((xs: Tensor3D, w: Tensor2D, u: Tensor2D, b2: Tensor2D, save: (t: Tensor[]) => void) => {
     const [b, T] = xs.shape;
@@ -274,7 +323,7 @@ export function gruOp(
             dh = back;
           }
         }
-        const g = projectionGrads(tf, xs2, w2, dzIn, dzRec, hPrev, n);
+        const g = projectionGrads(tf, xs2, w2, dzIn, dzRec, hPrev, n, inputGrad);
         const dBias = tf.stack([tf.sum(g.dzIn, 0), tf.sum(g.dzRec, 0)]);
         g.dzIn.dispose();
         g.dzRec.dispose();

@@ -8,8 +8,9 @@ type Tf = typeof tfNamespace;
  * holding steps t..t+k−1 of example b. A 'valid', stride-1 Conv1D is then one dense product with
  * the Keras kernel [k, c, filters] read as [k·c, filters]; this avoids tfjs's Conv2D path, whose
  * filter gradient the wasm backend lacks and whose NHWC im2col is slower than this copy.
+ * `inputGrad: false` skips the scatter back to x when x is data.
  */
-export function framesOp(tf: Tf, x: Tensor3D, kernelSize: number): Tensor {
+export function framesOp(tf: Tf, x: Tensor3D, kernelSize: number, inputGrad = true): Tensor {
   const op = tf.customGrad(((xs: Tensor3D, save: (t: Tensor[]) => void) => {
     const [b, T, c] = xs.shape;
     const steps = T - kernelSize + 1;
@@ -27,6 +28,7 @@ export function framesOp(tf: Tf, x: Tensor3D, kernelSize: number): Tensor {
     return {
       value: tf.tensor2d(out, [b * steps, width]),
       gradFunc: (dy: Tensor) => {
+        if (!inputGrad) return [tf.zerosLike(xs)];
         const g = dy.dataSync() as Float32Array;
         const dx = new Float32Array(b * T * c);
         for (let r = 0; r < b; r++) {

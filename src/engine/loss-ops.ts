@@ -26,27 +26,31 @@ function softplus(x: number): number {
 }
 
 /**
- * Loss and gradient of one row, in float64. `out` is the row's outputs, `target` its target
- * (class index for multiclass; for mse/huber either one value per output or, with one output,
- * the value). Writes dLoss/dOutput into `grad` (same length as `out`) and returns the loss.
+ * Loss and gradient of one row, in float64: outputs `out[o .. o+k)`, targets `target[t ..)`
+ * (class index for multiclass; for mse/huber one value per output, or one value when `width` is
+ * 1). Writes dLoss/dOutput into `grad[0 .. k)` when given and returns the loss. Offsets rather
+ * than subarrays: this runs once per row per step, and a view per row costs more than the maths.
  */
 function rowLossAndGrad(
   loss: LossConfig,
   out: Float32Array,
+  o: number,
+  k: number,
   target: Float32Array,
+  t: number,
+  width: number,
   grad: Float64Array | undefined,
 ): number {
-  const k = out.length;
   switch (loss.name) {
     case 'binary': {
-      const z = out[0] as number;
-      const y = target[0] as number;
+      const z = out[o] as number;
+      const y = target[t] as number;
       if (grad) grad[0] = 1 / (1 + Math.exp(-z)) - y;
       return Math.max(z, 0) - z * y + Math.log1p(Math.exp(-Math.abs(z)));
     }
     case 'focal': {
-      const z = out[0] as number;
-      const y = target[0] as number;
+      const z = out[o] as number;
+      const y = target[t] as number;
       const gamma = loss.gamma ?? 2;
       const alpha = loss.alpha ?? 0.25;
       const p = 1 / (1 + Math.exp(-z));
@@ -61,20 +65,21 @@ function rowLossAndGrad(
       return -(1 - alpha) * p ** gamma * logQ;
     }
     case 'multiclass': {
-      const cls = target[0] as number;
+      const cls = target[t] as number;
       let m = -Infinity;
-      for (let c = 0; c < k; c++) m = Math.max(m, out[c] as number);
+      for (let c = 0; c < k; c++) m = Math.max(m, out[o + c] as number);
       let s = 0;
-      for (let c = 0; c < k; c++) s += Math.exp((out[c] as number) - m);
-      if (grad) for (let c = 0; c < k; c++) grad[c] = Math.exp((out[c] as number) - m) / s - (c === cls ? 1 : 0);
-      return m + Math.log(s) - (out[cls] as number);
+      for (let c = 0; c < k; c++) s += Math.exp((out[o + c] as number) - m);
+      if (grad) for (let c = 0; c < k; c++) grad[c] = Math.exp((out[o + c] as number) - m) / s - (c === cls ? 1 : 0);
+      return m + Math.log(s) - (out[o + cls] as number);
     }
     case 'mse':
     case 'huber': {
       let sum = 0;
+      const huber = loss.name === 'huber';
       for (let c = 0; c < k; c++) {
-        const r = (out[c] as number) - (target[target.length === k ? c : 0] as number);
-        if (loss.name === 'mse') {
+        const r = (out[o + c] as number) - (target[width === k ? t + c : t] as number);
+        if (!huber) {
           sum += r * r;
           if (grad) grad[c] = (2 * r) / k;
         } else {
@@ -117,12 +122,7 @@ export function lossOp(
     let total = 0;
     for (let r = 0; r < rows; r++) {
       const w = weights ? (weights[r] as number) : 1;
-      const l = rowLossAndGrad(
-        loss,
-        values.subarray(r * k, (r + 1) * k),
-        targets.subarray(r * width, (r + 1) * width),
-        g,
-      );
+      const l = rowLossAndGrad(loss, values, r * k, k, targets, r * width, width, g);
       total += w * l;
       for (let c = 0; c < k; c++) grad[r * k + c] = ((g[c] as number) * w) / denominator;
     }
@@ -146,12 +146,7 @@ export function meanLoss(loss: LossConfig, outputs: Float32Array, targets: Float
   const width = targetWidth(loss, k, targets.length, nRows);
   let sum = 0;
   for (let r = 0; r < nRows; r++) {
-    sum += rowLossAndGrad(
-      loss,
-      outputs.subarray(r * k, (r + 1) * k),
-      targets.subarray(r * width, (r + 1) * width),
-      undefined,
-    );
+    sum += rowLossAndGrad(loss, outputs, r * k, k, targets, r * width, width, undefined);
   }
   return sum / nRows;
 }

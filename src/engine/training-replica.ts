@@ -62,9 +62,18 @@ export class TrainingDivergedError extends Error {
 
 function gatherRows(src: Float32Array, width: number, rows: Uint32Array): Float32Array {
   const out = new Float32Array(rows.length * width);
+  if (width >= 64) {
+    for (let i = 0; i < rows.length; i++) {
+      const r = rows[i] as number;
+      out.set(src.subarray(r * width, (r + 1) * width), i * width);
+    }
+    return out;
+  }
+  // Short rows: a plain loop beats creating a view per row.
   for (let i = 0; i < rows.length; i++) {
-    const r = rows[i] as number;
-    out.set(src.subarray(r * width, (r + 1) * width), i * width);
+    const from = (rows[i] as number) * width;
+    const to = i * width;
+    for (let j = 0; j < width; j++) out[to + j] = src[from + j] as number;
   }
   return out;
 }

@@ -4,7 +4,7 @@ import { dirname } from 'node:path';
 // (tfjs-core's own gradient registry module is ESM-only and cannot be imported from Node).
 import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
-import { registerFastKernels } from './kernels.js';
+import { registerFastKernels } from './kernels/index.js';
 
 export { tf };
 

@@ -1,6 +1,7 @@
-import type { Tensor, Tensor1D, Tensor2D, Tensor3D } from '@tensorflow/tfjs-core';
+import type { Tensor, Tensor1D, Tensor2D, Tensor3D, TensorInfo } from '@tensorflow/tfjs-core';
 import { fastSigmoid, fastTanh } from './fast-math.js';
 import type { tf as tfNamespace } from './runtime.js';
+import { WasmCalls } from './wasm-calls.js';
 
 type Tf = typeof tfNamespace;
 
@@ -61,9 +62,26 @@ function projectionGrads(
  * keeps in heap contexts).
  */
 
+/** Column scale that doubles the cell-gate block of an [·, 4u] matrix: then σ gives tanh as 2σ(2z) − 1. */
+function cellGateScale(n: number): Float32Array {
+  const scale = new Float32Array(4 * n).fill(1);
+  scale.fill(2, 2 * n, 3 * n);
+  return scale;
+}
+
+/** [rows, cols] → [cols, rows], row-major. */
+function transposed(values: Float32Array, rows: number, cols: number): Float32Array {
+  const out = new Float32Array(values.length);
+  for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) out[j * rows + i] = values[i * cols + j] as number;
+  return out;
+}
+
+/**
+ * Gate maths of one step, from the sigmoid of all four (scaled) pre-activations of that step.
+ * Arrays are time-major: step t of example r is row t·b + r.
+ */
 function lstmForwardStep(
-  xp: Float32Array,
-  hz: Float32Array,
+  s: Float32Array,
   c: Float32Array,
   next: Float32Array,
   gates: Float32Array,
@@ -71,40 +89,39 @@ function lstmForwardStep(
   tanhCells: Float32Array,
   hs: Float32Array,
   b: number,
-  T: number,
   t: number,
   n: number,
 ): void {
   const g4 = 4 * n;
+  const gateBase = t * b * g4;
+  const stateBase = t * b * n;
   for (let r = 0; r < b; r++) {
-    const row = r * T + t;
-    const zBase = row * g4;
-    const hzBase = r * g4;
+    const zBase = r * g4;
     for (let j = 0; j < n; j++) {
       const k = zBase + j;
-      const q = hzBase + j;
-      const ig = fastSigmoid((xp[k] as number) + (hz[q] as number));
-      const fg = fastSigmoid((xp[k + n] as number) + (hz[q + n] as number));
-      const gg = fastTanh((xp[k + 2 * n] as number) + (hz[q + 2 * n] as number));
-      const og = fastSigmoid((xp[k + 3 * n] as number) + (hz[q + 3 * n] as number));
-      gates[k] = ig;
-      gates[k + n] = fg;
-      gates[k + 2 * n] = gg;
-      gates[k + 3 * n] = og;
-      const s = r * n + j;
-      const cNew = fg * (c[s] as number) + ig * gg;
+      const ig = s[k] as number;
+      const fg = s[k + n] as number;
+      const gg = 2 * (s[k + 2 * n] as number) - 1;
+      const og = s[k + 3 * n] as number;
+      const q = gateBase + k;
+      gates[q] = ig;
+      gates[q + n] = fg;
+      gates[q + 2 * n] = gg;
+      gates[q + 3 * n] = og;
+      const at = r * n + j;
+      const cNew = fg * (c[at] as number) + ig * gg;
       const tc = fastTanh(cNew);
-      c[s] = cNew;
+      c[at] = cNew;
       const hNew = og * tc;
-      next[s] = hNew;
-      const o = row * n + j;
-      cells[o] = cNew;
-      tanhCells[o] = tc;
-      hs[o] = hNew;
+      next[at] = hNew;
+      cells[stateBase + at] = cNew;
+      tanhCells[stateBase + at] = tc;
+      hs[stateBase + at] = hNew;
     }
   }
 }
 
+/** Gradients of one step's gate pre-activations into `dz` (time-major), carrying dc back a step. */
 function lstmBackwardStep(
   dOut: Float32Array,
   returnSequences: boolean,
@@ -113,10 +130,7 @@ function lstmBackwardStep(
   gates: Float32Array,
   cells: Float32Array,
   tanhCells: Float32Array,
-  hs: Float32Array,
   dz: Float32Array,
-  dzStep: Float32Array,
-  hPrev: Float32Array,
   b: number,
   T: number,
   t: number,
@@ -124,38 +138,28 @@ function lstmBackwardStep(
 ): void {
   const g4 = 4 * n;
   const last = t === T - 1;
+  const gateBase = t * b * g4;
+  const stateBase = t * b * n;
   for (let r = 0; r < b; r++) {
-    const row = r * T + t;
-    const zBase = row * g4;
     for (let j = 0; j < n; j++) {
-      const s = r * n + j;
-      const o = row * n + j;
-      let dhv = dh[s] as number;
+      const at = r * n + j;
+      const o = stateBase + at;
+      let dhv = dh[at] as number;
       if (returnSequences) dhv += dOut[o] as number;
-      else if (last) dhv += dOut[s] as number;
-      const k = zBase + j;
+      else if (last) dhv += dOut[at] as number;
+      const k = gateBase + r * g4 + j;
       const ig = gates[k] as number;
       const fg = gates[k + n] as number;
       const gg = gates[k + 2 * n] as number;
       const og = gates[k + 3 * n] as number;
       const tc = tanhCells[o] as number;
-      const cPrev = t > 0 ? (cells[o - n] as number) : 0;
-      const dcv = (dc[s] as number) + dhv * og * (1 - tc * tc);
-      dc[s] = dcv * fg;
-      const dzi = dcv * gg * ig * (1 - ig);
-      const dzf = dcv * cPrev * fg * (1 - fg);
-      const dzg = dcv * ig * (1 - gg * gg);
-      const dzo = dhv * tc * og * (1 - og);
-      dz[k] = dzi;
-      dz[k + n] = dzf;
-      dz[k + 2 * n] = dzg;
-      dz[k + 3 * n] = dzo;
-      const q = r * g4 + j;
-      dzStep[q] = dzi;
-      dzStep[q + n] = dzf;
-      dzStep[q + 2 * n] = dzg;
-      dzStep[q + 3 * n] = dzo;
-      if (t > 0) hPrev[o] = hs[o - n] as number;
+      const cPrev = t > 0 ? (cells[o - b * n] as number) : 0;
+      const dcv = (dc[at] as number) + dhv * og * (1 - tc * tc);
+      dc[at] = dcv * fg;
+      dz[k] = dcv * gg * ig * (1 - ig);
+      dz[k + n] = dcv * cPrev * fg * (1 - fg);
+      dz[k + 2 * n] = dcv * ig * (1 - gg * gg);
+      dz[k + 3 * n] = dhv * tc * og * (1 - og);
     }
   }
 }
@@ -163,6 +167,11 @@ function lstmBackwardStep(
 /**
  * A whole LSTM layer over a sequence as one differentiable op. Returns [batch, T, units] when
  * `returnSequences`, else the last state [batch, units]. Weights as in Keras: gate order i, f, c, o.
+ *
+ * Each step runs h·U, the add of the step's input projection and one sigmoid over all four gates
+ * as direct wasm kernel calls (U packed once per call); a JS pass then does the cell update.
+ * Going back, each step is one JS pass and one product dz·Uᵀ; the weight gradients are three
+ * products over all steps at the end. State is kept time-major so each step's rows are contiguous.
  */
 export function lstmOp(
   tf: Tf,
@@ -174,43 +183,92 @@ export function lstmOp(
   inputGrad = true,
 ): Tensor {
   const op = tf.customGrad(((xs: Tensor3D, w: Tensor2D, u: Tensor2D, bvec: Tensor1D, save: (t: Tensor[]) => void) => {
-    const [b, T] = xs.shape;
+    const [b, T, f] = xs.shape;
     const n = u.shape[0];
     const g4 = 4 * n;
-    const xp = inputProjection(tf, xs, w, bvec);
-    const gates = new Float32Array(b * T * g4);
-    const cells = new Float32Array(b * T * n);
-    const tanhCells = new Float32Array(b * T * n);
-    const hs = new Float32Array(b * T * n);
-    let h: Float32Array = new Float32Array(b * n);
+    const calls = new WasmCalls(tf);
+    const scale = cellGateScale(n);
+    // Returning a typed array from tidy would make tfjs walk every element looking for tensors.
+    const xpTensor = tf.tidy(() => {
+      const xTime = tf.reshape(tf.transpose(xs, [1, 0, 2]), [T * b, f]) as Tensor2D;
+      const sc = tf.tensor1d(scale);
+      return tf.fused.matMul({ a: xTime, b: tf.mul(w, sc) as Tensor2D, bias: tf.mul(bvec, sc) });
+    });
+    const xp = xpTensor.dataSync() as Float32Array;
+    xpTensor.dispose();
+    const uValues = u.dataSync() as Float32Array;
+    const uScaled = new Float32Array(uValues.length);
+    for (let i = 0; i < uValues.length; i++) uScaled[i] = (uValues[i] as number) * (scale[i % g4] as number);
+    const uInfo = calls.upload(uScaled, [1, n, g4]);
+    const gates = new Float32Array(T * b * g4);
+    const cells = new Float32Array(T * b * n);
+    const tanhCells = new Float32Array(T * b * n);
+    const hs = new Float32Array(T * b * n);
     const c = new Float32Array(b * n);
-    const zero = new Float32Array(b * g4);
+    let h = new Float32Array(b * n);
+    let hInfo: TensorInfo | undefined;
     for (let t = 0; t < T; t++) {
-      const hz = t === 0 ? zero : recurrentProduct(tf, h, b, u, false);
+      const xpInfo = calls.upload(xp.subarray(t * b * g4, (t + 1) * b * g4), [1, b, g4]);
+      let zInfo = xpInfo;
+      if (hInfo !== undefined) {
+        const hz = calls.call('BatchMatMul', { a: hInfo, b: uInfo }, { transposeA: false, transposeB: false });
+        zInfo = calls.call('Add', { a: hz, b: xpInfo });
+        calls.free(hz, xpInfo);
+      }
+      const sInfo = calls.call('Sigmoid', { x: zInfo });
+      calls.free(zInfo, hInfo);
       const next = new Float32Array(b * n);
-      lstmForwardStep(xp, hz, c, next, gates, cells, tanhCells, hs, b, T, t, n);
+      lstmForwardStep(calls.view(sInfo), c, next, gates, cells, tanhCells, hs, b, t, n);
+      calls.free(sInfo);
       h = next;
+      hInfo = t < T - 1 ? calls.upload(h, [1, b, n]) : undefined;
     }
-    const value = returnSequences ? tf.tensor3d(hs, [b, T, n]) : tf.tensor2d(h, [b, n]);
-    save([xs, w, u]);
+    calls.free(uInfo);
+    const value = returnSequences
+      ? tf.tidy(() => tf.transpose(tf.tensor3d(hs, [T, b, n]), [1, 0, 2]))
+      : tf.tensor2d(h, [b, n]);
+    save([xs, w]);
     return {
       value,
       gradFunc: (dy: Tensor, saved: Tensor[]) => {
-        const [xs2, w2, u2] = saved as [Tensor3D, Tensor2D, Tensor2D];
-        const dOut = dy.dataSync() as Float32Array;
-        const dz = new Float32Array(b * T * g4);
-        const hPrev = new Float32Array(b * T * n);
-        let dh: Float32Array = new Float32Array(b * n);
-        const dc = new Float32Array(b * n);
-        const dzStep = new Float32Array(b * g4);
-        for (let t = T - 1; t >= 0; t--) {
-          lstmBackwardStep(dOut, returnSequences, dh, dc, gates, cells, tanhCells, hs, dz, dzStep, hPrev, b, T, t, n);
-          dh = t > 0 ? recurrentProduct(tf, dzStep, b, u2, true) : dh;
+        const [xs2, w2] = saved as [Tensor3D, Tensor2D];
+        let dOut: Float32Array;
+        if (returnSequences) {
+          const timeMajor = tf.transpose(dy, [1, 0, 2]);
+          dOut = timeMajor.dataSync() as Float32Array;
+          timeMajor.dispose();
+        } else {
+          dOut = dy.dataSync() as Float32Array;
         }
-        const g = projectionGrads(tf, xs2, w2, dz, dz, hPrev, n, inputGrad);
-        const dBias = tf.sum(g.dzIn, 0);
-        g.dzIn.dispose();
-        return [g.dx, g.dKernel, g.dRecurrent, dBias];
+        // dz_t·Uᵀ with Uᵀ uploaded once, so the stock kernel packs it once.
+        const uT = calls.upload(transposed(uValues, n, g4), [1, g4, n]);
+        const dz = new Float32Array(T * b * g4);
+        let dh = new Float32Array(b * n);
+        const dc = new Float32Array(b * n);
+        for (let t = T - 1; t >= 0; t--) {
+          lstmBackwardStep(dOut, returnSequences, dh, dc, gates, cells, tanhCells, dz, b, T, t, n);
+          if (t > 0) {
+            const dzInfo = calls.upload(dz.subarray(t * b * g4, (t + 1) * b * g4), [1, b, g4]);
+            const dhInfo = calls.call('BatchMatMul', { a: dzInfo, b: uT }, { transposeA: false, transposeB: false });
+            dh = Float32Array.from(calls.view(dhInfo));
+            calls.free(dzInfo, dhInfo);
+          }
+        }
+        calls.free(uT);
+        // h_{t−1} for every step, time-major: the states shifted down one step, zeros first.
+        const hPrev = new Float32Array(T * b * n);
+        hPrev.set(hs.subarray(0, (T - 1) * b * n), b * n);
+        return tf.tidy(() => {
+          const dzT = tf.tensor2d(dz, [T * b, g4]);
+          const xTime = tf.reshape(tf.transpose(xs2, [1, 0, 2]), [T * b, f]) as Tensor2D;
+          const dKernel = tf.matMul(xTime, dzT, true, false);
+          const dRecurrent = tf.matMul(tf.tensor2d(hPrev, [T * b, n]), dzT, true, false);
+          const dBias = tf.sum(dzT, 0);
+          const dx = inputGrad
+            ? tf.transpose(tf.reshape(tf.matMul(dzT, w2, false, true), [T, b, f]), [1, 0, 2])
+            : tf.zerosLike(xs2);
+          return [dx, dKernel, dRecurrent, dBias];
+        });
       },
     };
   }) as never) as (xs: Tensor3D, w: Tensor2D, u: Tensor2D, bvec: Tensor1D) => Tensor;

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { BundleError } from '../errors.js';
-import { type BundleContent, readBundle, writeBundle } from './index.js';
+import { addBundleFile, type BundleContent, readBundle, writeBundle } from './index.js';
 
 const root = await mkdtemp(join(tmpdir(), 'vigil-bundle-'));
 after(() => rm(root, { recursive: true, force: true }));
@@ -124,4 +124,48 @@ test('writing over an existing bundle replaces it whole', async () => {
   const dir = await freshBundle('overwrite');
   await writeBundle(dir, { ...content, threshold: { value: 0.9, policy: { kind: 'max-f1' } } }, weights);
   assert.equal((await readBundle(dir)).manifest.threshold?.value, 0.9);
+});
+
+test('further model files are listed in the manifest and SHA256SUMS, returned verified, and refused when altered', async () => {
+  const dir = join(root, 'extra-files');
+  const onnx = Uint8Array.of(8, 8, 18, 5);
+  const manifest = await writeBundle(dir, content, weights, { files: { 'model.onnx': onnx } });
+  assert.match(manifest.files['model.onnx'] ?? '', /^[0-9a-f]{64}$/);
+  assert.match(await readFile(join(dir, 'SHA256SUMS'), 'utf8'), / {2}model\.onnx\n/);
+  const loaded = await readBundle(dir);
+  assert.deepEqual(loaded.files, { 'model.onnx': onnx });
+  await writeFile(join(dir, 'model.onnx'), Uint8Array.of(8, 8, 18, 6));
+  await assertRefused(dir, 'bundle_corrupted');
+  await rm(join(dir, 'model.onnx'));
+  await assertRefused(dir, 'bundle_corrupted');
+  for (const name of ['../escape.onnx', 'manifest.json', 'SHA256SUMS', 'a/b.onnx']) {
+    await assert.rejects(
+      writeBundle(join(root, 'bad-name'), content, weights, { files: { [name]: onnx } }),
+      (e: unknown) => e instanceof BundleError && e.code === 'bundle_invalid',
+      name,
+    );
+  }
+});
+
+test('addBundleFile lists an exported file in SHA256SUMS only; the manifest stays byte-identical', async () => {
+  const dir = await freshBundle('add-file');
+  const manifestBefore = await readFile(join(dir, 'manifest.json'));
+  await addBundleFile(dir, 'model.onnx', Uint8Array.of(1, 2, 3));
+  await addBundleFile(dir, 'model.onnx', Uint8Array.of(1, 2, 3, 4)); // replaced, not listed twice
+  assert.deepEqual(await readFile(join(dir, 'manifest.json')), manifestBefore);
+  const sums = await readFile(join(dir, 'SHA256SUMS'), 'utf8');
+  assert.equal(sums.match(/model\.onnx/g)?.length, 1);
+  assert.deepEqual((await readBundle(dir)).files, { 'model.onnx': Uint8Array.of(1, 2, 3, 4) });
+  await writeFile(join(dir, 'model.onnx'), Uint8Array.of(9));
+  await assertRefused(dir, 'bundle_corrupted');
+  // Nothing is added to a bundle that does not verify.
+  await assert.rejects(addBundleFile(dir, 'other.onnx', Uint8Array.of(1)), BundleError);
+  await assert.rejects(addBundleFile(await freshBundle('add-reserved'), 'weights.bin', Uint8Array.of(1)), BundleError);
+});
+
+test('a SHA256SUMS line pointing outside the bundle is refused, not read', async () => {
+  const dir = await freshBundle('traversal');
+  const sums = await readFile(join(dir, 'SHA256SUMS'), 'utf8');
+  await writeFile(join(dir, 'SHA256SUMS'), `${sums}${'0'.repeat(64)}  ../bundle-secret\n`);
+  await assertRefused(dir, 'bundle_corrupted');
 });

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BundleError } from '../errors.js';
 import type { NamedWeight } from '../models/estimator.js';
@@ -16,6 +16,32 @@ function sha256(bytes: Uint8Array): string {
 
 /** The manifest fields a caller provides; format, weights manifest and checksums are filled in. */
 export type BundleContent = Omit<BundleManifest, 'format' | 'formatVersion' | 'weightsManifest' | 'files'>;
+
+/** Options of {@link writeBundle}. */
+export interface WriteBundleOptions {
+  /**
+   * Further files the model needs to score (e.g. an imported `model.onnx`), by file name. Each is
+   * listed in the manifest's `files` and in `SHA256SUMS`, so it is verified like the weights.
+   */
+  files?: Record<string, Uint8Array>;
+}
+
+/** Names the bundle format itself uses. */
+const RESERVED_FILES = new Set([MANIFEST_FILE, WEIGHTS_FILE, CHECKSUMS_FILE]);
+
+/**
+ * A plain file name inside the bundle directory: no path separators or `..`, so neither a writer
+ * nor a crafted SHA256SUMS line can reach outside the bundle.
+ */
+function isBundleFileName(name: string): boolean {
+  return /^[A-Za-z0-9_][A-Za-z0-9._-]*$/.test(name) && !name.includes('..');
+}
+
+function checkExtraFileName(name: string): void {
+  if (!isBundleFileName(name) || RESERVED_FILES.has(name) || name.includes('.tmp-')) {
+    throw new BundleError('bundle_invalid', `'${name}' cannot be a bundle file name`);
+  }
+}
 
 function encodeWeights(weights: NamedWeight[]): { bytes: Uint8Array; specs: WeightSpec[] } {
   const total = weights.reduce((n, w) => n + w.values.length, 0);
@@ -47,22 +73,29 @@ export async function writeBundle(
   dir: string,
   content: BundleContent,
   weights: NamedWeight[],
+  options: WriteBundleOptions = {},
 ): Promise<BundleManifest> {
   const { bytes, specs } = encodeWeights(weights);
+  const extra = Object.entries(options.files ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  for (const [name] of extra) checkExtraFileName(name);
+  const files: Record<string, string> = { [WEIGHTS_FILE]: sha256(bytes) };
+  for (const [name, fileBytes] of extra) files[name] = sha256(fileBytes);
   const manifest: BundleManifest = {
     format: BUNDLE_FORMAT,
     formatVersion: BUNDLE_FORMAT_VERSION,
     ...content,
     weightsManifest: [{ paths: [WEIGHTS_FILE], weights: specs }],
-    files: { [WEIGHTS_FILE]: sha256(bytes) },
+    files,
   };
   const manifestBytes = new TextEncoder().encode(`${JSON.stringify(manifest, null, 2)}\n`);
-  const sums = `${sha256(manifestBytes)}  ${MANIFEST_FILE}\n${sha256(bytes)}  ${WEIGHTS_FILE}\n`;
+  let sums = `${sha256(manifestBytes)}  ${MANIFEST_FILE}\n`;
+  for (const [name, digest] of Object.entries(files)) sums += `${digest}  ${name}\n`;
 
   const staging = `${dir.replace(/\/+$/, '')}.tmp-${process.pid}`;
   await rm(staging, { recursive: true, force: true });
   await mkdir(staging, { recursive: true });
   await writeFile(join(staging, WEIGHTS_FILE), bytes);
+  for (const [name, fileBytes] of extra) await writeFile(join(staging, name), fileBytes);
   await writeFile(join(staging, MANIFEST_FILE), manifestBytes);
   await writeFile(join(staging, CHECKSUMS_FILE), sums);
   await rm(dir, { recursive: true, force: true });
@@ -70,11 +103,16 @@ export async function writeBundle(
   return manifest;
 }
 
-/** A verified bundle: the manifest and its weights, in manifest order. */
+/** A verified bundle: the manifest, its weights in manifest order, and its other files. */
 export interface LoadedBundle {
   dir: string;
   manifest: BundleManifest;
   weights: NamedWeight[];
+  /**
+   * Every other file listed in `SHA256SUMS` (e.g. an imported `model.onnx`), by name, holding the
+   * very bytes that were verified, so no one reads a file again after its check.
+   */
+  files: Record<string, Uint8Array>;
 }
 
 async function readOrFail(path: string, what: string): Promise<Buffer> {
@@ -90,16 +128,19 @@ function parseChecksums(text: string): Map<string, string> {
   for (const line of text.split('\n')) {
     if (line.trim() === '') continue;
     const match = /^([0-9a-f]{64}) {2}(\S+)$/.exec(line);
-    if (!match) throw new BundleError('bundle_corrupted', `SHA256SUMS has a malformed line: ${JSON.stringify(line)}`);
+    if (!match || !isBundleFileName(match[2] as string)) {
+      throw new BundleError('bundle_corrupted', `SHA256SUMS has a malformed line: ${JSON.stringify(line)}`);
+    }
     sums.set(match[2] as string, match[1] as string);
   }
   return sums;
 }
 
 /**
- * Reads and verifies a bundle. Every file's sha256 must match `SHA256SUMS` and the manifest's
- * own `files` entries; the weights must have exactly the bytes their specs describe. Anything
- * else is refused with a `BundleError` (`bundle_not_found`, `bundle_corrupted`, `bundle_version`).
+ * Reads and verifies a bundle. Every file listed in `SHA256SUMS` must be present with that
+ * sha256, every file of the manifest's `files` must be listed there with the same digest, and the
+ * weights must have exactly the bytes their specs describe. Anything else is refused with a
+ * `BundleError` (`bundle_not_found`, `bundle_corrupted`, `bundle_version`).
  */
 export async function readBundle(dir: string): Promise<LoadedBundle> {
   const info = await stat(dir).catch(() => undefined);
@@ -129,18 +170,35 @@ export async function readBundle(dir: string): Promise<LoadedBundle> {
     );
   }
 
+  // Every checksummed file, verified once; the manifest's files must be among them with the same digest.
+  const verified = new Map<string, Buffer>();
+  for (const [file, digest] of sums) {
+    if (file === MANIFEST_FILE) continue;
+    const bytes = await readOrFail(join(dir, file), file);
+    if (sha256(bytes) !== digest) {
+      throw new BundleError('bundle_corrupted', `model bundle ${dir}: ${file} does not match its checksum (altered?)`);
+    }
+    verified.set(file, bytes);
+  }
+  for (const [file, digest] of Object.entries(manifest.files ?? {})) {
+    if (sums.get(file) !== digest) {
+      throw new BundleError(
+        'bundle_corrupted',
+        `model bundle ${dir}: ${file} is not covered by SHA256SUMS as the manifest says (altered?)`,
+      );
+    }
+  }
+
   const weights: NamedWeight[] = [];
+  const weightFiles = new Set<string>();
   for (const group of manifest.weightsManifest ?? []) {
     const chunks: Buffer[] = [];
     for (const file of group.paths) {
-      const bytes = await readOrFail(join(dir, file), file);
-      const digest = sha256(bytes);
-      if (sums.get(file) !== digest || manifest.files?.[file] !== digest) {
-        throw new BundleError(
-          'bundle_corrupted',
-          `model bundle ${dir}: ${file} does not match its checksum (altered?)`,
-        );
+      const bytes = verified.get(file);
+      if (bytes === undefined || manifest.files?.[file] === undefined) {
+        throw new BundleError('bundle_corrupted', `model bundle ${dir}: weights file ${file} has no checksum`);
       }
+      weightFiles.add(file);
       chunks.push(bytes);
     }
     const all = Buffer.concat(chunks);
@@ -161,10 +219,37 @@ export async function readBundle(dir: string): Promise<LoadedBundle> {
     }
   }
 
-  // A file listed in the checksums but gone, or a checksum for a file the manifest doesn't know, is damage too.
-  const present = new Set(await readdir(dir));
-  for (const file of sums.keys()) {
-    if (!present.has(file)) throw new BundleError('bundle_corrupted', `model bundle ${dir}: ${file} is missing`);
+  const files: Record<string, Uint8Array> = {};
+  for (const [file, bytes] of verified) {
+    if (!weightFiles.has(file)) files[file] = new Uint8Array(bytes);
   }
-  return { dir, manifest, weights };
+  return { dir, manifest, weights, files };
+}
+
+/**
+ * Adds a derived file (e.g. `vigil export`'s `model.onnx`) to an existing, verified bundle and
+ * lists it in `SHA256SUMS`, so `sha256sum -c SHA256SUMS` and {@link readBundle} check it like
+ * every other file. The manifest stays byte-identical: the file is an artefact made from the
+ * model, not part of what the model needs to score. Writing the same name again replaces it.
+ *
+ * @throws BundleError as {@link readBundle} when the bundle does not verify, or `bundle_invalid`
+ *   for a name that is not a plain file name or that belongs to the model itself.
+ */
+export async function addBundleFile(dir: string, name: string, bytes: Uint8Array): Promise<void> {
+  checkExtraFileName(name);
+  const { manifest } = await readBundle(dir);
+  if (manifest.files?.[name] !== undefined) {
+    throw new BundleError('bundle_invalid', `${name} is part of the model in bundle ${dir}; choose another name`);
+  }
+  const sumsPath = join(dir, CHECKSUMS_FILE);
+  const sums = parseChecksums((await readOrFail(sumsPath, CHECKSUMS_FILE)).toString('utf8'));
+  sums.set(name, sha256(bytes));
+  let text = '';
+  for (const [file, digest] of sums) text += `${digest}  ${file}\n`;
+  // Each file appears under its final name only when complete (write, then rename).
+  const suffix = `.tmp-${process.pid}`;
+  await writeFile(join(dir, name + suffix), bytes);
+  await writeFile(sumsPath + suffix, text);
+  await rename(join(dir, name + suffix), join(dir, name));
+  await rename(sumsPath + suffix, sumsPath);
 }

@@ -3,7 +3,14 @@
  * preprocessing state, model config, threshold, metrics, data fingerprint and versions; the
  * TF.js weights; SHA256SUMS). Loading verifies every checksum and refuses altered bundles.
  */
-export { type BundleContent, type LoadedBundle, readBundle, writeBundle } from './bundle.js';
+export {
+  addBundleFile,
+  type BundleContent,
+  type LoadedBundle,
+  readBundle,
+  type WriteBundleOptions,
+  writeBundle,
+} from './bundle.js';
 export {
   BUNDLE_FORMAT,
   BUNDLE_FORMAT_VERSION,

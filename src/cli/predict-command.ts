@@ -1,4 +1,5 @@
-import { runPredictJob } from '../scoring/index.js';
+import { ConfigError } from '../errors.js';
+import { runPredictJob, type ScoringEngine } from '../scoring/index.js';
 import type { CliIO } from './output.js';
 
 export interface PredictFlags {
@@ -6,6 +7,7 @@ export interface PredictFlags {
   data: string;
   delimiter?: string;
   out: string;
+  engine?: ScoringEngine;
 }
 
 export async function runPredictCommand(flags: PredictFlags, io: CliIO): Promise<void> {
@@ -14,10 +16,18 @@ export async function runPredictCommand(flags: PredictFlags, io: CliIO): Promise
     dataPath: flags.data,
     outPath: flags.out,
     delimiter: flags.delimiter,
+    ...(flags.engine !== undefined ? { engine: flags.engine } : {}),
+  }).catch((error: unknown) => {
+    // The flag is valid, but not for this bundle: a usage error (exit 2), named as the flag.
+    if (error instanceof ConfigError && error.code === 'unsupported_engine') {
+      throw new ConfigError('invalid_flag', `--engine ${flags.engine}: ${error.message}`, { cause: error });
+    }
+    throw error;
   });
   const rate = result.elapsedMs > 0 ? Math.round((result.rows / result.elapsedMs) * 1000) : result.rows;
   const flagged = result.positives !== undefined ? `, ${result.positives} at or above the threshold` : '';
+  const engine = result.engine === undefined ? '' : ` with ${result.engine === 'onnx' ? 'onnxruntime' : 'TF.js'}`;
   io.stdout(
-    `Scored ${result.rows} rows in ${(result.elapsedMs / 1000).toFixed(2)}s (${rate} rows/s)${flagged}; wrote ${flags.out}\n`,
+    `Scored ${result.rows} rows in ${(result.elapsedMs / 1000).toFixed(2)}s (${rate} rows/s)${engine}${flagged}; wrote ${flags.out}\n`,
   );
 }

@@ -4,11 +4,13 @@ import { DataError } from '../errors.js';
 import type { Matrix } from '../matrix.js';
 import { takeValues } from '../matrix.js';
 import { encodeTarget, taskMetrics } from '../training/index.js';
-import { loadScoringModel, type ScoringModel } from './scoring-model.js';
+import { loadScoringModel, type ScoringEngine, type ScoringModel } from './scoring-model.js';
 
 export interface EvaluateJobOptions {
   modelDir: string;
   dataPath: string;
+  /** Runtime for network models (default `'onnx'`; see loadScoringModel). */
+  engine?: ScoringEngine;
   /** CSV delimiter; detected when omitted. */
   delimiter?: string;
   /** Evaluate only the test part of this split (a truthy column, or rows from a date on). */
@@ -32,7 +34,15 @@ export interface EvaluateJobResult {
  * a label the model never saw is an error, not a silent miss.
  */
 export async function runEvaluateJob(options: EvaluateJobOptions): Promise<EvaluateJobResult> {
-  const model = await loadScoringModel(options.modelDir);
+  const model = await loadScoringModel(options.modelDir, options.engine ? { engine: options.engine } : {});
+  try {
+    return await evaluate(model, options);
+  } finally {
+    model.dispose();
+  }
+}
+
+async function evaluate(model: ScoringModel, options: EvaluateJobOptions): Promise<EvaluateJobResult> {
   const { manifest } = model;
   const { target } = manifest;
   const columns = [...manifest.inputSchema.columns];

@@ -4,12 +4,14 @@ import { rename, rm } from 'node:fs/promises';
 import { readCsv, tableFromRecords } from '../data/index.js';
 import { cellText, findColumn } from '../data/table.js';
 import { DataError } from '../errors.js';
-import { loadScoringModel } from './scoring-model.js';
+import { loadScoringModel, type ScoringEngine } from './scoring-model.js';
 
 export interface PredictJobOptions {
   modelDir: string;
   dataPath: string;
   outPath: string;
+  /** Runtime for network models (default `'onnx'`; see loadScoringModel). */
+  engine?: ScoringEngine;
   /** CSV delimiter; detected when omitted. */
   delimiter?: string;
   /** Rows scored per batch; bounds memory (default 8,192). */
@@ -20,6 +22,8 @@ export interface PredictJobOptions {
 export interface PredictJobResult {
   rows: number;
   elapsedMs: number;
+  /** The runtime that scored the network(s); absent for a model without one (logistic). */
+  engine?: ScoringEngine;
   /** Binary only: rows whose score reached the bundle threshold. */
   positives?: number;
 }
@@ -41,7 +45,7 @@ function csvField(text: string): string {
  */
 export async function runPredictJob(options: PredictJobOptions): Promise<PredictJobResult> {
   const started = performance.now();
-  const model = await loadScoringModel(options.modelDir);
+  const model = await loadScoringModel(options.modelDir, options.engine ? { engine: options.engine } : {});
   const { manifest } = model;
   const { task, classes } = manifest.target;
   const threshold = manifest.threshold?.value ?? 0.5;
@@ -112,10 +116,13 @@ export async function runPredictJob(options: PredictJobOptions): Promise<Predict
     out.destroy();
     await rm(partial, { force: true });
     throw error;
+  } finally {
+    model.dispose();
   }
   return {
     rows,
     elapsedMs: Math.round(performance.now() - started),
+    ...(model.engine ? { engine: model.engine } : {}),
     ...(task === 'binary' ? { positives } : {}),
   };
 }

@@ -1,10 +1,29 @@
 import { type BundleManifest, readBundle } from '../bundle/index.js';
 import type { Table } from '../data/table.js';
-import { BundleError } from '../errors.js';
+import { createTfjsRunner, type NetworkRunner, type NetworkRunnerFactory } from '../engine/index.js';
+import { BundleError, ConfigError, type VigilError } from '../errors.js';
 import type { Matrix } from '../matrix.js';
 import type { Estimator } from '../models/estimator.js';
-import { estimatorFromState } from '../models/index.js';
+import { estimatorFromState, isNetworkEstimator } from '../models/index.js';
+import { onnxRunnerFactory } from '../onnx/index.js';
 import { TabularPipeline } from '../preprocessing/index.js';
+import { IMPORTED_MODEL_KIND, loadImportedModel, passthroughMatrix } from './imported-onnx-model.js';
+
+/** The runtimes a network model can score with. */
+export type ScoringEngine = 'onnx' | 'tfjs';
+export const SCORING_ENGINES: readonly ScoringEngine[] = ['onnx', 'tfjs'];
+
+export interface LoadScoringModelOptions {
+  /**
+   * Runtime for the network(s) of `mlp` and `ensemble` bundles: `'onnx'` (default; onnxruntime on
+   * the CPU, several times faster per call) or `'tfjs'` (TensorFlow.js on wasm, the runtime that
+   * trained the model). Both agree within 1e-5. Models without a network (logistic) ignore it;
+   * imported ONNX models take only `'onnx'`.
+   */
+  engine?: ScoringEngine;
+  /** onnxruntime threads per operator (default 1, best for single rows and concurrent requests). */
+  intraOpNumThreads?: number;
+}
 
 /**
  * A loaded, verified bundle ready to score: raw table in, model outputs out, through the same
@@ -13,37 +32,112 @@ import { TabularPipeline } from '../preprocessing/index.js';
 export interface ScoringModel {
   dir: string;
   manifest: BundleManifest;
-  pipeline: TabularPipeline;
-  estimator: Estimator;
+  /** The runtime scoring the network(s); undefined for a model without one (logistic). */
+  engine: ScoringEngine | undefined;
+  /** Raw table → model input matrix (the fitted tabular pipeline, or an imported model's passthrough). */
+  pipeline: { transform(table: Table): Matrix };
+  /** The rebuilt Vigil estimator; undefined for an imported ONNX model. */
+  estimator: Estimator | undefined;
   /** Classification: n × k probabilities; regression: n × 1 predictions. */
   scoreTable(table: Table): Promise<Matrix>;
+  /** Frees the runtime's native or wasm memory; the model cannot score afterwards. */
+  dispose(): void;
+}
+
+function rebuildError(dir: string, cause: unknown): VigilError {
+  // onnxruntime and data errors already say what is wrong; name the bundle in front.
+  const message = cause instanceof Error ? cause.message : String(cause);
+  return new BundleError('bundle_invalid', `model bundle ${dir} could not be rebuilt: ${message}`, { cause });
+}
+
+function checkOptions(options: LoadScoringModelOptions): void {
+  if (options.engine !== undefined && !SCORING_ENGINES.includes(options.engine)) {
+    throw new ConfigError(
+      'bad_option',
+      `engine must be one of ${SCORING_ENGINES.join(', ')}, got ${JSON.stringify(options.engine)}`,
+    );
+  }
 }
 
 /**
  * Loads a bundle for scoring. Refuses a bundle whose checksums do not verify (see readBundle)
- * or whose preprocessing or model state cannot be rebuilt.
+ * or whose preprocessing or model state cannot be rebuilt. Network models score through
+ * onnxruntime unless `engine: 'tfjs'` is asked for.
  *
+ * @throws ConfigError `unsupported_engine` for `engine: 'tfjs'` on an imported ONNX model.
  * @example
- * const model = await loadScoringModel('models/pd-v1');
+ * const model = await loadScoringModel('models/pd-v1', { engine: 'onnx' });
  * const proba = await model.scoreTable(table);
+ * model.dispose();
  */
-export async function loadScoringModel(dir: string): Promise<ScoringModel> {
-  const { manifest, weights } = await readBundle(dir);
+export async function loadScoringModel(dir: string, options: LoadScoringModelOptions = {}): Promise<ScoringModel> {
+  checkOptions(options);
+  const { manifest, weights, files } = await readBundle(dir);
+  const threads = options.intraOpNumThreads !== undefined ? { intraOpNumThreads: options.intraOpNumThreads } : {};
+
+  if (manifest.model.kind === IMPORTED_MODEL_KIND) {
+    if (options.engine === 'tfjs') {
+      throw new ConfigError(
+        'unsupported_engine',
+        `model bundle ${dir} wraps an external ONNX model; only the onnx engine can score it`,
+      );
+    }
+    let imported: Awaited<ReturnType<typeof loadImportedModel>>;
+    try {
+      imported = await loadImportedModel(dir, manifest, files, threads);
+    } catch (cause) {
+      throw cause instanceof BundleError ? cause : rebuildError(dir, cause);
+    }
+    return {
+      dir,
+      manifest,
+      engine: 'onnx',
+      pipeline: { transform: (table) => passthroughMatrix(table, imported.columns) },
+      estimator: undefined,
+      scoreTable: (table) => imported.scoreTable(table),
+      dispose: () => imported.runner.dispose(),
+    };
+  }
+
   let pipeline: TabularPipeline;
   let estimator: Estimator;
   try {
     pipeline = TabularPipeline.fromJSON(manifest.preprocessing as never);
     estimator = estimatorFromState(manifest.model, weights);
   } catch (cause) {
-    throw new BundleError('bundle_invalid', `model bundle ${dir} could not be rebuilt: ${(cause as Error).message}`, {
-      cause,
-    });
+    throw rebuildError(dir, cause);
   }
+
+  let engine: ScoringEngine | undefined;
+  const runners: NetworkRunner[] = [];
+  if (isNetworkEstimator(estimator)) {
+    engine = options.engine ?? 'onnx';
+    const base: NetworkRunnerFactory = engine === 'onnx' ? onnxRunnerFactory(threads) : createTfjsRunner;
+    // Keep every runner made, so dispose() frees them whatever the estimator does with them.
+    const factory: NetworkRunnerFactory = async (spec, networkWeights) => {
+      const runner = await base(spec, networkWeights);
+      runners.push(runner);
+      return runner;
+    };
+    try {
+      await estimator.useNetworkRunners(factory);
+    } catch (cause) {
+      for (const r of runners) r.dispose();
+      throw rebuildError(dir, cause);
+    }
+  }
+  // The mlp also frees the runner it holds (the ensemble's members are freed through `runners`).
+  const holder = estimator as { disposeRunner?: () => void };
   return {
     dir,
     manifest,
+    engine,
     pipeline,
     estimator,
     scoreTable: (table) => estimator.predictProba(pipeline.transform(table)),
+    dispose: () => {
+      holder.disposeRunner?.();
+      for (const r of runners) r.dispose();
+    },
   };
 }

@@ -2,7 +2,7 @@
 // logits losses, one-pass Adam, data-parallel replicas) and scoring the trained network through
 // ONNX Runtime (`createOnnxRunner` from src/onnx), the way `vigil predict` scores bundles.
 //
-// Training is timed through the public trainers, whole epochs at a time: one untimed epoch warms
+// Training is timed through the public trainers, whole epochs at a time: untimed epochs warm
 // the worker pool, the JIT and the wasm heap, then enough epochs to fill `seconds` are timed
 // together. So the figure includes everything a user's `fit` pays per epoch (shuffling, gathering
 // batches, the replicas' barriers), not only the step.
@@ -16,7 +16,7 @@ import {
 } from '../../src/engine/index.js';
 import { createOnnxRunner } from '../../src/onnx/index.js';
 import { Random } from '../../src/random.js';
-import { type EngineBenchInput, type EngineBenchModel, timeScoring } from './bench-model.js';
+import { type EngineBenchInput, type EngineBenchModel, timeScoring, WARMUP } from './bench-model.js';
 import type { ModelShape } from './shapes.js';
 
 export type { EngineBenchFactory, EngineBenchInput, EngineBenchModel } from './bench-model.js';
@@ -88,9 +88,17 @@ export function createVigilModel(input: EngineBenchInput): EngineBenchModel {
   return {
     name: input.name,
     async trainRowsPerSec({ seconds, threads }) {
+      // Warm up as the stock side does (WARMUP): worker threads start and their JIT warms too.
       const warmStarted = performance.now();
-      await runEpochs(1, threads);
-      const epochSeconds = (performance.now() - warmStarted) / 1000;
+      const warmupMs = Math.min(WARMUP.maxSeconds, seconds * WARMUP.share) * 1000;
+      let warmEpochs = 0;
+      let epochSeconds = 0;
+      do {
+        const t0 = performance.now();
+        await runEpochs(1, threads);
+        epochSeconds = (performance.now() - t0) / 1000;
+        warmEpochs++;
+      } while (warmEpochs < 2 || performance.now() - warmStarted < warmupMs);
       const epochs = Math.max(1, Math.ceil(seconds / epochSeconds));
       const started = performance.now();
       await runEpochs(epochs, threads);

@@ -1,7 +1,11 @@
 import type { Tensor } from '@tensorflow/tfjs-core';
 import { Random } from '../random.js';
 import { Adam } from './adam.js';
-import { lossOp } from './loss-ops.js';
+import { DenseStack, denseStackLayers } from './dense-stack.js';
+import { type LossConfig, lossAndGradient, lossOp } from './loss-ops.js';
+
+const BINARY: LossConfig = { name: 'binary' };
+
 import { forwardNetwork } from './network-forward.js';
 import type { NetworkWeight } from './network-runner.js';
 import { type NetworkSpec, outputShape, resolveNetwork, weightSlots } from './network-spec.js';
@@ -108,10 +112,32 @@ export async function runGanReplica(
       });
     return new Map(s.slots.map((slot, i) => [slot.name, list[i] as Tensor]));
   };
+  // Dense-only generator and discriminator train by direct wasm calls (see DenseStack).
+  const gPlan = denseStackLayers(job.generator);
+  const dPlan = denseStackLayers(job.discriminator);
+  const gStack = gPlan && dPlan ? new DenseStack(tf, gPlan, noiseWidth) : undefined;
+  const dStack = gPlan && dPlan ? new DenseStack(tf, dPlan, width) : undefined;
+  const slotGrads = (s: Side): Float32Array[] =>
+    s.slots.map((_, i) => {
+      const k = s.trainable.indexOf(i);
+      return k >= 0 ? (s.grads[k] as Float32Array) : new Float32Array(0);
+    });
+  const scratch = d.slots.map((slot) => new Float32Array(slot.shape.reduce((a, b) => a * b, 1)));
   const noise = (n: number): Float32Array => {
     const z = new Float32Array(n * noiseWidth);
     for (let i = 0; i < z.length; i++) z[i] = rng.normal();
     return z;
+  };
+  /** One optimiser step of `s` from gradients and loss written by `compute` (the direct path). */
+  const directStep = (s: Side, compute: (() => number) | undefined): number => {
+    s.exchange.fill(0);
+    if (compute) s.exchange[s.exchange.length - 1] = compute();
+    comm.allReduceSum(s.exchange);
+    s.adam.update(
+      s.trainable.map((i) => s.values[i] as Float32Array),
+      s.grads,
+    );
+    return s.exchange[s.exchange.length - 1] as number;
   };
   const step = (s: Side, loss: (train: Tensor[]) => Tensor, active: boolean): number => {
     s.exchange.fill(0);
@@ -132,89 +158,141 @@ export async function runGanReplica(
     );
     return s.exchange[s.exchange.length - 1] as number;
   };
-  for (let epoch = 0; epoch < job.epochs; epoch++) {
-    rng.shuffle(order);
-    let dSum = 0;
-    let gSum = 0;
-    let steps = 0;
-    for (let start = 0; start < order.length; start += batchSize) {
-      const batch = order.subarray(start, Math.min(order.length, start + batchSize));
-      const n = batch.length;
-      const per = Math.ceil(n / comm.size);
-      const from = Math.min(n, comm.rank * per);
-      const to = Math.min(n, from + per);
-      const rows = to - from;
-      // Every replica draws the whole batch's noise, so the streams stay in step.
-      const zD = noise(n).subarray(from * noiseWidth, to * noiseWidth);
-      const zG = noise(n).subarray(from * noiseWidth, to * noiseWidth);
-      const real = new Float32Array(rows * width);
-      for (let i = 0; i < rows; i++) {
-        const r = batch[from + i] as number;
-        real.set(job.x.subarray(r * width, (r + 1) * width), i * width);
-      }
-      const ones = new Float32Array(rows).fill(1);
-      const zeros = new Float32Array(rows);
-      const gAll = rows > 0 ? tensorsOf(g) : [];
-      const fake =
-        rows > 0
-          ? tf.tidy(() =>
-              forwardNetwork(tf, g.layers, params(g, gAll), tf.tensor(zD, [rows, ...job.generator.inputShape]), {
-                training: true,
-              }),
-            )
-          : undefined;
-      dSum += step(
-        d,
-        (args) => {
-          const train = args.slice(0, d.trainable.length);
-          const all = args.slice(d.trainable.length);
-          const p = params(d, all, train);
-          const realOut = forwardNetwork(tf, d.layers, p, tf.tensor(real, [rows, ...job.discriminator.inputShape]), {
-            training: true,
-          });
-          const fakeOut = forwardNetwork(tf, d.layers, p, fake as Tensor, { training: true });
-          return tf.add(
-            lossOp(tf, { name: 'binary' }, realOut, ones, undefined, n),
-            lossOp(tf, { name: 'binary' }, fakeOut, zeros, undefined, n),
+  try {
+    for (let epoch = 0; epoch < job.epochs; epoch++) {
+      rng.shuffle(order);
+      let dSum = 0;
+      let gSum = 0;
+      let steps = 0;
+      for (let start = 0; start < order.length; start += batchSize) {
+        const batch = order.subarray(start, Math.min(order.length, start + batchSize));
+        const n = batch.length;
+        const per = Math.ceil(n / comm.size);
+        const from = Math.min(n, comm.rank * per);
+        const to = Math.min(n, from + per);
+        const rows = to - from;
+        // Every replica draws the whole batch's noise, so the streams stay in step.
+        const zD = noise(n).subarray(from * noiseWidth, to * noiseWidth);
+        const zG = noise(n).subarray(from * noiseWidth, to * noiseWidth);
+        const real = new Float32Array(rows * width);
+        for (let i = 0; i < rows; i++) {
+          const r = batch[from + i] as number;
+          real.set(job.x.subarray(r * width, (r + 1) * width), i * width);
+        }
+        const ones = new Float32Array(rows).fill(1);
+        const zeros = new Float32Array(rows);
+        if (gStack && dStack) {
+          const active = rows > 0;
+          const dGrads = slotGrads(d);
+          let fake: Float32Array | undefined;
+          dSum += directStep(
+            d,
+            active
+              ? () => {
+                  gStack.load(g.values);
+                  fake = gStack.forward(zD, rows);
+                  dStack.load(d.values);
+                  let total = 0;
+                  for (const [input, target] of [
+                    [real, ones],
+                    [fake, zeros],
+                  ] as const) {
+                    const out = dStack.forward(input, rows);
+                    const dOut = new Float32Array(rows);
+                    total += lossAndGradient(BINARY, out, rows, 1, target, 1, undefined, n, dOut);
+                    dStack.backward(dOut, dGrads, false);
+                  }
+                  return total / n;
+                }
+              : undefined,
           );
-        },
-        rows > 0,
-      );
-      fake?.dispose();
-      tf.dispose(gAll);
-      const dAll = rows > 0 ? tensorsOf(d) : [];
-      gSum += step(
-        g,
-        (args) => {
-          const train = args.slice(0, g.trainable.length);
-          const all = args.slice(g.trainable.length);
-          const generated = forwardNetwork(
-            tf,
-            g.layers,
-            params(g, all, train),
-            tf.tensor(zG, [rows, ...job.generator.inputShape]),
-            {
+          gSum += directStep(
+            g,
+            active
+              ? () => {
+                  dStack.load(d.values);
+                  const generated = gStack.forward(zG, rows);
+                  const out = dStack.forward(generated, rows);
+                  const dOut = new Float32Array(rows);
+                  const total = lossAndGradient(BINARY, out, rows, 1, ones, 1, undefined, n, dOut);
+                  // The discriminator's own gradients here are not used: only dLoss/dGenerated is.
+                  for (const a of scratch) a.fill(0);
+                  const dx = dStack.backward(dOut, scratch, true) as Float32Array;
+                  gStack.backward(dx, slotGrads(g), false);
+                  gStack.release();
+                  dStack.release();
+                  return total / n;
+                }
+              : undefined,
+          );
+          steps++;
+          continue;
+        }
+        const gAll = rows > 0 ? tensorsOf(g) : [];
+        const fake =
+          rows > 0
+            ? tf.tidy(() =>
+                forwardNetwork(tf, g.layers, params(g, gAll), tf.tensor(zD, [rows, ...job.generator.inputShape]), {
+                  training: true,
+                }),
+              )
+            : undefined;
+        dSum += step(
+          d,
+          (args) => {
+            const train = args.slice(0, d.trainable.length);
+            const all = args.slice(d.trainable.length);
+            const p = params(d, all, train);
+            const realOut = forwardNetwork(tf, d.layers, p, tf.tensor(real, [rows, ...job.discriminator.inputShape]), {
               training: true,
-            },
-          );
-          const out = forwardNetwork(tf, d.layers, params(d, dAll), generated, {
-            training: true,
-            inputNeedsGrad: true,
-          });
-          return lossOp(tf, { name: 'binary' }, out, ones, undefined, n);
-        },
-        rows > 0,
-      );
-      tf.dispose(dAll);
-      steps++;
+            });
+            const fakeOut = forwardNetwork(tf, d.layers, p, fake as Tensor, { training: true });
+            return tf.add(
+              lossOp(tf, { name: 'binary' }, realOut, ones, undefined, n),
+              lossOp(tf, { name: 'binary' }, fakeOut, zeros, undefined, n),
+            );
+          },
+          rows > 0,
+        );
+        fake?.dispose();
+        tf.dispose(gAll);
+        const dAll = rows > 0 ? tensorsOf(d) : [];
+        gSum += step(
+          g,
+          (args) => {
+            const train = args.slice(0, g.trainable.length);
+            const all = args.slice(g.trainable.length);
+            const generated = forwardNetwork(
+              tf,
+              g.layers,
+              params(g, all, train),
+              tf.tensor(zG, [rows, ...job.generator.inputShape]),
+              {
+                training: true,
+              },
+            );
+            const out = forwardNetwork(tf, d.layers, params(d, dAll), generated, {
+              training: true,
+              inputNeedsGrad: true,
+            });
+            return lossOp(tf, { name: 'binary' }, out, ones, undefined, n);
+          },
+          rows > 0,
+        );
+        tf.dispose(dAll);
+        steps++;
+      }
+      const logs: GanLogs = {
+        epoch,
+        discriminatorLoss: dSum / Math.max(1, steps),
+        generatorLoss: gSum / Math.max(1, steps),
+      };
+      history.push(logs);
+      onEpochEnd?.(logs);
     }
-    const logs: GanLogs = {
-      epoch,
-      discriminatorLoss: dSum / Math.max(1, steps),
-      generatorLoss: gSum / Math.max(1, steps),
-    };
-    history.push(logs);
-    onEpochEnd?.(logs);
+  } finally {
+    gStack?.dispose();
+    dStack?.dispose();
   }
   const named = (s: Side): NetworkWeight[] =>
     s.slots.map((slot, i) => ({ name: slot.name, shape: [...slot.shape], values: s.values[i] as Float32Array }));

@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import type { Tensor } from '@tensorflow/tfjs-core';
 import { Random } from '../random.js';
 import { Adam } from './adam.js';
-import { type LossConfig, lossOp, meanLoss, targetWidth } from './loss-ops.js';
+import { DenseStack, denseStackLayers } from './dense-stack.js';
+import { type LossConfig, lossAndGradient, lossOp, meanLoss, targetWidth } from './loss-ops.js';
 import { BATCH_NORM_MOMENTUM, forwardNetwork } from './network-forward.js';
 import type { NetworkWeight } from './network-runner.js';
 import { type NetworkSpec, outputShape, resolveNetwork, weightSlots } from './network-spec.js';
@@ -135,6 +136,14 @@ export async function runReplica(
     exchange.subarray(gradOffsets[k] as number, (gradOffsets[k] as number) + (values[i] as Float32Array).length),
   );
 
+  // Networks of dense layers only train by direct wasm calls; anything else through the tfjs graph.
+  const plan = batchNorms.length === 0 ? denseStackLayers(job.spec) : undefined;
+  const stack = plan ? new DenseStack(tf, plan, width) : undefined;
+  const slotGrads: Float32Array[] = slots.map((_, i) => {
+    const k = trainable.indexOf(i);
+    return k >= 0 ? (grads[k] as Float32Array) : new Float32Array(0);
+  });
+
   const rng = new Random(job.seed);
   const order = new Uint32Array(job.nRows);
   for (let i = 0; i < order.length; i++) order[i] = i;
@@ -149,122 +158,137 @@ export async function runReplica(
   const paramMap = (tensors: Tensor[]): Map<string, Tensor> =>
     new Map(slots.map((s, i) => [s.name, tensors[i] as Tensor]));
 
-  for (let epoch = 0; epoch < job.epochs; epoch++) {
-    rng.shuffle(order);
-    let lossSum = 0;
-    let rowsSeen = 0;
-    for (let start = 0; start < order.length; start += batchSize) {
-      const batch = order.subarray(start, Math.min(order.length, start + batchSize));
-      const seeds = Array.from({ length: comm.size * dropouts }, () => rng.childSeed());
-      const per = Math.ceil(batch.length / comm.size);
-      const shardSizes = Array.from({ length: comm.size }, (_, r) =>
-        Math.max(0, Math.min(batch.length, (r + 1) * per) - r * per),
-      );
-      // Batch statistics need two rows per shard: skip such a remainder on every replica alike.
-      if (batchNorms.length > 0 && shardSizes.some((n) => n < 2)) continue;
-      const rows = batch.subarray(comm.rank * per, comm.rank * per + (shardSizes[comm.rank] as number));
-      exchange.fill(0);
-      if (rows.length > 0) {
-        const xb = gatherRows(job.x, width, rows);
-        const yb = gatherRows(job.y, yWidth, rows);
-        const wb = job.sampleWeight && gatherRows(job.sampleWeight, 1, rows);
-        const batchStats = new Map<string, { mean: Tensor; variance: Tensor }>();
-        const dropoutSeeds = seeds.slice(comm.rank * dropouts, (comm.rank + 1) * dropouts);
-        tf.tidy(() => {
-          const tensors = slots.map((s, i) => tf.tensor(values[i] as Float32Array, s.shape));
-          const xt = tf.tensor(xb, [rows.length, ...job.spec.inputShape]);
-          const f = (...train: Tensor[]): Tensor => {
-            const all = [...tensors];
-            trainable.forEach((i, k) => {
-              all[i] = train[k] as Tensor;
-            });
-            const out = forwardNetwork(tf, layers, paramMap(all), xt, { training: true, dropoutSeeds, batchStats });
-            return lossOp(tf, job.loss, tf.reshape(out, [rows.length, outWidth]), yb, wb, batch.length);
-          };
-          const { value, grads: g } = tf.valueAndGrads(f)(trainable.map((i) => tensors[i] as Tensor));
-          for (const [k, t] of g.entries()) (grads[k] as Float32Array).set(t.dataSync() as Float32Array);
-          exchange[exchange.length - 1] = (value.dataSync() as Float32Array)[0] as number;
+  try {
+    for (let epoch = 0; epoch < job.epochs; epoch++) {
+      rng.shuffle(order);
+      let lossSum = 0;
+      let rowsSeen = 0;
+      for (let start = 0; start < order.length; start += batchSize) {
+        const batch = order.subarray(start, Math.min(order.length, start + batchSize));
+        const seeds = Array.from({ length: comm.size * dropouts }, () => rng.childSeed());
+        const per = Math.ceil(batch.length / comm.size);
+        const shardSizes = Array.from({ length: comm.size }, (_, r) =>
+          Math.max(0, Math.min(batch.length, (r + 1) * per) - r * per),
+        );
+        // Batch statistics need two rows per shard: skip such a remainder on every replica alike.
+        if (batchNorms.length > 0 && shardSizes.some((n) => n < 2)) continue;
+        const rows = batch.subarray(comm.rank * per, comm.rank * per + (shardSizes[comm.rank] as number));
+        exchange.fill(0);
+        if (rows.length > 0 && stack) {
+          const xb = gatherRows(job.x, width, rows);
+          const yb = gatherRows(job.y, yWidth, rows);
+          const wb = job.sampleWeight && gatherRows(job.sampleWeight, 1, rows);
+          stack.load(values);
+          const out = stack.forward(xb, rows.length, dropouts > 0 ? seeds[comm.rank * dropouts] : undefined);
+          const dOut = new Float32Array(out.length);
+          const total = lossAndGradient(job.loss, out, rows.length, outWidth, yb, yWidth, wb, batch.length, dOut);
+          stack.backward(dOut, slotGrads, false);
+          stack.release();
+          exchange[exchange.length - 1] = total / batch.length;
+        } else if (rows.length > 0) {
+          const xb = gatherRows(job.x, width, rows);
+          const yb = gatherRows(job.y, yWidth, rows);
+          const wb = job.sampleWeight && gatherRows(job.sampleWeight, 1, rows);
+          const batchStats = new Map<string, { mean: Tensor; variance: Tensor }>();
+          const dropoutSeeds = seeds.slice(comm.rank * dropouts, (comm.rank + 1) * dropouts);
+          tf.tidy(() => {
+            const tensors = slots.map((s, i) => tf.tensor(values[i] as Float32Array, s.shape));
+            const xt = tf.tensor(xb, [rows.length, ...job.spec.inputShape]);
+            const f = (...train: Tensor[]): Tensor => {
+              const all = [...tensors];
+              trainable.forEach((i, k) => {
+                all[i] = train[k] as Tensor;
+              });
+              const out = forwardNetwork(tf, layers, paramMap(all), xt, { training: true, dropoutSeeds, batchStats });
+              return lossOp(tf, job.loss, tf.reshape(out, [rows.length, outWidth]), yb, wb, batch.length);
+            };
+            const { value, grads: g } = tf.valueAndGrads(f)(trainable.map((i) => tensors[i] as Tensor));
+            for (const [k, t] of g.entries()) (grads[k] as Float32Array).set(t.dataSync() as Float32Array);
+            exchange[exchange.length - 1] = (value.dataSync() as Float32Array)[0] as number;
+          });
+          let at = statsOffset;
+          for (const l of batchNorms) {
+            const s = batchStats.get(l.name);
+            if (s === undefined) continue;
+            const mean = s.mean.dataSync() as Float32Array;
+            const variance = s.variance.dataSync() as Float32Array;
+            exchange.set(mean, at);
+            exchange.set(variance, at + mean.length);
+            at += 2 * mean.length;
+            s.mean.dispose();
+            s.variance.dispose();
+          }
+        }
+        comm.allReduceSum(exchange);
+        let batchLoss = exchange[exchange.length - 1] as number;
+        trainable.forEach((i, k) => {
+          if (!regularised.has(i) || job.l2 === 0) return;
+          const w = values[i] as Float32Array;
+          const g = grads[k] as Float32Array;
+          let sq = 0;
+          for (let j = 0; j < w.length; j++) {
+            const wj = w[j] as number;
+            sq += wj * wj;
+            g[j] = (g[j] as number) + 2 * job.l2 * wj;
+          }
+          batchLoss += job.l2 * sq;
         });
+        adam.update(
+          trainable.map((i) => values[i] as Float32Array),
+          grads,
+        );
+        // Keras moving averages of the (replica-averaged) batch statistics.
         let at = statsOffset;
         for (const l of batchNorms) {
-          const s = batchStats.get(l.name);
-          if (s === undefined) continue;
-          const mean = s.mean.dataSync() as Float32Array;
-          const variance = s.variance.dataSync() as Float32Array;
-          exchange.set(mean, at);
-          exchange.set(variance, at + mean.length);
-          at += 2 * mean.length;
-          s.mean.dispose();
-          s.variance.dispose();
+          const c = l.inputShape[l.inputShape.length - 1] as number;
+          const mm = values[slots.findIndex((s) => s.name === `${l.name}/moving_mean`)] as Float32Array;
+          const mv = values[slots.findIndex((s) => s.name === `${l.name}/moving_variance`)] as Float32Array;
+          for (let j = 0; j < c; j++) {
+            mm[j] =
+              BATCH_NORM_MOMENTUM * (mm[j] as number) +
+              (1 - BATCH_NORM_MOMENTUM) * ((exchange[at + j] as number) / comm.size);
+            mv[j] =
+              BATCH_NORM_MOMENTUM * (mv[j] as number) +
+              (1 - BATCH_NORM_MOMENTUM) * ((exchange[at + c + j] as number) / comm.size);
+          }
+          at += 2 * c;
         }
+        lossSum += batchLoss * batch.length;
+        rowsSeen += batch.length;
       }
-      comm.allReduceSum(exchange);
-      let batchLoss = exchange[exchange.length - 1] as number;
-      trainable.forEach((i, k) => {
-        if (!regularised.has(i) || job.l2 === 0) return;
-        const w = values[i] as Float32Array;
-        const g = grads[k] as Float32Array;
-        let sq = 0;
-        for (let j = 0; j < w.length; j++) {
-          const wj = w[j] as number;
-          sq += wj * wj;
-          g[j] = (g[j] as number) + 2 * job.l2 * wj;
-        }
-        batchLoss += job.l2 * sq;
-      });
-      adam.update(
-        trainable.map((i) => values[i] as Float32Array),
-        grads,
-      );
-      // Keras moving averages of the (replica-averaged) batch statistics.
-      let at = statsOffset;
-      for (const l of batchNorms) {
-        const c = l.inputShape[l.inputShape.length - 1] as number;
-        const mm = values[slots.findIndex((s) => s.name === `${l.name}/moving_mean`)] as Float32Array;
-        const mv = values[slots.findIndex((s) => s.name === `${l.name}/moving_variance`)] as Float32Array;
-        for (let j = 0; j < c; j++) {
-          mm[j] =
-            BATCH_NORM_MOMENTUM * (mm[j] as number) +
-            (1 - BATCH_NORM_MOMENTUM) * ((exchange[at + j] as number) / comm.size);
-          mv[j] =
-            BATCH_NORM_MOMENTUM * (mv[j] as number) +
-            (1 - BATCH_NORM_MOMENTUM) * ((exchange[at + c + j] as number) / comm.size);
-        }
-        at += 2 * c;
-      }
-      lossSum += batchLoss * batch.length;
-      rowsSeen += batch.length;
-    }
 
-    const logs: TrainingLogs = { epoch, loss: lossSum / Math.max(1, rowsSeen) };
-    if (job.validation) {
-      const outputs = validationOutputs(tf, job, layers, slots, values, outWidth, comm);
-      logs.valLoss = meanLoss(job.loss, outputs, job.validation.y, job.validation.nRows);
-      if (job.loss.name === 'binary' || job.loss.name === 'focal') logs.valAuc = rankAuc(job.validation.y, outputs);
-      else if (job.loss.name === 'multiclass')
-        logs.valAuc = macroAuc(job.validation.y, softmaxRows(outputs, outWidth), outWidth);
-    }
-    history.push(logs);
-    onEpochEnd?.(logs);
-    if (!Number.isFinite(logs.loss)) {
-      if (bestValues !== undefined) break;
-      throw new TrainingDivergedError(`training diverged at epoch ${epoch} (loss ${logs.loss}): lower learningRate`);
-    }
-    if (early) {
-      const value = early.monitor === 'val_auc' ? logs.valAuc : logs.valLoss;
-      const improved =
-        value !== undefined &&
-        !Number.isNaN(value) &&
-        (early.monitor === 'val_auc' ? value > best + early.minDelta : value < best - early.minDelta);
-      if (improved) {
-        best = value;
-        bestEpoch = epoch;
-        wait = 0;
-        if (early.restoreBestWeights) bestValues = values.map((v) => Float32Array.from(v));
-      } else if (++wait >= early.patience) {
-        break;
+      const logs: TrainingLogs = { epoch, loss: lossSum / Math.max(1, rowsSeen) };
+      if (job.validation) {
+        const outputs = validationOutputs(tf, job, layers, slots, values, outWidth, comm);
+        logs.valLoss = meanLoss(job.loss, outputs, job.validation.y, job.validation.nRows);
+        if (job.loss.name === 'binary' || job.loss.name === 'focal') logs.valAuc = rankAuc(job.validation.y, outputs);
+        else if (job.loss.name === 'multiclass')
+          logs.valAuc = macroAuc(job.validation.y, softmaxRows(outputs, outWidth), outWidth);
+      }
+      history.push(logs);
+      onEpochEnd?.(logs);
+      if (!Number.isFinite(logs.loss)) {
+        if (bestValues !== undefined) break;
+        throw new TrainingDivergedError(`training diverged at epoch ${epoch} (loss ${logs.loss}): lower learningRate`);
+      }
+      if (early) {
+        const value = early.monitor === 'val_auc' ? logs.valAuc : logs.valLoss;
+        const improved =
+          value !== undefined &&
+          !Number.isNaN(value) &&
+          (early.monitor === 'val_auc' ? value > best + early.minDelta : value < best - early.minDelta);
+        if (improved) {
+          best = value;
+          bestEpoch = epoch;
+          wait = 0;
+          if (early.restoreBestWeights) bestValues = values.map((v) => Float32Array.from(v));
+        } else if (++wait >= early.patience) {
+          break;
+        }
       }
     }
+  } finally {
+    stack?.dispose();
   }
   const final = bestValues ?? values;
   if (bestValues === undefined) bestEpoch = history.length - 1;

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { BundleError } from '../errors.js';
+import { BundleError, ConfigError } from '../errors.js';
 import type { NamedWeight } from '../models/estimator.js';
 import { BUNDLE_FORMAT, BUNDLE_FORMAT_VERSION, type BundleManifest, type WeightSpec } from './manifest.js';
 
@@ -62,6 +62,22 @@ function encodeWeights(weights: NamedWeight[]): { bytes: Uint8Array; specs: Weig
 }
 
 /**
+ * Refuses a bundle target that exists and is not a bundle (a non-empty directory without
+ * `manifest.json`, or a file): writing a bundle replaces its directory whole, and `--out .` must
+ * never wipe a user's working directory. Training jobs call this before they start.
+ *
+ * @throws ConfigError `out_not_bundle`
+ */
+export async function checkBundleTarget(dir: string): Promise<void> {
+  const info = await stat(dir).catch(() => undefined);
+  if (info === undefined) return;
+  const entries = info.isDirectory() ? await readdir(dir) : ['(a file)'];
+  if (entries.length > 0 && !entries.includes(MANIFEST_FILE)) {
+    throw new ConfigError('out_not_bundle', `${dir} exists and is not a model bundle; choose a new --out directory`);
+  }
+}
+
+/**
  * Writes a model bundle directory: `manifest.json`, `weights.bin` (TF.js weights format) and
  * `SHA256SUMS`. Files are written to a temporary sibling and renamed, so an interrupted write
  * never leaves a half bundle under the final name.
@@ -91,6 +107,7 @@ export async function writeBundle(
   let sums = `${sha256(manifestBytes)}  ${MANIFEST_FILE}\n`;
   for (const [name, digest] of Object.entries(files)) sums += `${digest}  ${name}\n`;
 
+  await checkBundleTarget(dir);
   const staging = `${dir.replace(/\/+$/, '')}.tmp-${process.pid}`;
   await rm(staging, { recursive: true, force: true });
   await mkdir(staging, { recursive: true });

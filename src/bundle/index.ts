@@ -6,6 +6,7 @@
 export {
   addBundleFile,
   type BundleContent,
+  checkBundleTarget,
   type LoadedBundle,
   readBundle,
   type WriteBundleOptions,

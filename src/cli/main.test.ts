@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -112,6 +112,19 @@ describe('train, evaluate, predict on a small file', () => {
       assert.match(refused.stderr, /--threads/);
       assertNoStack(refused);
     }
+  });
+
+  test('train refuses an --out that exists and is not a bundle, and leaves it alone', async () => {
+    const precious = join(dir, 'precious');
+    await mkdir(precious, { recursive: true });
+    await writeFile(join(precious, 'notes.txt'), 'keep me');
+    const run = await vigil('train', '--data', loans, '--target', 'bad', '--model', 'logistic', '--out', precious);
+    assert.equal(run.code, 1);
+    assert.match(run.stderr, /exists and is not a model bundle/);
+    assert.equal(await readFile(join(precious, 'notes.txt'), 'utf8'), 'keep me');
+    // A bundle directory may be replaced by a new training run.
+    const again = await vigil('train', '--data', loans, '--target', 'bad', '--model', 'logistic', '--out', modelDir);
+    assert.equal(again.code, 0, again.stderr);
   });
 
   test('evaluate reports the same metrics as a table, as JSON, and writes an HTML report', async () => {

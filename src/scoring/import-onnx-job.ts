@@ -1,6 +1,6 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { type BundleManifest, writeBundle } from '../bundle/index.js';
+import { type BundleManifest, checkBundleTarget, writeBundle } from '../bundle/index.js';
 import { readSchemaFile } from '../data/index.js';
 import type { ColumnSchema } from '../data/table.js';
 import { ConfigError, DataError, type Issue } from '../errors.js';
@@ -111,16 +111,6 @@ async function inputColumnsFrom(schemaPath: string): Promise<{ inputs: ColumnSch
   return { inputs, ...(ids[0] !== undefined ? { idColumn: ids[0] } : {}) };
 }
 
-/** Refuses to replace a directory that is not a bundle (writeBundle replaces its target whole). */
-async function checkOutDir(outDir: string): Promise<void> {
-  const info = await stat(outDir).catch(() => undefined);
-  if (info === undefined) return;
-  const entries = info.isDirectory() ? await readdir(outDir) : ['(a file)'];
-  if (entries.length > 0 && !entries.includes('manifest.json')) {
-    throw new ConfigError('out_not_bundle', `${outDir} exists and is not a model bundle; choose a new --out directory`);
-  }
-}
-
 /**
  * Wraps an ONNX model trained elsewhere (PyTorch, skl2onnx, onnxmltools…) in a verified Vigil
  * bundle that `loadScoringModel` and `vigil predict` score like any other. The schema's numeric
@@ -152,7 +142,7 @@ export async function runImportOnnxJob(options: ImportOnnxJobOptions): Promise<I
     );
   }
   const { inputs, idColumn } = await inputColumnsFrom(options.schemaPath);
-  await checkOutDir(options.outDir);
+  await checkBundleTarget(options.outDir);
 
   const named = (e: unknown): never => {
     if (e instanceof DataError) throw new DataError(e.code, `${options.modelPath}: ${e.message}`, { cause: e });

@@ -1,5 +1,5 @@
 import { basename } from 'node:path';
-import { type BundleManifest, writeBundle } from '../bundle/index.js';
+import { type BundleManifest, checkBundleTarget, writeBundle } from '../bundle/index.js';
 import { readSchemaFile, readTable, splitByColumn, stratifiedSplit, timeSplit } from '../data/index.js';
 import { findColumn, type Schema, type Table } from '../data/table.js';
 import { runtimeVersions } from '../engine/index.js';
@@ -83,6 +83,8 @@ function withTarget(rows: Int32Array, y: Float32Array): Int32Array {
  *   split: { kind: 'random', testFraction: 0.25 }, seed: 1, outDir: 'models/pd' });
  */
 export async function runTrainJob(options: TrainJobOptions): Promise<TrainJobResult> {
+  // Before any work: a bundle replaces its directory whole, so --out must be new or a bundle.
+  await checkBundleTarget(options.outDir);
   const timingsMs: Record<string, number> = {};
   const started = performance.now();
   let mark = started;

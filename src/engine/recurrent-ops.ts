@@ -76,18 +76,40 @@ function transposed(values: Float32Array, rows: number, cols: number): Float32Ar
   return out;
 }
 
+/** Time-major rows [xₜ, 0, 1] for every step (the state slots are filled step by step). */
+function fillStepInputs(x: Float32Array, rows: Float32Array, b: number, T: number, f: number, n: number): void {
+  const width = f + n + 1;
+  for (let t = 0; t < T; t++) {
+    for (let r = 0; r < b; r++) {
+      let o = (t * b + r) * width;
+      let i = (r * T + t) * f;
+      for (let k = 0; k < f; k++) rows[o++] = x[i++] as number;
+      rows[o + n] = 1;
+    }
+  }
+}
+
+/** Writes hₜ₋₁ into the state slots of one step's rows. */
+function placeState(block: Float32Array, h: Float32Array, b: number, f: number, n: number): void {
+  const width = f + n + 1;
+  for (let r = 0; r < b; r++) {
+    let o = r * width + f;
+    let i = r * n;
+    for (let k = 0; k < n; k++) block[o++] = h[i++] as number;
+  }
+}
+
 /**
- * Gate maths of one step, from the sigmoid of all four (scaled) pre-activations of that step.
+ * Gate maths of one step, from the sigmoid of all four (scaled) pre-activations of that step:
+ * the new cell state, and 2·c into `twoC` so that one more wasm sigmoid gives tanh(c).
  * Arrays are time-major: step t of example r is row t·b + r.
  */
-function lstmForwardStep(
+function lstmCellStep(
   s: Float32Array,
   c: Float32Array,
-  next: Float32Array,
+  twoC: Float32Array,
   gates: Float32Array,
   cells: Float32Array,
-  tanhCells: Float32Array,
-  hs: Float32Array,
   b: number,
   t: number,
   n: number,
@@ -102,19 +124,40 @@ function lstmForwardStep(
       const ig = s[k] as number;
       const fg = s[k + n] as number;
       const gg = 2 * (s[k + 2 * n] as number) - 1;
-      const og = s[k + 3 * n] as number;
       const q = gateBase + k;
       gates[q] = ig;
       gates[q + n] = fg;
       gates[q + 2 * n] = gg;
-      gates[q + 3 * n] = og;
+      gates[q + 3 * n] = s[k + 3 * n] as number;
       const at = r * n + j;
       const cNew = fg * (c[at] as number) + ig * gg;
-      const tc = fastTanh(cNew);
       c[at] = cNew;
-      const hNew = og * tc;
-      next[at] = hNew;
+      twoC[at] = 2 * cNew;
       cells[stateBase + at] = cNew;
+    }
+  }
+}
+
+/** h = o·tanh(c) from σ(2c), for one step. */
+function lstmOutputStep(
+  sigmoidTwoC: Float32Array,
+  next: Float32Array,
+  gates: Float32Array,
+  tanhCells: Float32Array,
+  hs: Float32Array,
+  b: number,
+  t: number,
+  n: number,
+): void {
+  const g4 = 4 * n;
+  const gateBase = t * b * g4;
+  const stateBase = t * b * n;
+  for (let r = 0; r < b; r++) {
+    for (let j = 0; j < n; j++) {
+      const at = r * n + j;
+      const tc = 2 * (sigmoidTwoC[at] as number) - 1;
+      const hNew = (gates[gateBase + r * g4 + 3 * n + j] as number) * tc;
+      next[at] = hNew;
       tanhCells[stateBase + at] = tc;
       hs[stateBase + at] = hNew;
     }
@@ -186,44 +229,50 @@ export function lstmOp(
     const [b, T, f] = xs.shape;
     const n = u.shape[0];
     const g4 = 4 * n;
+    const width = f + n + 1;
     const calls = new WasmCalls(tf);
     const scale = cellGateScale(n);
-    // Returning a typed array from tidy would make tfjs walk every element looking for tensors.
-    const xpTensor = tf.tidy(() => {
-      const xTime = tf.reshape(tf.transpose(xs, [1, 0, 2]), [T * b, f]) as Tensor2D;
-      const sc = tf.tensor1d(scale);
-      return tf.fused.matMul({ a: xTime, b: tf.mul(w, sc) as Tensor2D, bias: tf.mul(bvec, sc) });
-    });
-    const xp = xpTensor.dataSync() as Float32Array;
-    xpTensor.dispose();
+    // One matrix M = [W; U; bias] with the cell-gate columns doubled, so each step is a single
+    // FusedMatMul with a sigmoid over [xₜ, hₜ₋₁, 1]·M, and M is packed once for all steps.
+    const wValues = w.dataSync() as Float32Array;
     const uValues = u.dataSync() as Float32Array;
-    const uScaled = new Float32Array(uValues.length);
-    for (let i = 0; i < uValues.length; i++) uScaled[i] = (uValues[i] as number) * (scale[i % g4] as number);
-    const uInfo = calls.upload(uScaled, [1, n, g4]);
+    const bValues = bvec.dataSync() as Float32Array;
+    const stacked = new Float32Array(width * g4);
+    stacked.set(wValues, 0);
+    stacked.set(uValues, f * g4);
+    stacked.set(bValues, (f + n) * g4);
+    for (let i = 0; i < stacked.length; i++) stacked[i] = (stacked[i] as number) * (scale[i % g4] as number);
+    const mInfo = calls.upload(stacked, [1, width, g4]);
+    // Every step's rows [xₜ, hₜ₋₁, 1], time-major; kept for the weight gradient.
+    const rowsAll = new Float32Array(T * b * width);
+    fillStepInputs(xs.dataSync() as Float32Array, rowsAll, b, T, f, n);
     const gates = new Float32Array(T * b * g4);
     const cells = new Float32Array(T * b * n);
     const tanhCells = new Float32Array(T * b * n);
     const hs = new Float32Array(T * b * n);
     const c = new Float32Array(b * n);
+    const twoC = new Float32Array(b * n);
     let h = new Float32Array(b * n);
-    let hInfo: TensorInfo | undefined;
     for (let t = 0; t < T; t++) {
-      const xpInfo = calls.upload(xp.subarray(t * b * g4, (t + 1) * b * g4), [1, b, g4]);
-      let zInfo = xpInfo;
-      if (hInfo !== undefined) {
-        const hz = calls.call('BatchMatMul', { a: hInfo, b: uInfo }, { transposeA: false, transposeB: false });
-        zInfo = calls.call('Add', { a: hz, b: xpInfo });
-        calls.free(hz, xpInfo);
-      }
-      const sInfo = calls.call('Sigmoid', { x: zInfo });
-      calls.free(zInfo, hInfo);
-      const next = new Float32Array(b * n);
-      lstmForwardStep(calls.view(sInfo), c, next, gates, cells, tanhCells, hs, b, t, n);
+      const block = rowsAll.subarray(t * b * width, (t + 1) * b * width);
+      if (t > 0) placeState(block, h, b, f, n);
+      const aInfo = calls.upload(block, [1, b, width]);
+      const sInfo = calls.call(
+        '_FusedMatMul',
+        { a: aInfo, b: mInfo },
+        { transposeA: false, transposeB: false, activation: 'sigmoid' },
+      );
+      calls.free(aInfo);
+      lstmCellStep(calls.view(sInfo), c, twoC, gates, cells, b, t, n);
       calls.free(sInfo);
+      const cInfo = calls.upload(twoC, [b, n]);
+      const tInfo = calls.call('Sigmoid', { x: cInfo });
+      const next = new Float32Array(b * n);
+      lstmOutputStep(calls.view(tInfo), next, gates, tanhCells, hs, b, t, n);
+      calls.free(cInfo, tInfo);
       h = next;
-      hInfo = t < T - 1 ? calls.upload(h, [1, b, n]) : undefined;
     }
-    calls.free(uInfo);
+    calls.free(mInfo);
     const value = returnSequences
       ? tf.tidy(() => tf.transpose(tf.tensor3d(hs, [T, b, n]), [1, 0, 2]))
       : tf.tensor2d(h, [b, n]);
@@ -255,19 +304,15 @@ export function lstmOp(
           }
         }
         calls.free(uT);
-        // h_{t−1} for every step, time-major: the states shifted down one step, zeros first.
-        const hPrev = new Float32Array(T * b * n);
-        hPrev.set(hs.subarray(0, (T - 1) * b * n), b * n);
+        // [Xₜ, Hₜ₋₁, 1]ᵀ·DZ gives the kernel, recurrent kernel and bias gradients in one product.
         return tf.tidy(() => {
           const dzT = tf.tensor2d(dz, [T * b, g4]);
-          const xTime = tf.reshape(tf.transpose(xs2, [1, 0, 2]), [T * b, f]) as Tensor2D;
-          const dKernel = tf.matMul(xTime, dzT, true, false);
-          const dRecurrent = tf.matMul(tf.tensor2d(hPrev, [T * b, n]), dzT, true, false);
-          const dBias = tf.sum(dzT, 0);
+          const dStacked = tf.matMul(tf.tensor2d(rowsAll, [T * b, width]), dzT, true, false);
+          const [dKernel, dRecurrent, dBias] = tf.split(dStacked, [f, n, 1], 0) as [Tensor, Tensor, Tensor];
           const dx = inputGrad
             ? tf.transpose(tf.reshape(tf.matMul(dzT, w2, false, true), [T, b, f]), [1, 0, 2])
             : tf.zerosLike(xs2);
-          return [dx, dKernel, dRecurrent, dBias];
+          return [dx, dKernel, dRecurrent, tf.reshape(dBias, [g4])];
         });
       },
     };

@@ -1,4 +1,4 @@
-// Training throughput of the `mlp` model with Vigil's wasm kernels against stock tfjs-wasm,
+// Training throughput of the `mlp` model (Vigil's trainer, one thread) with Vigil's wasm kernels against stock tfjs-wasm kernels,
 // in the same process on the same data (Taiwan training part, preprocessed), alternating the two
 // so machine drift hits both alike. Prints one JSON object; the ratio is what to compare.
 //
@@ -43,6 +43,8 @@ async function rowsPerSec(fast: boolean): Promise<number> {
     epochs,
     validationSplit: 0,
     earlyStopping: false,
+    // One thread: the kernel switch applies to this thread only, and this bench isolates the kernels.
+    threads: 1,
   });
   const started = performance.now();
   await mlp.fit(x, y);

@@ -1,4 +1,4 @@
-import type { Tensor, Tensor1D, Tensor2D, Tensor3D, TensorInfo } from '@tensorflow/tfjs-core';
+import type { Tensor, Tensor1D, Tensor2D, Tensor3D } from '@tensorflow/tfjs-core';
 import { fastSigmoid, fastTanh } from './fast-math.js';
 import type { tf as tfNamespace } from './runtime.js';
 import { WasmCalls } from './wasm-calls.js';
@@ -7,14 +7,14 @@ type Tf = typeof tfNamespace;
 
 /*
  * Fused recurrent layers. A tfjs-layers LSTM runs about 115 kernels per time step forward and
- * backward; here each step is one wasm matrix product (h·U, and dz·Uᵀ going back) plus one JS
- * pass over the gates, and the input projection for all steps is a single product before the
- * loop (its gradients a single product after it; dx is skipped with `inputGrad: false`, for a
- * first layer reading data). The cell maths match Keras 2+ and PyTorch:
- * sigmoid gates, tanh cell activation.
+ * backward; here each LSTM step is a few direct wasm kernel calls plus JS passes over the gates
+ * (see lstmOp), and the GRU's step is one product (h·U, and dz·Uᵀ going back) plus one JS pass,
+ * with its input projection for all steps a single product before the loop (its gradients a
+ * single product after it). dx is skipped with `inputGrad: false`, for a first layer reading
+ * data. The cell maths match Keras 2+ and PyTorch: sigmoid gates, tanh cell activation.
  *
- * Layout: x is [batch, steps, features]; row `b·T + t` of the flattened [batch·T, ·] matrices is
- * example b at step t.
+ * Layout: x is [batch, steps, features]. The GRU's flattened [batch·T, ·] matrices are batch-major
+ * (row `b·T + t`); the LSTM keeps its state time-major (row `t·batch + b`).
  */
 
 function recurrentProduct(tf: Tf, h: Float32Array, nRows: number, u: Tensor2D, transposeB: boolean): Float32Array {

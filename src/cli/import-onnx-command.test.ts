@@ -4,29 +4,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { encodeOnnxModel } from '../onnx/index.js';
-import { main } from './main.js';
-import type { CliIO } from './output.js';
+import { assertNoStack, runVigil } from './test-cli.js';
 
 const dir = await mkdtemp(join(tmpdir(), 'vigil-cli-import-'));
 after(() => rm(dir, { recursive: true, force: true }));
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function vigil(...args: string[]): Promise<Run> {
-  let stdout = '';
-  let stderr = '';
-  const io: CliIO = { stdout: (t) => void (stdout += t), stderr: (t) => void (stderr += t), isTTY: false };
-  const code = await main(['node', 'vigil', ...args], io);
-  return { code, stdout, stderr };
-}
-
-function assertNoStack(run: Run) {
-  assert.doesNotMatch(run.stderr, /\n\s+at /, 'no stack trace without --verbose');
-}
+const vigil = runVigil;
 
 /** p = σ(0.8·utilisation − 0.5·late_payments + 0.2): the "external" model, [N, 2] in, [N, 1] out. */
 const modelBytes = encodeOnnxModel({

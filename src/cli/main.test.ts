@@ -4,25 +4,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Random } from '../random.js';
-import { main } from './main.js';
-import type { CliIO } from './output.js';
+import { assertNoStack, runVigil } from './test-cli.js';
 
 const dir = await mkdtemp(join(tmpdir(), 'vigil-cli-'));
 after(() => rm(dir, { recursive: true, force: true }));
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function vigil(...args: string[]): Promise<Run> {
-  let stdout = '';
-  let stderr = '';
-  const io: CliIO = { stdout: (t) => void (stdout += t), stderr: (t) => void (stderr += t), isTTY: false };
-  const code = await main(['node', 'vigil', ...args], io);
-  return { code, stdout, stderr };
-}
+const vigil = runVigil;
 
 /** A small labelled file with a clear signal, a constant column and an all-missing one. */
 function loansCsv(rows: number, seed: number, delimiter = ','): string {
@@ -37,10 +24,6 @@ function loansCsv(rows: number, seed: number, delimiter = ','): string {
     lines.push([`L${i}`, income, utilisation.toFixed(3), region, 7, '', bad].join(delimiter));
   }
   return `${lines.join('\n')}\n`;
-}
-
-function assertNoStack(run: Run) {
-  assert.doesNotMatch(run.stderr, /\n\s+at /, 'no stack trace without --verbose');
 }
 
 const loans = join(dir, 'loans.csv');

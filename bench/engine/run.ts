@@ -3,8 +3,8 @@
 // when /usr/bin/python3 has torch, all in one run on the same shapes and batch sizes.
 //
 // Per model the engines run back to back (stock, Vigil, PyTorch, then stock and Vigil scoring),
-// so machine drift on a shared host hits each alike; with --rounds N stock and Vigil alternate N
-// times and the median is kept. Progress goes to stderr, the result to stdout.
+// so machine drift on a shared host hits each alike; with --rounds N stock, Vigil and PyTorch
+// training alternate N times and the medians are kept. Progress goes to stderr, the result to stdout.
 //
 // Run: npm run bench:engine [-- --json] [--seconds 5] [--only mlp,lstm] [--threads 2] [--rounds 1]
 //                             [--no-torch | --python /usr/bin/python3]
@@ -136,6 +136,7 @@ for (const name of names) {
   const data = makeBenchData(shapes, name);
   const models = new Map<'stock' | 'vigil', EngineBenchModel>();
   const train: Record<'stock' | 'vigil', Measured[]> = { stock: [], vigil: [] };
+  const torchRuns: Awaited<ReturnType<typeof runTorch>>[] = [];
   for (const engine of ENGINES) models.set(engine.key, createOrExplain(engine.create, { name, shape, data }));
   for (let r = 0; r < rounds; r++) {
     for (const engine of ENGINES) {
@@ -144,9 +145,17 @@ for (const name of names) {
       const model = models.get(engine.key)!;
       train[engine.key].push(await measure(() => model.trainRowsPerSec({ seconds, threads })));
     }
+    // PyTorch runs in every round too, so all three medians see the same stretch of machine time.
+    log(`${name}: PyTorch…`);
+    torchRuns.push(await runTorch(name));
   }
-  log(`${name}: PyTorch…`);
-  const torch = await runTorch(name);
+  const torchTrain = torchRuns.flatMap((t) =>
+    t.trainRowsPerSec === null || t.trainRowsPerSec === undefined ? [] : [t.trainRowsPerSec],
+  );
+  const torch = {
+    ...(torchRuns[0] as Awaited<ReturnType<typeof runTorch>>),
+    trainRowsPerSec: torchTrain.length > 0 ? median(torchTrain) : null,
+  };
   if (torch.version) torchInfo = { version: torch.version, threads: torch.threads };
   else torchInfo.note ??= torch.error;
 
@@ -179,7 +188,9 @@ for (const name of names) {
     vigilToTorch: ratio(vigil, torch.trainRowsPerSec),
     stockToTorch: ratio(stock, torch.trainRowsPerSec),
     vigilToStock: ratio(vigil, stock),
-    scoreMicrosPerRow: {
+    // The headline figure: one row through Vigil's scoring runtime (onnxruntime); details below.
+    scoreMicrosPerRow: micros(score.vigil1),
+    scoring: {
       vigilOnnx1: micros(score.vigil1),
       vigilOnnx1000: micros(score.vigil1000),
       stock1: micros(score.stock1),
@@ -190,6 +201,7 @@ for (const name of names) {
     ...(rounds > 1 && {
       stockRuns: train.stock.map((m) => round(m.value)),
       vigilRuns: train.vigil.map((m) => round(m.value)),
+      torchRuns: torchRuns.map((t) => round(t.trainRowsPerSec ?? null)),
     }),
     ...(firstError(train.stock) && { stockError: firstError(train.stock) }),
     ...(firstError(train.vigil) && { vigilError: firstError(train.vigil) }),
@@ -253,7 +265,7 @@ function printTable(): void {
     'µs/row @1000 (stock·onnx·torch)',
   ];
   const rows = Object.entries(results).map(([name, r]) => {
-    const s = r.scoreMicrosPerRow as Record<string, number | null>;
+    const s = r.scoring as Record<string, number | null>;
     return [
       name,
       fmt(r.stockRowsPerSec),

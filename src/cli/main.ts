@@ -37,7 +37,7 @@ function buildProgram(io: CliIO, run: (task: () => Promise<void>) => void): Comm
     .option('--epochs <n>', 'maximum training epochs (early stopping usually stops sooner)')
     .option(
       '--threads <n>',
-      'training threads for mlp/ensemble (default: both cores for 8,192+ rows; 1 = this thread only)',
+      'training threads for mlp/ensemble (default: both cores for 16,384+ rows; 1 = this thread only)',
     )
     .option('--threshold <policy>', 'decision threshold policy: max-f1, recall:R or cost:FP:FN', 'max-f1')
     .option('--schema <file>', 'JSON file overriding inferred column kinds, e.g. {"columns":{"zip":"categorical"}}')

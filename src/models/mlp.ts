@@ -77,7 +77,7 @@ export interface MLPParams {
   loss?: 'mse' | 'huber';
   /**
    * Training threads, as scikit-learn's `n_jobs`: data-parallel replicas in worker threads
-   * (default: both cores for 8,192+ rows and batches of 128+, else 1; see `defaultThreads`).
+   * (default: both cores for 16,384+ rows and batches of 256+, else 1; see `defaultThreads`).
    * The same seed and thread count give the same model.
    */
   threads?: number;

@@ -1,7 +1,7 @@
 import type { TensorInfo } from '@tensorflow/tfjs-core';
 import { Random } from '../random.js';
 import { SELU_ALPHA, SELU_SCALE } from './activations.js';
-import type { ActivationName, NetworkSpec } from './network-spec.js';
+import type { ActivationName, NetworkSpec, ResolvedLayer } from './network-spec.js';
 import { resolveNetwork, weightSlots } from './network-spec.js';
 import type { tf as tfNamespace } from './runtime.js';
 import { WasmCalls } from './wasm-calls.js';
@@ -29,9 +29,16 @@ const FUSED = new Set<ActivationName>(['linear', 'relu', 'sigmoid', 'elu']);
  */
 export function denseStackLayers(spec: NetworkSpec): DenseStackLayer[] | undefined {
   if (spec.inputShape.length !== 1) return undefined;
-  const slots = weightSlots(spec).map((s) => s.name);
+  return denseLayersOf(
+    resolveNetwork(spec),
+    weightSlots(spec).map((s) => s.name),
+  );
+}
+
+/** The same for a run of resolved layers (e.g. the tail after a convolution); `slots` are weight names. */
+export function denseLayersOf(layers: ResolvedLayer[], slots: string[]): DenseStackLayer[] | undefined {
   const out: DenseStackLayer[] = [];
-  for (const layer of resolveNetwork(spec)) {
+  for (const layer of layers) {
     if (layer.type === 'dense') {
       const activation = layer.activation ?? 'linear';
       if (!SUPPORTED.has(activation)) return undefined;

@@ -9,7 +9,7 @@ type Tf = typeof tfNamespace;
  * subarray view per 30-value window.
  */
 
-function gatherFrames(src: Float32Array, out: Float32Array, b: number, T: number, c: number, k: number): void {
+export function gatherFrames(src: Float32Array, out: Float32Array, b: number, T: number, c: number, k: number): void {
   const steps = T - k + 1;
   const width = k * c;
   let o = 0;
@@ -37,7 +37,7 @@ function scatterFrames(g: Float32Array, dx: Float32Array, b: number, T: number, 
   }
 }
 
-function poolForward(
+export function poolForward(
   src: Float32Array,
   out: Float32Array,
   argmax: Int32Array,
@@ -70,7 +70,7 @@ function poolForward(
   }
 }
 
-function poolBackward(g: Float32Array, argmax: Int32Array, dx: Float32Array): void {
+export function poolBackward(g: Float32Array, argmax: Int32Array, dx: Float32Array): void {
   for (let i = 0; i < g.length; i++) {
     const at = argmax[i] as number;
     dx[at] = (dx[at] as number) + (g[i] as number);

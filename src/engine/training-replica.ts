@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Tensor } from '@tensorflow/tfjs-core';
 import { Random } from '../random.js';
 import { Adam } from './adam.js';
+import { ConvStack, convStackPlan } from './conv-stack.js';
 import { DenseStack, denseStackLayers } from './dense-stack.js';
 import { type LossConfig, lossAndGradient, lossOp, meanLoss, targetWidth } from './loss-ops.js';
 import { BATCH_NORM_MOMENTUM, forwardNetwork } from './network-forward.js';
@@ -136,9 +137,8 @@ export async function runReplica(
     exchange.subarray(gradOffsets[k] as number, (gradOffsets[k] as number) + (values[i] as Float32Array).length),
   );
 
-  // Networks of dense layers only train by direct wasm calls; anything else through the tfjs graph.
-  const plan = batchNorms.length === 0 ? denseStackLayers(job.spec) : undefined;
-  const stack = plan ? new DenseStack(tf, plan, width) : undefined;
+  // Dense and Conv1D networks train by direct wasm calls; anything else through the tfjs graph.
+  const stack = directStack(tf, job.spec, width, batchNorms.length > 0);
   const slotGrads: Float32Array[] = slots.map((_, i) => {
     const k = trainable.indexOf(i);
     return k >= 0 ? (grads[k] as Float32Array) : new Float32Array(0);
@@ -182,7 +182,7 @@ export async function runReplica(
           const out = stack.forward(xb, rows.length, dropouts > 0 ? seeds[comm.rank * dropouts] : undefined);
           const dOut = new Float32Array(out.length);
           const total = lossAndGradient(job.loss, out, rows.length, outWidth, yb, yWidth, wb, batch.length, dOut);
-          stack.backward(dOut, slotGrads, false);
+          stack.backward(dOut, slotGrads);
           stack.release();
           exchange[exchange.length - 1] = total / batch.length;
         } else if (rows.length > 0) {
@@ -298,6 +298,40 @@ export async function runReplica(
     bestEpoch,
     checksum: weightsChecksum(final),
   };
+}
+
+/** What the direct (engine-free) training paths offer a replica. */
+interface DirectStack {
+  load(values: Float32Array[]): void;
+  forward(x: Float32Array, rows: number, dropoutSeed?: number): Float32Array;
+  backward(dOutput: Float32Array, grads: Float32Array[]): void;
+  release(): void;
+  dispose(): void;
+}
+
+/** A direct wasm path for dense networks and Conv1D networks, or undefined (the tfjs graph path). */
+function directStack(
+  tf: Awaited<ReturnType<typeof initRuntime>>,
+  spec: NetworkSpec,
+  width: number,
+  hasBatchNorm: boolean,
+): DirectStack | undefined {
+  if (hasBatchNorm) return undefined;
+  const dense = denseStackLayers(spec);
+  if (dense) {
+    const stack = new DenseStack(tf, dense, width);
+    return {
+      load: (v) => stack.load(v),
+      forward: (x, rows, seed) => stack.forward(x, rows, seed),
+      backward: (d, g) => {
+        stack.backward(d, g, false);
+      },
+      release: () => stack.release(),
+      dispose: () => stack.dispose(),
+    };
+  }
+  const conv = convStackPlan(spec);
+  return conv ? new ConvStack(tf, conv) : undefined;
 }
 
 function softmaxRows(values: Float32Array, k: number): Float32Array {

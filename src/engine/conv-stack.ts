@@ -1,5 +1,5 @@
 import type { TensorInfo } from '@tensorflow/tfjs-core';
-import { DenseStack, type DenseStackLayer, denseLayersOf } from './dense-stack.js';
+import { addInto, DenseStack, type DenseStackLayer, denseLayersOf } from './dense-stack.js';
 import { type NetworkSpec, resolveNetwork, weightSlots } from './network-spec.js';
 import type { tf as tfNamespace } from './runtime.js';
 import { gatherFrames, poolBackward, poolForward } from './sequence-ops.js';
@@ -153,8 +153,4 @@ export class ConvStack {
     this.kernel = undefined;
     this.bias = undefined;
   }
-}
-
-function addInto(into: Float32Array, values: Float32Array): void {
-  for (let i = 0; i < into.length; i++) into[i] = (into[i] as number) + (values[i] as number);
 }

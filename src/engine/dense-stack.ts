@@ -183,12 +183,12 @@ export class DenseStack {
       }
       const input = this.inputs[i] as TensorInfo;
       const dKernel = this.calls.call('BatchMatMul', { a: input, b: dz }, { transposeA: true, transposeB: false });
-      add(grads[l.kernelSlot] as Float32Array, this.calls.view(dKernel));
+      addInto(grads[l.kernelSlot] as Float32Array, this.calls.view(dKernel));
       this.calls.free(dKernel);
       if (l.useBias) {
         const flat = { dataId: dz.dataId, shape: [rows, l.units], dtype: dz.dtype } as TensorInfo;
         const dBias = this.calls.call('Sum', { x: flat }, { axis: [0], keepDims: false });
-        add(grads[l.kernelSlot + 1] as Float32Array, this.calls.view(dBias));
+        addInto(grads[l.kernelSlot + 1] as Float32Array, this.calls.view(dBias));
         this.calls.free(dBias);
       }
       if (i > 0 || inputGrad) {
@@ -232,7 +232,8 @@ export class DenseStack {
   }
 }
 
-function add(into: Float32Array, values: Float32Array): void {
+/** into += values, element-wise (gradients summed over passes). */
+export function addInto(into: Float32Array, values: Float32Array): void {
   for (let i = 0; i < into.length; i++) into[i] = (into[i] as number) + (values[i] as number);
 }
 

@@ -309,3 +309,46 @@ test('no growth of tensors or wasm heap over 20 epochs of each model', async () 
   check('gan', perEpoch);
   assert.equal(tf.memory().numTensors, before, 'gan: tensors left after training');
 });
+
+test('a failure in training ends every replica with the error instead of hanging', async () => {
+  const { x, y } = labelledData(2048, 11, [12]);
+  const spec: NetworkSpec = {
+    inputShape: [12],
+    layers: [
+      { type: 'dense', units: 8, activation: 'relu' },
+      { type: 'dense', units: 1 },
+    ],
+  };
+  // Non-finite targets make the loss NaN in the first epoch on both replicas.
+  const poisoned = Float32Array.from(y);
+  poisoned.fill(Number.NaN, 0, 1024);
+  await assert.rejects(
+    trainNetwork({
+      spec,
+      initialWeights: initialWeights(spec, new Random(1)),
+      x,
+      nRows: 2048,
+      y: poisoned,
+      loss: { name: 'binary' },
+      epochs: 3,
+      batchSize: 256,
+      seed: 1,
+      threads: 2,
+    }),
+    /diverged/,
+  );
+  // The pool is still usable afterwards.
+  const ok = await trainNetwork({
+    spec,
+    initialWeights: initialWeights(spec, new Random(1)),
+    x,
+    nRows: 2048,
+    y,
+    loss: { name: 'binary' },
+    epochs: 1,
+    batchSize: 256,
+    seed: 1,
+    threads: 2,
+  });
+  assert.equal(ok.replicaChecksums[0], ok.replicaChecksums[1]);
+});

@@ -13,7 +13,7 @@ export async function runExportCommand(flags: ExportFlags, io: CliIO): Promise<v
   const result = await runExportJob({
     modelDir: flags.model,
     format: flags.format,
-    ...(flags.out !== undefined ? { outPath: flags.out } : {}),
+    outPath: flags.out,
   });
   if (flags.json) {
     io.stdout(`${JSON.stringify(result, null, 2)}\n`);

@@ -23,11 +23,3 @@ export function parseFractionFlag(flag: string, raw: string): number {
   }
   return value;
 }
-
-/** Parses a choice flag against its allowed values. */
-export function parseChoiceFlag<T extends string>(flag: string, raw: string, choices: readonly T[]): T {
-  if (!(choices as readonly string[]).includes(raw)) {
-    throw new ConfigError('invalid_flag', `${flag} must be one of ${choices.join(', ')}, got ${JSON.stringify(raw)}`);
-  }
-  return raw as T;
-}

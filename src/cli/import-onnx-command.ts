@@ -20,9 +20,9 @@ export async function runImportOnnxCommand(flags: ImportOnnxFlags, io: CliIO): P
     schemaPath: flags.schema,
     outDir: flags.out,
     task: flags.task,
-    ...(flags.output !== undefined ? { output: flags.output } : {}),
-    ...(flags.inputName !== undefined ? { inputName: flags.inputName } : {}),
-    ...(flags.outputName !== undefined ? { outputName: flags.outputName } : {}),
+    output: flags.output,
+    inputName: flags.inputName,
+    outputName: flags.outputName,
   });
   if (flags.json) {
     const { manifest, ...rest } = result;

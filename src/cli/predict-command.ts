@@ -16,7 +16,7 @@ export async function runPredictCommand(flags: PredictFlags, io: CliIO): Promise
     dataPath: flags.data,
     outPath: flags.out,
     delimiter: flags.delimiter,
-    ...(flags.engine !== undefined ? { engine: flags.engine } : {}),
+    engine: flags.engine,
   }).catch((error: unknown) => {
     // The flag is valid, but not for this bundle: a usage error (exit 2), named as the flag.
     if (error instanceof ConfigError && error.code === 'unsupported_engine') {

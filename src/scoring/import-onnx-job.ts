@@ -1,4 +1,4 @@
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { type BundleManifest, checkBundleTarget, writeBundle } from '../bundle/index.js';
 import { readSchemaFile } from '../data/index.js';
@@ -149,8 +149,8 @@ export async function runImportOnnxJob(options: ImportOnnxJobOptions): Promise<I
     throw e;
   };
   const runner = await createOnnxRunnerFromBytes(bytes, {
-    ...(options.inputName !== undefined ? { inputName: options.inputName } : {}),
-    ...(options.outputName !== undefined ? { outputName: options.outputName } : {}),
+    inputName: options.inputName,
+    outputName: options.outputName,
   }).catch(named);
   let raw: Float32Array;
   try {

@@ -103,11 +103,15 @@ export function importedProba(
   return output === 'logit' ? probaFromScores('multiclass', z) : z;
 }
 
-/** An imported model, loaded and ready to score. */
+/**
+ * An imported model, loaded and ready to score: the same two steps as a Vigil model (raw table →
+ * matrix, matrix → `predictProba` form), so scoring composes both kinds the same way.
+ */
 export interface LoadedImportedModel {
   runner: OnnxModelRunner;
-  columns: ColumnSchema[];
-  scoreTable(table: Table): Promise<Matrix>;
+  /** Raw table → the model's input matrix (see {@link passthroughMatrix}). */
+  pipeline: { transform(table: Table): Matrix };
+  predictProba(x: Matrix): Promise<Matrix>;
 }
 
 function checkedState(dir: string, manifest: BundleManifest): { params: ImportedOnnxParams; columns: ColumnSchema[] } {
@@ -155,14 +159,13 @@ export async function loadImportedModel(
   const runner = await createOnnxRunnerFromBytes(bytes, {
     inputName: params.inputName,
     outputName: params.outputName,
-    ...(options.intraOpNumThreads !== undefined ? { intraOpNumThreads: options.intraOpNumThreads } : {}),
+    intraOpNumThreads: options.intraOpNumThreads,
   });
   const { task } = manifest.target;
   return {
     runner,
-    columns,
-    async scoreTable(table: Table): Promise<Matrix> {
-      const x = passthroughMatrix(table, columns);
+    pipeline: { transform: (table) => passthroughMatrix(table, columns) },
+    async predictProba(x: Matrix): Promise<Matrix> {
       const raw = await runner.run(x.data, x.nRows);
       if (x.nRows > 0 && raw.length !== x.nRows * params.outputWidth) {
         throw new DataError(

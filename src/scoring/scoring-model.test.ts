@@ -42,9 +42,15 @@ function assertClose(actual: Float32Array, expected: Float32Array, what: string)
 }
 
 async function scores(dir: string, engine: ScoringEngine): Promise<Float32Array> {
+  const tensorsBefore = tf.memory().numTensors;
   const model = await loadScoringModel(dir, { engine });
   try {
     assert.equal(model.engine, engine);
+    // `engine` only names the choice; the runtime really used shows in where the weights live
+    // (TF.js tensors, or onnxruntime's native memory), else the two sides could be the same runtime.
+    const tensorsHeld = tf.memory().numTensors - tensorsBefore;
+    if (engine === 'tfjs') assert.ok(tensorsHeld > 0, 'the tfjs engine holds the weights as TF.js tensors');
+    else assert.equal(tensorsHeld, 0, 'the onnx engine holds no TF.js tensors');
     return (await model.scoreTable(table)).data;
   } finally {
     model.dispose();

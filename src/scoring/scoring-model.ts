@@ -1,4 +1,4 @@
-import { type BundleManifest, readBundle } from '../bundle/index.js';
+import { type BundleManifest, type LoadedBundle, readBundle } from '../bundle/index.js';
 import type { Table } from '../data/table.js';
 import { createTfjsRunner, type NetworkRunner, type NetworkRunnerFactory } from '../engine/index.js';
 import { BundleError, ConfigError, type VigilError } from '../errors.js';
@@ -7,7 +7,7 @@ import type { Estimator } from '../models/estimator.js';
 import { estimatorFromState, isNetworkEstimator } from '../models/index.js';
 import { onnxRunnerFactory } from '../onnx/index.js';
 import { TabularPipeline } from '../preprocessing/index.js';
-import { IMPORTED_MODEL_KIND, loadImportedModel, passthroughMatrix } from './imported-onnx-model.js';
+import { IMPORTED_MODEL_KIND, type LoadedImportedModel, loadImportedModel } from './imported-onnx-model.js';
 
 /** The runtimes a network model can score with. */
 export type ScoringEngine = 'onnx' | 'tfjs';
@@ -72,33 +72,54 @@ function checkOptions(options: LoadScoringModelOptions): void {
  */
 export async function loadScoringModel(dir: string, options: LoadScoringModelOptions = {}): Promise<ScoringModel> {
   checkOptions(options);
-  const { manifest, weights, files } = await readBundle(dir);
-  const threads = options.intraOpNumThreads !== undefined ? { intraOpNumThreads: options.intraOpNumThreads } : {};
+  const bundle = await readBundle(dir);
+  const scorer =
+    bundle.manifest.model.kind === IMPORTED_MODEL_KIND
+      ? await importedScorer(bundle, options)
+      : await estimatorScorer(bundle, options);
+  const { predictProba, ...parts } = scorer;
+  return {
+    dir,
+    manifest: bundle.manifest,
+    ...parts,
+    scoreTable: (table) => predictProba(parts.pipeline.transform(table)),
+  };
+}
 
-  if (manifest.model.kind === IMPORTED_MODEL_KIND) {
-    if (options.engine === 'tfjs') {
-      throw new ConfigError(
-        'unsupported_engine',
-        `model bundle ${dir} wraps an external ONNX model; only the onnx engine can score it`,
-      );
-    }
-    let imported: Awaited<ReturnType<typeof loadImportedModel>>;
-    try {
-      imported = await loadImportedModel(dir, manifest, files, threads);
-    } catch (cause) {
-      throw cause instanceof BundleError ? cause : rebuildError(dir, cause);
-    }
-    return {
-      dir,
-      manifest,
-      engine: 'onnx',
-      pipeline: { transform: (table) => passthroughMatrix(table, imported.columns) },
-      estimator: undefined,
-      scoreTable: (table) => imported.scoreTable(table),
-      dispose: () => imported.runner.dispose(),
-    };
+/** What each kind of bundle provides; {@link loadScoringModel} composes the rest the same way for both. */
+type Scorer = Pick<ScoringModel, 'engine' | 'pipeline' | 'estimator' | 'dispose'> & {
+  predictProba(x: Matrix): Promise<Matrix>;
+};
+
+async function importedScorer(
+  { dir, manifest, files }: LoadedBundle,
+  options: LoadScoringModelOptions,
+): Promise<Scorer> {
+  if (options.engine === 'tfjs') {
+    throw new ConfigError(
+      'unsupported_engine',
+      `model bundle ${dir} wraps an external ONNX model; only the onnx engine can score it`,
+    );
   }
+  let imported: LoadedImportedModel;
+  try {
+    imported = await loadImportedModel(dir, manifest, files, { intraOpNumThreads: options.intraOpNumThreads });
+  } catch (cause) {
+    throw cause instanceof BundleError ? cause : rebuildError(dir, cause);
+  }
+  return {
+    engine: 'onnx',
+    pipeline: imported.pipeline,
+    estimator: undefined,
+    predictProba: (x) => imported.predictProba(x),
+    dispose: () => imported.runner.dispose(),
+  };
+}
 
+async function estimatorScorer(
+  { dir, manifest, weights }: LoadedBundle,
+  options: LoadScoringModelOptions,
+): Promise<Scorer> {
   let pipeline: TabularPipeline;
   let estimator: Estimator;
   try {
@@ -112,7 +133,8 @@ export async function loadScoringModel(dir: string, options: LoadScoringModelOpt
   const runners: NetworkRunner[] = [];
   if (isNetworkEstimator(estimator)) {
     engine = options.engine ?? 'onnx';
-    const base: NetworkRunnerFactory = engine === 'onnx' ? onnxRunnerFactory(threads) : createTfjsRunner;
+    const base: NetworkRunnerFactory =
+      engine === 'onnx' ? onnxRunnerFactory({ intraOpNumThreads: options.intraOpNumThreads }) : createTfjsRunner;
     // Keep every runner made, so dispose() frees them whatever the estimator does with them.
     const factory: NetworkRunnerFactory = async (spec, networkWeights) => {
       const runner = await base(spec, networkWeights);
@@ -129,12 +151,10 @@ export async function loadScoringModel(dir: string, options: LoadScoringModelOpt
   // The mlp also frees the runner it holds (the ensemble's members are freed through `runners`).
   const holder = estimator as { disposeRunner?: () => void };
   return {
-    dir,
-    manifest,
     engine,
     pipeline,
     estimator,
-    scoreTable: (table) => estimator.predictProba(pipeline.transform(table)),
+    predictProba: (x) => estimator.predictProba(x),
     dispose: () => {
       holder.disposeRunner?.();
       for (const r of runners) r.dispose();

@@ -112,6 +112,17 @@ test('dropout masks are Keras inverted dropout, drawn from the seed, and flow in
   // Inverted dropout keeps the expected activation: the mean output stays near the no-dropout one.
   const mean = (v: Float32Array) => v.reduce((s, t) => s + t, 0) / v.length;
   assert.ok(Math.abs(mean(a) - mean(eval_)) < 0.25 * Math.abs(mean(eval_)) + 0.05, `${mean(a)} vs ${mean(eval_)}`);
+  // The mask reaches the gradient: the same seed gives the same first-layer gradient, none another.
+  const slots = weightSlots(spec);
+  const gradsAfter = (seed: number | undefined): Float32Array[] => {
+    const grads = slots.map((s) => new Float32Array(s.shape.reduce((p, q) => p * q, 1)));
+    stack.forward(x, 50, seed);
+    stack.backward(new Float32Array(50).fill(1), grads, false);
+    return grads;
+  };
+  const [g7, g7again, gEval] = [gradsAfter(7), gradsAfter(7), gradsAfter(undefined)];
+  assert.deepEqual(g7[0], g7again[0], 'same seed, same gradient');
+  assert.notDeepEqual(g7[0], gEval[0], 'dropout changes the first-layer gradient');
   stack.dispose();
 });
 

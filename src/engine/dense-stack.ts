@@ -77,6 +77,8 @@ export class DenseStack {
   private outputs: TensorInfo[] = [];
   private masks: (Float32Array | undefined)[] = [];
   private rows = 0;
+  /** Per layer: where its kernel sits in `weights` (a bias, when present, follows it). */
+  private readonly kernelAt: number[] = [];
 
   constructor(
     tf: Tf,
@@ -84,6 +86,11 @@ export class DenseStack {
     readonly inputWidth: number,
   ) {
     this.calls = new WasmCalls(tf);
+    let w = 0;
+    for (const l of layers) {
+      this.kernelAt.push(w);
+      w += l.useBias ? 2 : 1;
+    }
   }
 
   get outputWidth(): number {
@@ -192,7 +199,7 @@ export class DenseStack {
         this.calls.free(dBias);
       }
       if (i > 0 || inputGrad) {
-        const kernel = this.weightOf(i);
+        const kernel = this.weights[this.kernelAt[i] as number] as TensorInfo;
         dh = this.calls.call('BatchMatMul', { a: dz, b: kernel }, { transposeA: false, transposeB: true });
         if (i === 0) {
           dx = Float32Array.from(this.calls.view(dh));
@@ -223,12 +230,6 @@ export class DenseStack {
     this.release();
     this.calls.free(...this.weights);
     this.weights = [];
-  }
-
-  private weightOf(layer: number): TensorInfo {
-    let w = 0;
-    for (let i = 0; i < layer; i++) w += (this.layers[i] as DenseStackLayer).useBias ? 2 : 1;
-    return this.weights[w] as TensorInfo;
   }
 }
 

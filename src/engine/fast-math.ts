@@ -7,7 +7,7 @@ const POW2 = new Float64Array(300);
 for (let i = 0; i < POW2.length; i++) POW2[i] = 2 ** (i - 150);
 
 /** e^x for x in float32 range (clamped to [-87, 88]). */
-export function fastExp(x: number): number {
+function fastExp(x: number): number {
   const v = x < -87 ? -87 : x > 88 ? 88 : x;
   const y = v * Math.LOG2E;
   const n = Math.floor(y + 0.5);

@@ -3,15 +3,14 @@ import { Random } from '../random.js';
 import { Adam } from './adam.js';
 import { DenseStack, denseStackLayers } from './dense-stack.js';
 import { type LossConfig, lossAndGradient, lossOp } from './loss-ops.js';
-
-const BINARY: LossConfig = { name: 'binary' };
-
 import { forwardNetwork } from './network-forward.js';
 import type { NetworkWeight } from './network-runner.js';
-import { type NetworkSpec, outputShape, resolveNetwork, weightSlots } from './network-spec.js';
+import { inputSize, type NetworkSpec, outputSize, resolveNetwork } from './network-spec.js';
 import type { Communicator } from './parallel/communicator.js';
 import { initRuntime, type tf as tfNamespace } from './runtime.js';
-import { weightsChecksum } from './training-replica.js';
+import { gradientViews, type ReplicaParams, replicaParams, weightsChecksum } from './training-replica.js';
+
+const BINARY: LossConfig = { name: 'binary' };
 
 /** Per-epoch record of GAN training: mean discriminator and generator losses. */
 export interface GanLogs {
@@ -26,7 +25,7 @@ export interface GanJob {
   discriminator: NetworkSpec;
   generatorWeights: NetworkWeight[];
   discriminatorWeights: NetworkWeight[];
-  /** Real rows, `nRows × outputSize(generator)`. */
+  /** Real rows, `nRows × outputSize(generator)`, row-major. */
   x: Float32Array;
   nRows: number;
   epochs: number;
@@ -44,41 +43,26 @@ export interface GanResult {
   checksum: string;
 }
 
-interface Side {
-  spec: NetworkSpec;
+/** One network of the pair: its weights, optimiser and the buffer of gradients then loss summed each step. */
+interface Side extends ReplicaParams {
   layers: ReturnType<typeof resolveNetwork>;
-  slots: ReturnType<typeof weightSlots>;
-  values: Float32Array[];
-  trainable: number[];
   adam: Adam;
   grads: Float32Array[];
+  slotGrads: Float32Array[];
   exchange: Float32Array;
 }
 
 function side(spec: NetworkSpec, weights: NetworkWeight[], learningRate: number, beta1: number): Side {
-  const slots = weightSlots(spec);
-  const byName = new Map(weights.map((w) => [w.name, w]));
-  const values = slots.map((s) => Float32Array.from((byName.get(s.name) as NetworkWeight).values));
-  const trainable = slots.map((s, i) => (s.trainable ? i : -1)).filter((i) => i >= 0);
-  const total = trainable.reduce((n, i) => n + (values[i] as Float32Array).length, 0);
-  const exchange = new Float32Array(total + 1);
-  let at = 0;
-  const grads = trainable.map((i) => {
-    const g = exchange.subarray(at, at + (values[i] as Float32Array).length);
-    at += g.length;
-    return g;
-  });
+  const params = replicaParams(spec, weights);
+  const exchange = new Float32Array(params.trainableValues.reduce((n, v) => n + v.length, 0) + 1);
   return {
-    spec,
+    ...params,
+    ...gradientViews(exchange, params),
     layers: resolveNetwork(spec),
-    slots,
-    values,
-    trainable,
     adam: new Adam(
       { learningRate, beta1 },
-      trainable.map((i) => (values[i] as Float32Array).length),
+      params.trainableValues.map((v) => v.length),
     ),
-    grads,
     exchange,
   };
 }
@@ -96,8 +80,8 @@ export async function runGanReplica(
   const tf = await initRuntime();
   const g = side(job.generator, job.generatorWeights, job.learningRate, job.beta1);
   const d = side(job.discriminator, job.discriminatorWeights, job.learningRate, job.beta1);
-  const noiseWidth = job.generator.inputShape.reduce((a, b) => a * b, 1);
-  const width = outputShape(job.generator).reduce((a, b) => a * b, 1);
+  const noiseWidth = inputSize(job.generator);
+  const width = outputSize(job.generator);
   const rng = new Random(job.seed);
   const order = new Uint32Array(job.nRows);
   for (let i = 0; i < order.length; i++) order[i] = i;
@@ -117,47 +101,40 @@ export async function runGanReplica(
   const dPlan = denseStackLayers(job.discriminator);
   const gStack = gPlan && dPlan ? new DenseStack(tf, gPlan, noiseWidth) : undefined;
   const dStack = gPlan && dPlan ? new DenseStack(tf, dPlan, width) : undefined;
-  const slotGrads = (s: Side): Float32Array[] =>
-    s.slots.map((_, i) => {
-      const k = s.trainable.indexOf(i);
-      return k >= 0 ? (s.grads[k] as Float32Array) : new Float32Array(0);
-    });
-  const scratch = d.slots.map((slot) => new Float32Array(slot.shape.reduce((a, b) => a * b, 1)));
+  // Receives the discriminator's weight gradients of the generator step, which are not used.
+  const scratch = d.values.map((v) => new Float32Array(v.length));
   const noise = (n: number): Float32Array => {
     const z = new Float32Array(n * noiseWidth);
     for (let i = 0; i < z.length; i++) z[i] = rng.normal();
     return z;
   };
-  /** One optimiser step of `s` from gradients and loss written by `compute` (the direct path). */
+  /**
+   * One optimiser step of `s`: `compute` writes this replica's gradients into `s.grads` and returns
+   * its loss (a replica with no rows this batch passes undefined and contributes zeros).
+   */
   const directStep = (s: Side, compute: (() => number) | undefined): number => {
     s.exchange.fill(0);
     if (compute) s.exchange[s.exchange.length - 1] = compute();
     comm.allReduceSum(s.exchange);
-    s.adam.update(
-      s.trainable.map((i) => s.values[i] as Float32Array),
-      s.grads,
-    );
+    s.adam.update(s.trainableValues, s.grads);
     return s.exchange[s.exchange.length - 1] as number;
   };
-  const step = (s: Side, loss: (train: Tensor[]) => Tensor, active: boolean): number => {
-    s.exchange.fill(0);
-    if (active) {
-      tf.tidy(() => {
-        const all = tensorsOf(s);
-        const { value, grads } = tf.valueAndGrads(
-          (...train: Tensor[]) => loss([...train, ...all]) as tfNamespace.Scalar,
-        )(s.trainable.map((i) => all[i] as Tensor));
-        for (const [k, t] of grads.entries()) (s.grads[k] as Float32Array).set(t.dataSync() as Float32Array);
-        s.exchange[s.exchange.length - 1] = (value.dataSync() as Float32Array)[0] as number;
-      });
-    }
-    comm.allReduceSum(s.exchange);
-    s.adam.update(
-      s.trainable.map((i) => s.values[i] as Float32Array),
-      s.grads,
+  /** The same step with gradients from the tfjs graph of `loss`. */
+  const step = (s: Side, loss: (train: Tensor[]) => Tensor, active: boolean): number =>
+    directStep(
+      s,
+      active
+        ? () =>
+            tf.tidy(() => {
+              const all = tensorsOf(s);
+              const { value, grads } = tf.valueAndGrads(
+                (...train: Tensor[]) => loss([...train, ...all]) as tfNamespace.Scalar,
+              )(s.trainable.map((i) => all[i] as Tensor));
+              for (const [k, t] of grads.entries()) (s.grads[k] as Float32Array).set(t.dataSync() as Float32Array);
+              return (value.dataSync() as Float32Array)[0] as number;
+            })
+        : undefined,
     );
-    return s.exchange[s.exchange.length - 1] as number;
-  };
   try {
     for (let epoch = 0; epoch < job.epochs; epoch++) {
       rng.shuffle(order);
@@ -183,7 +160,6 @@ export async function runGanReplica(
         const zeros = new Float32Array(rows);
         if (gStack && dStack) {
           const active = rows > 0;
-          const dGrads = slotGrads(d);
           let fake: Float32Array | undefined;
           dSum += directStep(
             d,
@@ -200,7 +176,7 @@ export async function runGanReplica(
                     const out = dStack.forward(input, rows);
                     const dOut = new Float32Array(rows);
                     total += lossAndGradient(BINARY, out, rows, 1, target, 1, undefined, n, dOut);
-                    dStack.backward(dOut, dGrads, false);
+                    dStack.backward(dOut, d.slotGrads, false);
                   }
                   return total / n;
                 }
@@ -218,7 +194,7 @@ export async function runGanReplica(
                   // The discriminator's own gradients here are not used: only dLoss/dGenerated is.
                   for (const a of scratch) a.fill(0);
                   const dx = dStack.backward(dOut, scratch, true) as Float32Array;
-                  gStack.backward(dx, slotGrads(g), false);
+                  gStack.backward(dx, g.slotGrads, false);
                   gStack.release();
                   dStack.release();
                   return total / n;
@@ -248,8 +224,8 @@ export async function runGanReplica(
             });
             const fakeOut = forwardNetwork(tf, d.layers, p, fake as Tensor, { training: true });
             return tf.add(
-              lossOp(tf, { name: 'binary' }, realOut, ones, undefined, n),
-              lossOp(tf, { name: 'binary' }, fakeOut, zeros, undefined, n),
+              lossOp(tf, BINARY, realOut, ones, undefined, n),
+              lossOp(tf, BINARY, fakeOut, zeros, undefined, n),
             );
           },
           rows > 0,
@@ -275,7 +251,7 @@ export async function runGanReplica(
               training: true,
               inputNeedsGrad: true,
             });
-            return lossOp(tf, { name: 'binary' }, out, ones, undefined, n);
+            return lossOp(tf, BINARY, out, ones, undefined, n);
           },
           rows > 0,
         );

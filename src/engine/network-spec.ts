@@ -200,6 +200,11 @@ export function inputSize(spec: NetworkSpec): number {
   return spec.inputShape.reduce((a, b) => a * b, 1);
 }
 
+/** Values per output row (product of {@link outputShape}). */
+export function outputSize(spec: NetworkSpec): number {
+  return outputShape(spec).reduce((a, b) => a * b, 1);
+}
+
 /** The output shape of one row (without the batch axis). */
 export function outputShape(spec: NetworkSpec): number[] {
   const layers = resolveNetwork(spec);

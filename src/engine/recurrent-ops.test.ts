@@ -110,14 +110,32 @@ test('the fused cells leave no tensors behind, forward or under a gradient tape'
   const w = tf.tensor2d(randomValues(2, 3 * 16), [3, 16]);
   const u = tf.tensor2d(randomValues(3, 4 * 16), [4, 16]);
   const b = tf.tensor1d(randomValues(4, 16));
+  const wg = tf.tensor2d(randomValues(5, 3 * 12), [3, 12]);
+  const ug = tf.tensor2d(randomValues(6, 4 * 12), [4, 12]);
+  const bg = tf.tensor2d(randomValues(7, 2 * 12), [2, 12]);
+  type Cell = (a: Tensor, c: Tensor, d: Tensor, e: Tensor) => Tensor;
+  const cells: [(sequences: boolean) => Cell, Tensor[]][] = [
+    [
+      (seq) => (a, c, d, e) => lstmOp(tf, a as Tensor3D, c as Tensor2D, d as Tensor2D, e as Tensor1D, seq),
+      [x, w, u, b],
+    ],
+    [
+      (seq) => (a, c, d, e) => gruOp(tf, a as Tensor3D, c as Tensor2D, d as Tensor2D, e as Tensor2D, seq),
+      [x, wg, ug, bg],
+    ],
+  ];
   const before = tf.memory().numTensors;
+  // The LSTM's direct wasm buffers are not tensors: count the backend's buffers as well.
+  const buffers = tf.backend().numDataIds();
   for (let i = 0; i < 30; i++) {
-    tf.tidy(() => {
-      tf.grads((a: Tensor, c: Tensor, d: Tensor, e: Tensor) =>
-        tf.sum(lstmOp(tf, a as Tensor3D, c as Tensor2D, d as Tensor2D, e as Tensor1D, i % 2 === 0)),
-      )([x, w, u, b]);
-    });
+    // No tf.tidy around the ops: it would dispose anything they leaked and hide it.
+    for (const [cell, inputs] of cells) {
+      const op = cell(i % 2 === 0);
+      op(...(inputs as [Tensor, Tensor, Tensor, Tensor])).dispose();
+      tf.dispose(tf.grads((a: Tensor, c: Tensor, d: Tensor, e: Tensor) => tf.sum(op(a, c, d, e)))(inputs));
+    }
   }
   assert.equal(tf.memory().numTensors, before);
-  tf.dispose([x, w, u, b]);
+  assert.equal(tf.backend().numDataIds(), buffers, 'wasm buffers left behind');
+  tf.dispose([x, w, u, b, wg, ug, bg]);
 });

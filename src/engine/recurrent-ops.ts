@@ -32,7 +32,7 @@ function inputProjection(tf: Tf, x: Tensor3D, kernel: Tensor2D, bias: Tensor1D):
   return tf.tidy(() => tf.fused.matMul({ a: tf.reshape(x, [b * T, f]), b: kernel, bias })).dataSync() as Float32Array;
 }
 
-/** The weight gradients shared by both cells: dW = Xᵀ·DZx, dx = DZx·Wᵀ, dU = Hprevᵀ·DZh. */
+/** The GRU's weight gradients over all steps: dW = Xᵀ·DZx, dx = DZx·Wᵀ, dU = Hprevᵀ·DZh. */
 function projectionGrads(
   tf: Tf,
   x: Tensor3D,
@@ -46,7 +46,7 @@ function projectionGrads(
   const [b, T, f] = x.shape;
   const gates = kernel.shape[1];
   const dzIn = tf.tensor2d(dzInput, [b * T, gates]);
-  const dzRec = dzRecurrent === dzInput ? dzIn : tf.tensor2d(dzRecurrent, [b * T, gates]);
+  const dzRec = tf.tensor2d(dzRecurrent, [b * T, gates]);
   const x2 = tf.reshape(x, [b * T, f]) as Tensor2D;
   const hp = tf.tensor2d(hPrev, [b * T, units]);
   const dKernel = tf.matMul(x2, dzIn, true, false);

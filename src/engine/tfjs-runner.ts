@@ -1,7 +1,7 @@
 import type { Tensor } from '@tensorflow/tfjs-core';
 import { forwardNetwork } from './network-forward.js';
 import type { NetworkRunner, NetworkWeight } from './network-runner.js';
-import { type NetworkSpec, outputShape, resolveNetwork, weightSlots } from './network-spec.js';
+import { inputSize, type NetworkSpec, outputSize, resolveNetwork, weightSlots } from './network-spec.js';
 import { initRuntime } from './runtime.js';
 import { checkWeights } from './weights.js';
 
@@ -21,8 +21,8 @@ export async function createTfjsRunner(spec: NetworkSpec, weights: NetworkWeight
   const layers = resolveNetwork(spec);
   const ordered = checkWeights(weightSlots(spec), weights);
   const params = new Map<string, Tensor>(ordered.map((w) => [w.name, tf.tensor(w.values, w.shape)]));
-  const width = spec.inputShape.reduce((a, b) => a * b, 1);
-  const outWidth = outputShape(spec).reduce((a, b) => a * b, 1);
+  const width = inputSize(spec);
+  const outWidth = outputSize(spec);
   let disposed = false;
   return {
     runtime: 'tfjs',

@@ -1,7 +1,7 @@
 import { ConfigError } from '../errors.js';
 import { type GanJob, type GanLogs, type GanResult, runGanReplica } from './gan-replica.js';
 import type { NetworkWeight } from './network-runner.js';
-import { inputSize, type NetworkSpec, outputShape, resolveNetwork, weightSlots } from './network-spec.js';
+import { inputSize, type NetworkSpec, outputSize, resolveNetwork, weightSlots } from './network-spec.js';
 import { SOLO } from './parallel/communicator.js';
 import { runDataParallel, sharedCopy } from './parallel/data-parallel.js';
 import { defaultThreads } from './train-network.js';
@@ -42,14 +42,14 @@ export interface TrainGanResult extends Omit<GanResult, 'checksum'> {
  * yet kept in step for two networks.
  */
 export async function trainGan(options: TrainGanOptions): Promise<TrainGanResult> {
-  const width = outputShape(options.generator).reduce((a, b) => a * b, 1);
+  const width = outputSize(options.generator);
   if (inputSize(options.discriminator) !== width) {
     throw new ConfigError(
       'bad_network',
       `the generator makes rows of ${width} values, the discriminator reads ${inputSize(options.discriminator)}`,
     );
   }
-  if (outputShape(options.discriminator).reduce((a, b) => a * b, 1) !== 1) {
+  if (outputSize(options.discriminator) !== 1) {
     throw new ConfigError('bad_network', 'the discriminator must output one logit per row');
   }
   for (const [which, spec] of [

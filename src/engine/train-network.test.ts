@@ -237,7 +237,7 @@ function wasmHeapBytes(): number {
 
 test('no growth of tensors or wasm heap over 20 epochs of each model', async () => {
   await initRuntime();
-  const check = (what: string, perEpoch: { tensors: number; heap: number }[]) => {
+  const check = (what: string, perEpoch: { tensors: number; buffers: number; heap: number }[]) => {
     // Epoch 0 may grow the heap once to its working size; after that nothing may grow.
     const settled = perEpoch.slice(1);
     assert.equal(
@@ -245,9 +245,16 @@ test('no growth of tensors or wasm heap over 20 epochs of each model', async () 
       1,
       `${what}: tensors ${settled.map((e) => e.tensors).join(',')}`,
     );
+    // The direct dense and conv paths hold wasm buffers, not tensors: count those too.
+    assert.equal(
+      new Set(settled.map((e) => e.buffers)).size,
+      1,
+      `${what}: wasm buffers ${settled.map((e) => e.buffers).join(',')}`,
+    );
     assert.equal(new Set(settled.map((e) => e.heap)).size, 1, `${what}: heap ${settled.map((e) => e.heap).join(',')}`);
   };
   const before = tf.memory().numTensors;
+  const buffersBefore = tf.backend().numDataIds();
   const autoencoder: NetworkSpec = {
     inputShape: [12],
     layers: [
@@ -260,7 +267,7 @@ test('no growth of tensors or wasm heap over 20 epochs of each model', async () 
   const cases = { ...MODELS, autoencoder: { spec: autoencoder, loss: { name: 'mse' } as LossConfig } };
   for (const [name, { spec, loss }] of Object.entries(cases)) {
     const { x, y } = labelledData(1024, 7, spec.inputShape);
-    const perEpoch: { tensors: number; heap: number }[] = [];
+    const perEpoch: { tensors: number; buffers: number; heap: number }[] = [];
     await trainNetwork({
       spec,
       initialWeights: initialWeights(spec, new Random(1)),
@@ -273,10 +280,12 @@ test('no growth of tensors or wasm heap over 20 epochs of each model', async () 
       batchSize: 128,
       seed: 1,
       threads: 1,
-      onEpochEnd: () => perEpoch.push({ tensors: tf.memory().numTensors, heap: wasmHeapBytes() }),
+      onEpochEnd: () =>
+        perEpoch.push({ tensors: tf.memory().numTensors, buffers: tf.backend().numDataIds(), heap: wasmHeapBytes() }),
     });
     check(name, perEpoch);
     assert.equal(tf.memory().numTensors, before, `${name}: tensors left after training`);
+    assert.equal(tf.backend().numDataIds(), buffersBefore, `${name}: wasm buffers left after training`);
   }
   const generator: NetworkSpec = {
     inputShape: [4],
@@ -292,7 +301,7 @@ test('no growth of tensors or wasm heap over 20 epochs of each model', async () 
       { type: 'dense', units: 1 },
     ],
   };
-  const perEpoch: { tensors: number; heap: number }[] = [];
+  const perEpoch: { tensors: number; buffers: number; heap: number }[] = [];
   await trainGan({
     generator,
     discriminator,
@@ -304,10 +313,12 @@ test('no growth of tensors or wasm heap over 20 epochs of each model', async () 
     batchSize: 128,
     seed: 1,
     threads: 1,
-    onEpochEnd: () => perEpoch.push({ tensors: tf.memory().numTensors, heap: wasmHeapBytes() }),
+    onEpochEnd: () =>
+      perEpoch.push({ tensors: tf.memory().numTensors, buffers: tf.backend().numDataIds(), heap: wasmHeapBytes() }),
   });
   check('gan', perEpoch);
   assert.equal(tf.memory().numTensors, before, 'gan: tensors left after training');
+  assert.equal(tf.backend().numDataIds(), buffersBefore, 'gan: wasm buffers left after training');
 });
 
 test('a failure in training ends every replica with the error instead of hanging', async () => {

@@ -2,7 +2,7 @@ import { availableParallelism } from 'node:os';
 import { ConfigError } from '../errors.js';
 import type { LossConfig } from './loss-ops.js';
 import type { NetworkWeight } from './network-runner.js';
-import { inputSize, type NetworkSpec, outputShape, weightSlots } from './network-spec.js';
+import { inputSize, type NetworkSpec, outputSize, weightSlots } from './network-spec.js';
 import { SOLO } from './parallel/communicator.js';
 import { runDataParallel, sharedCopy as shared } from './parallel/data-parallel.js';
 import { type ReplicaJob, type ResolvedEarlyStopping, runReplica, type TrainingLogs } from './training-replica.js';
@@ -77,7 +77,7 @@ export function defaultThreads(nRows: number, batchSize: number): number {
 export async function trainNetwork(options: TrainNetworkOptions): Promise<TrainNetworkResult> {
   const { spec } = options;
   const width = inputSize(spec);
-  const outWidth = outputShape(spec).reduce((a, b) => a * b, 1);
+  const outWidth = outputSize(spec);
   if (options.x.length !== options.nRows * width) {
     throw new ConfigError('bad_shape', `x has ${options.x.length} values, expected ${options.nRows} rows × ${width}`);
   }

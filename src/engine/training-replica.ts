@@ -7,7 +7,14 @@ import { DenseStack, denseStackLayers } from './dense-stack.js';
 import { type LossConfig, lossAndGradient, lossOp, meanLoss, targetWidth } from './loss-ops.js';
 import { BATCH_NORM_MOMENTUM, forwardNetwork } from './network-forward.js';
 import type { NetworkWeight } from './network-runner.js';
-import { type NetworkSpec, outputShape, resolveNetwork, weightSlots } from './network-spec.js';
+import {
+  inputSize,
+  type NetworkSpec,
+  outputSize,
+  resolveNetwork,
+  type WeightSlot,
+  weightSlots,
+} from './network-spec.js';
 import type { Communicator } from './parallel/communicator.js';
 import { initRuntime } from './runtime.js';
 import { macroAuc, rankAuc } from './validation-auc.js';
@@ -80,6 +87,47 @@ function gatherRows(src: Float32Array, width: number, rows: Uint32Array): Float3
   return out;
 }
 
+/** A network's weights as a replica trains them: a private copy per slot, in slot order. */
+export interface ReplicaParams {
+  slots: WeightSlot[];
+  values: Float32Array[];
+  /** Indices of the slots the optimiser updates. */
+  trainable: number[];
+  /** `values` of the `trainable` slots, in order: what Adam updates. */
+  trainableValues: Float32Array[];
+}
+
+/** Copies `weights` into slot order for training (the caller's arrays are never written). */
+export function replicaParams(spec: NetworkSpec, weights: NetworkWeight[]): ReplicaParams {
+  const slots = weightSlots(spec);
+  const byName = new Map(weights.map((w) => [w.name, w]));
+  const values = slots.map((s) => Float32Array.from((byName.get(s.name) as NetworkWeight).values));
+  const trainable = slots.map((s, i) => (s.trainable ? i : -1)).filter((i) => i >= 0);
+  return { slots, values, trainable, trainableValues: trainable.map((i) => values[i] as Float32Array) };
+}
+
+/**
+ * Gradient views into the front of `exchange` (the buffer summed across replicas each step), one
+ * per trainable slot in order; `slotGrads` indexes the same views by slot, with empty arrays for
+ * frozen slots, as the direct stacks expect.
+ */
+export function gradientViews(
+  exchange: Float32Array,
+  params: ReplicaParams,
+): { grads: Float32Array[]; slotGrads: Float32Array[] } {
+  let at = 0;
+  const grads = params.trainableValues.map((v) => {
+    const g = exchange.subarray(at, at + v.length);
+    at += v.length;
+    return g;
+  });
+  const slotGrads: Float32Array[] = params.slots.map(() => new Float32Array(0));
+  params.trainable.forEach((i, k) => {
+    slotGrads[i] = grads[k] as Float32Array;
+  });
+  return { grads, slotGrads };
+}
+
 export function weightsChecksum(values: Float32Array[]): string {
   const hash = createHash('sha256');
   for (const v of values) hash.update(new Uint8Array(v.buffer, v.byteOffset, v.byteLength));
@@ -100,10 +148,8 @@ export async function runReplica(
 ): Promise<ReplicaResult> {
   const tf = await initRuntime();
   const layers = resolveNetwork(job.spec);
-  const slots = weightSlots(job.spec);
-  const byName = new Map(job.initialWeights.map((w) => [w.name, w]));
-  const values = slots.map((s) => Float32Array.from((byName.get(s.name) as NetworkWeight).values));
-  const trainable = slots.map((s, i) => (s.trainable ? i : -1)).filter((i) => i >= 0);
+  const params = replicaParams(job.spec, job.initialWeights);
+  const { slots, values, trainable, trainableValues } = params;
   const regularised = new Set(
     slots
       .map((s, i) => {
@@ -112,42 +158,41 @@ export async function runReplica(
       })
       .filter((i) => i >= 0),
   );
-  const batchNorms = layers.filter((l) => l.type === 'batchNorm');
+  // Each batch-norm layer's moving statistics, looked up once rather than on every step.
+  const batchNorms = layers
+    .filter((l) => l.type === 'batchNorm')
+    .map((l) => ({
+      name: l.name,
+      channels: l.inputShape[l.inputShape.length - 1] as number,
+      movingMean: values[slots.findIndex((s) => s.name === `${l.name}/moving_mean`)] as Float32Array,
+      movingVariance: values[slots.findIndex((s) => s.name === `${l.name}/moving_variance`)] as Float32Array,
+    }));
   const dropouts = layers.filter((l) => l.type === 'dropout').length;
   const adam = new Adam(
     { learningRate: job.learningRate },
-    trainable.map((i) => (values[i] as Float32Array).length),
+    trainableValues.map((v) => v.length),
   );
-  const width = job.spec.inputShape.reduce((a, b) => a * b, 1);
-  const outWidth = outputShape(job.spec).reduce((a, b) => a * b, 1);
+  const width = inputSize(job.spec);
+  const outWidth = outputSize(job.spec);
   const yWidth = targetWidth(job.loss, outWidth, job.y.length, job.nRows);
 
   // Layout of the buffer summed each step: gradients, then batch-norm mean and variance, then the loss.
-  const gradOffsets: number[] = [];
-  let gradLength = 0;
-  for (const i of trainable) {
-    gradOffsets.push(gradLength);
-    gradLength += (values[i] as Float32Array).length;
-  }
-  const statsOffset = gradLength;
-  let statsLength = 0;
-  for (const l of batchNorms) statsLength += 2 * (l.inputShape[l.inputShape.length - 1] as number);
-  const exchange = new Float32Array(gradLength + statsLength + 1);
-  const grads = trainable.map((i, k) =>
-    exchange.subarray(gradOffsets[k] as number, (gradOffsets[k] as number) + (values[i] as Float32Array).length),
-  );
+  const statsOffset = trainableValues.reduce((n, v) => n + v.length, 0);
+  const statsLength = batchNorms.reduce((n, l) => n + 2 * l.channels, 0);
+  const exchange = new Float32Array(statsOffset + statsLength + 1);
+  const { grads, slotGrads } = gradientViews(exchange, params);
 
   // Dense and Conv1D networks train by direct wasm calls; anything else through the tfjs graph.
   const stack = directStack(tf, job.spec, width, batchNorms.length > 0);
-  const slotGrads: Float32Array[] = slots.map((_, i) => {
-    const k = trainable.indexOf(i);
-    return k >= 0 ? (grads[k] as Float32Array) : new Float32Array(0);
-  });
 
   const rng = new Random(job.seed);
   const order = new Uint32Array(job.nRows);
   for (let i = 0; i < order.length; i++) order[i] = i;
   const batchSize = Math.min(job.batchSize, job.nRows);
+  // Every replica draws every replica's dropout seeds each step, so the generators stay in step.
+  const seeds = new Array<number>(comm.size * dropouts);
+  // lossAndGradient writes every element, so one buffer serves every step.
+  const dOutBuffer = new Float32Array(Math.ceil(batchSize / comm.size) * outWidth);
   const history: TrainingLogs[] = [];
   const early = job.earlyStopping && job.validation ? job.earlyStopping : undefined;
   let best = early?.monitor === 'val_auc' ? -Infinity : Infinity;
@@ -165,7 +210,7 @@ export async function runReplica(
       let rowsSeen = 0;
       for (let start = 0; start < order.length; start += batchSize) {
         const batch = order.subarray(start, Math.min(order.length, start + batchSize));
-        const seeds = Array.from({ length: comm.size * dropouts }, () => rng.childSeed());
+        for (let s = 0; s < seeds.length; s++) seeds[s] = rng.childSeed();
         const per = Math.ceil(batch.length / comm.size);
         const shardSizes = Array.from({ length: comm.size }, (_, r) =>
           Math.max(0, Math.min(batch.length, (r + 1) * per) - r * per),
@@ -180,7 +225,7 @@ export async function runReplica(
           const wb = job.sampleWeight && gatherRows(job.sampleWeight, 1, rows);
           stack.load(values);
           const out = stack.forward(xb, rows.length, dropouts > 0 ? seeds[comm.rank * dropouts] : undefined);
-          const dOut = new Float32Array(out.length);
+          const dOut = dOutBuffer.subarray(0, out.length);
           const total = lossAndGradient(job.loss, out, rows.length, outWidth, yb, yWidth, wb, batch.length, dOut);
           stack.backward(dOut, slotGrads);
           stack.release();
@@ -233,16 +278,10 @@ export async function runReplica(
           }
           batchLoss += job.l2 * sq;
         });
-        adam.update(
-          trainable.map((i) => values[i] as Float32Array),
-          grads,
-        );
+        adam.update(trainableValues, grads);
         // Keras moving averages of the (replica-averaged) batch statistics.
         let at = statsOffset;
-        for (const l of batchNorms) {
-          const c = l.inputShape[l.inputShape.length - 1] as number;
-          const mm = values[slots.findIndex((s) => s.name === `${l.name}/moving_mean`)] as Float32Array;
-          const mv = values[slots.findIndex((s) => s.name === `${l.name}/moving_variance`)] as Float32Array;
+        for (const { channels: c, movingMean: mm, movingVariance: mv } of batchNorms) {
           for (let j = 0; j < c; j++) {
             mm[j] =
               BATCH_NORM_MOMENTUM * (mm[j] as number) +
@@ -357,7 +396,7 @@ function validationOutputs(
   comm: Communicator,
 ): Float32Array {
   const v = job.validation as NonNullable<ReplicaJob['validation']>;
-  const width = job.spec.inputShape.reduce((a, b) => a * b, 1);
+  const width = inputSize(job.spec);
   const out = new Float32Array(v.nRows * outWidth);
   const per = Math.ceil(v.nRows / comm.size);
   const from = Math.min(v.nRows, comm.rank * per);

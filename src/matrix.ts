@@ -8,11 +8,6 @@ export interface Matrix {
   nCols: number;
 }
 
-/** Allocates a zero matrix. */
-export function zerosMatrix(nRows: number, nCols: number): Matrix {
-  return { data: new Float32Array(nRows * nCols), nRows, nCols };
-}
-
 /** Selects rows by index into a new matrix (used for splits and mini-batches). */
 export function takeRows(m: Matrix, rows: ArrayLike<number>): Matrix {
   const out = new Float32Array(rows.length * m.nCols);

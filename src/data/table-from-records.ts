@@ -17,7 +17,7 @@ export interface RecordsTable {
  * Checks that a header has every schema column and throws `missing_column` listing all that do not.
  * Columns the schema does not mention are allowed (and ignored by the table).
  */
-export function checkRequiredColumns(header: readonly string[], schema: Schema, source: string): void {
+function checkRequiredColumns(header: readonly string[], schema: Schema, source: string): void {
   const present = new Set(header);
   const missing = schema.columns.filter((c) => !present.has(c.name)).map((c) => c.name);
   if (missing.length === 0) return;

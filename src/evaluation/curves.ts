@@ -94,7 +94,7 @@ function checkMaxPoints(maxPoints: number): void {
  * scaled to [0, 1]), always keeping the first, the last and `keep`. Spacing by length rather than
  * by index keeps detail where the curve bends and drops the long runs where it barely moves.
  */
-export function thinCurve(coords: Float64Array[], maxPoints: number, keep = -1): Int32Array {
+function thinCurve(coords: Float64Array[], maxPoints: number, keep = -1): Int32Array {
   const n = coords[0]?.length ?? 0;
   if (n <= maxPoints) return Int32Array.from({ length: n }, (_, i) => i);
   const scales = coords.map((c) => {

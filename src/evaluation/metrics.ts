@@ -38,7 +38,7 @@ export function aucFromSweep(s: ScoreSweep): number {
 }
 
 /** KS of a sweep with the threshold where the gap between TPR and FPR is widest. */
-export function ksFromSweep(s: ScoreSweep): { ks: number; threshold: number } {
+function ksFromSweep(s: ScoreSweep): { ks: number; threshold: number } {
   let ks = 0;
   let threshold = s.thresholds[0] as number;
   for (let k = 0; k < s.thresholds.length; k++) {

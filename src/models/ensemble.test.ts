@@ -53,6 +53,16 @@ test('chooses the blend weight on validation and blends between its members', as
     await model.predict(test.x),
     p.filter((_, i) => i % 2 === 1).map((v) => (v > 0.5 ? 1 : 0)),
   );
+  // The blend itself: (1 − w) · mean(network logits) + w · logistic logit, with the chosen w.
+  const w = model.blendWeight;
+  const z = (await model.decisionFunction(test.x)).data;
+  const memberZ = await Promise.all(model.members.map(async (m) => (await m.decisionFunction(test.x)).data));
+  const linearZ = (await model.linear.decisionFunction(test.x)).data;
+  for (let i = 0; i < test.x.nRows; i++) {
+    const mean = memberZ.reduce((s, q) => s + (q[i] as number), 0) / memberZ.length;
+    const want = (1 - w) * mean + w * (linearZ[i] as number);
+    assert.ok(Math.abs((z[i] as number) - want) < 1e-5, `row ${i}: ${z[i]} ≠ ${want}`);
+  }
 });
 
 test('members get different flavours and derived seeds', async () => {

@@ -1,7 +1,6 @@
-import { stratifiedSplit } from '../data/index.js';
 import { type NetworkRunnerFactory, rankAuc } from '../engine/index.js';
 import { ConfigError, DataError } from '../errors.js';
-import { type Matrix, takeRows, takeValues } from '../matrix.js';
+import type { Matrix } from '../matrix.js';
 import { Random } from '../random.js';
 import type {
   EpochLogs,
@@ -12,7 +11,7 @@ import type {
   Target,
   Task,
 } from './estimator.js';
-import { checkFitInputs, checkPredictInput, checkTask } from './fit-inputs.js';
+import { checkFitInputs, checkPredictInput, checkTask, holdOutValidation } from './fit-inputs.js';
 import { FittedEstimator } from './fitted-estimator.js';
 import { sigmoid } from './link.js';
 import { LogisticRegression, type LogisticRegressionParams } from './logistic.js';
@@ -136,16 +135,12 @@ export class EnsembleClassifier extends FittedEstimator<EnsembleParams, FittedEn
     let wTrain = options.sampleWeight;
     let validation = options.validationData;
     if (validation === undefined) {
-      // Regression has one stratum: every row is labelled 0 for the split.
-      const split = stratifiedSplit(
-        task === 'regression' ? new Float32Array(y.length) : y,
-        this.params.validationSplit ?? 0.2,
-        rng.childSeed(),
-      );
-      xTrain = takeRows(x, split.trainRows);
-      yTrain = takeValues(y, split.trainRows);
-      wTrain = options.sampleWeight && takeValues(options.sampleWeight, split.trainRows);
-      validation = { x: takeRows(x, split.testRows), y: takeValues(y, split.testRows) };
+      ({
+        x: xTrain,
+        y: yTrain,
+        sampleWeight: wTrain,
+        validation,
+      } = holdOutValidation(task, x, y, options.sampleWeight, this.params.validationSplit ?? 0.2, rng.childSeed()));
     } else {
       checkFitInputs(task, validation.x, validation.y);
     }

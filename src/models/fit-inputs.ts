@@ -1,5 +1,6 @@
+import { stratifiedSplit } from '../data/index.js';
 import { ConfigError, DataError, type Issue } from '../errors.js';
-import type { Matrix } from '../matrix.js';
+import { type Matrix, takeRows, takeValues } from '../matrix.js';
 import type { Target, Task } from './estimator.js';
 
 /** Keras/scikit-learn style class weights: `'balanced'` = n / (k · count), or explicit per class index. */
@@ -128,4 +129,33 @@ export function checkTask(task: unknown): asserts task is Task {
   if (task !== 'binary' && task !== 'multiclass' && task !== 'regression') {
     throw new ConfigError('bad_task', `task must be 'binary', 'multiclass' or 'regression', got ${String(task)}`);
   }
+}
+
+/** The rows a model trains on and the part it holds out for validation. */
+export interface HeldOutFit {
+  x: Matrix;
+  y: Target;
+  sampleWeight: Float32Array | undefined;
+  validation: { x: Matrix; y: Target };
+}
+
+/**
+ * Holds out `fraction` of the rows for validation, stratified by class; regression has one
+ * stratum (every row is labelled 0 for the split).
+ */
+export function holdOutValidation(
+  task: Task,
+  x: Matrix,
+  y: Target,
+  sampleWeight: Float32Array | undefined,
+  fraction: number,
+  seed: number,
+): HeldOutFit {
+  const split = stratifiedSplit(task === 'regression' ? new Float32Array(y.length) : y, fraction, seed);
+  return {
+    x: takeRows(x, split.trainRows),
+    y: takeValues(y, split.trainRows),
+    sampleWeight: sampleWeight && takeValues(sampleWeight, split.trainRows),
+    validation: { x: takeRows(x, split.testRows), y: takeValues(y, split.testRows) },
+  };
 }

@@ -1,4 +1,5 @@
 import { DataError } from '../errors.js';
+import { argmaxRows } from '../evaluation/index.js';
 import type { Matrix } from '../matrix.js';
 import type { NamedWeight, Task } from './estimator.js';
 
@@ -10,7 +11,7 @@ export function sigmoid(z: number): number {
 }
 
 /** n × 1 logits → n × 2 probabilities [1 − p, p]. */
-export function sigmoidTwoColumns(z: Matrix): Matrix {
+function sigmoidTwoColumns(z: Matrix): Matrix {
   const out = new Float32Array(z.nRows * 2);
   for (let i = 0; i < z.nRows; i++) {
     const prob = sigmoid(z.data[i] as number);
@@ -21,7 +22,7 @@ export function sigmoidTwoColumns(z: Matrix): Matrix {
 }
 
 /** Row-wise softmax of an n × k logit matrix, in place. */
-export function softmaxRowsInPlace(z: Matrix): void {
+function softmaxRowsInPlace(z: Matrix): void {
   const k = z.nCols;
   for (let i = 0; i < z.nRows; i++) {
     let m = -Infinity;
@@ -30,18 +31,6 @@ export function softmaxRowsInPlace(z: Matrix): void {
     for (let j = 0; j < k; j++) s += Math.exp((z.data[i * k + j] as number) - m);
     for (let j = 0; j < k; j++) z.data[i * k + j] = Math.exp((z.data[i * k + j] as number) - m) / s;
   }
-}
-
-/** Index of the largest entry per row. */
-export function argmaxRows(m: Matrix): Float32Array {
-  const out = new Float32Array(m.nRows);
-  for (let i = 0; i < m.nRows; i++) {
-    let best = 0;
-    for (let j = 1; j < m.nCols; j++)
-      if ((m.data[i * m.nCols + j] as number) > (m.data[i * m.nCols + best] as number)) best = j;
-    out[i] = best;
-  }
-  return out;
 }
 
 /** Finds a weight by name or throws a {@link DataError}. */
@@ -67,5 +56,6 @@ export function probaFromScores(task: Task, z: Matrix): Matrix {
 export function predictionFromScores(task: Task, z: Matrix): Float32Array {
   if (task === 'regression') return z.data;
   if (task === 'binary') return z.data.map((v) => (v > 0 ? 1 : 0));
-  return argmaxRows(z);
+  // Float32 like every other `predict` output.
+  return Float32Array.from(argmaxRows(z));
 }

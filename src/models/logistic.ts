@@ -4,7 +4,7 @@ import type { EpochLogs, EstimatorState, FitOptions, NamedWeight, Target, Task }
 import { type ClassWeight, checkFitInputs, checkPredictInput, checkTask, rowWeights } from './fit-inputs.js';
 import { FittedEstimator } from './fitted-estimator.js';
 import { minimizeLbfgs } from './lbfgs.js';
-import { findWeight } from './link.js';
+import { findWeight, sigmoid } from './link.js';
 
 /**
  * Hyper-parameters of {@link LogisticRegression}, kept exactly as given.
@@ -191,7 +191,7 @@ function fitLogistic(
         const zi = z[0] as number;
         // log(1 + e^z) − y·z, computed without overflow.
         loss += w * ((zi > 0 ? zi + Math.log1p(Math.exp(-zi)) : Math.log1p(Math.exp(zi))) - yi * zi);
-        const prob = zi >= 0 ? 1 / (1 + Math.exp(-zi)) : Math.exp(zi) / (1 + Math.exp(zi));
+        const prob = sigmoid(zi);
         z[0] = w * (prob - yi);
       } else {
         let zMax = -Infinity;

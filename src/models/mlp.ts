@@ -1,4 +1,3 @@
-import { stratifiedSplit } from '../data/index.js';
 import {
   checkWeights,
   createTfjsRunner,
@@ -13,7 +12,8 @@ import {
   weightSlots,
 } from '../engine/index.js';
 import { ConfigError, DataError } from '../errors.js';
-import { type Matrix, takeRows, takeValues } from '../matrix.js';
+import type { Matrix } from '../matrix.js';
+import { meanStd } from '../preprocessing/summary-statistics.js';
 import { Random } from '../random.js';
 import type {
   EpochLogs,
@@ -24,11 +24,20 @@ import type {
   Target,
   Task,
 } from './estimator.js';
-import { type ClassWeight, checkFitInputs, checkPredictInput, checkTask, rowWeights } from './fit-inputs.js';
+import {
+  type ClassWeight,
+  checkFitInputs,
+  checkPredictInput,
+  checkTask,
+  holdOutValidation,
+  rowWeights,
+} from './fit-inputs.js';
 import { FittedEstimator } from './fitted-estimator.js';
 
+const ACTIVATIONS = ['relu', 'elu', 'tanh', 'gelu', 'selu'] as const;
+
 /** Hidden-layer activations. */
-export type Activation = 'relu' | 'elu' | 'tanh' | 'gelu' | 'selu';
+export type Activation = (typeof ACTIVATIONS)[number];
 
 /** One hidden dense layer, as in a Keras `Dense` config followed by optional `Dropout`. */
 export interface DenseLayerConfig {
@@ -222,16 +231,12 @@ export class MLP extends FittedEstimator<MLPParams, FittedMLP> {
     } else {
       const fraction = p.validationSplit ?? 0.2;
       if (fraction > 0) {
-        // Regression has one stratum: every row is labelled 0 for the split.
-        const split = stratifiedSplit(
-          task === 'regression' ? new Float32Array(y.length) : y,
-          fraction,
-          rng.childSeed(),
-        );
-        xTrain = takeRows(x, split.trainRows);
-        yTrain = takeValues(y, split.trainRows);
-        wTrain = options.sampleWeight && takeValues(options.sampleWeight, split.trainRows);
-        validation = { x: takeRows(x, split.testRows), y: takeValues(y, split.testRows) };
+        ({
+          x: xTrain,
+          y: yTrain,
+          sampleWeight: wTrain,
+          validation,
+        } = holdOutValidation(task, x, y, options.sampleWeight, fraction, rng.childSeed()));
       }
     }
     const weights = rowWeights(task, yTrain, nOutputs, p.classWeight, wTrain);
@@ -240,12 +245,9 @@ export class MLP extends FittedEstimator<MLPParams, FittedMLP> {
     let targetMean = 0;
     let targetStd = 1;
     if (task === 'regression') {
-      let sum = 0;
-      for (const v of yTrain) sum += v;
-      targetMean = sum / yTrain.length;
-      let sq = 0;
-      for (const v of yTrain) sq += (v - targetMean) ** 2;
-      targetStd = Math.sqrt(sq / yTrain.length) || 1;
+      const { mean, std } = meanStd(yTrain);
+      targetMean = mean;
+      targetStd = std || 1;
     }
     const yScaled = task === 'regression' ? yTrain.map((v) => (v - targetMean) / targetStd) : yTrain;
     const yValScaled =
@@ -256,9 +258,6 @@ export class MLP extends FittedEstimator<MLPParams, FittedMLP> {
     const initial = initialWeights(spec, rng);
     const early = p.earlyStopping === false || validation === undefined ? undefined : (p.earlyStopping ?? {});
     const monitor = early?.monitor ?? (task === 'binary' ? 'val_auc' : 'val_loss');
-    if (monitor === 'val_auc' && task === 'regression') {
-      throw new ConfigError('bad_param', "earlyStopping.monitor 'val_auc' needs a classification task");
-    }
     const loss: LossConfig = { name: task === 'regression' ? (p.loss ?? 'mse') : task };
     const batchSize = Math.min(architecture.batchSize, xTrain.nRows);
     this.epochLogs = [];
@@ -364,11 +363,7 @@ export class MLP extends FittedEstimator<MLPParams, FittedMLP> {
   }
 
   getWeights(): NamedWeight[] {
-    return this.fitted().weights.map((w) => ({
-      name: w.name,
-      shape: [...w.shape],
-      values: Float32Array.from(w.values),
-    }));
+    return copyWeights(this.fitted().weights);
   }
 
   /** Rebuilds a fitted network from {@link toJSON} and {@link getWeights} output. */
@@ -382,11 +377,7 @@ export class MLP extends FittedEstimator<MLPParams, FittedMLP> {
     const batchNorm = model.params.batchNorm ?? false;
     const nLogits = state.task === 'multiclass' ? state.nOutputs : 1;
     const spec = mlpNetworkSpec(state.nInputs, nLogits, architecture.hiddenLayers, batchNorm);
-    const own = checkWeights(weightSlots(spec), weights).map((w) => ({
-      name: w.name,
-      shape: [...w.shape],
-      values: Float32Array.from(w.values),
-    }));
+    const own = copyWeights(checkWeights(weightSlots(spec), weights));
     model.state = {
       nInputs: state.nInputs,
       nOutputs: state.nOutputs,
@@ -400,6 +391,11 @@ export class MLP extends FittedEstimator<MLPParams, FittedMLP> {
   }
 }
 
+/** Deep copies, so neither the caller nor the model can change the other's weights. */
+function copyWeights(weights: NamedWeight[]): NamedWeight[] {
+  return weights.map((w) => ({ name: w.name, shape: [...w.shape], values: Float32Array.from(w.values) }));
+}
+
 function checkMLPParams(p: MLPParams): void {
   checkTask(p?.task);
   const bad = (what: string): never => {
@@ -410,8 +406,8 @@ function checkMLPParams(p: MLPParams): void {
     if (!Number.isInteger(l.units) || l.units < 1) bad(`hiddenLayers[${i}].units must be a positive integer`);
     if (l.dropout !== undefined && !(l.dropout >= 0 && l.dropout < 1))
       bad(`hiddenLayers[${i}].dropout must be in [0, 1)`);
-    if (l.activation !== undefined && !['relu', 'elu', 'tanh', 'gelu', 'selu'].includes(l.activation)) {
-      bad(`hiddenLayers[${i}].activation '${l.activation}' is not one of relu, elu, tanh, gelu, selu`);
+    if (l.activation !== undefined && !ACTIVATIONS.includes(l.activation)) {
+      bad(`hiddenLayers[${i}].activation '${l.activation}' is not one of ${ACTIVATIONS.join(', ')}`);
     }
   }
   if (p.l2 !== undefined && !(p.l2 >= 0)) bad('l2 must be ≥ 0');

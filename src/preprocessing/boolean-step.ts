@@ -3,8 +3,8 @@
  * when the training rows had missing values. Not standardised: 0/1 is already on a unit scale.
  */
 import type { Column } from '../data/table.js';
-import { type ColumnEncoder, MISSING_SUFFIX, type RowWriter, type StepFit } from './column-step.js';
-import type { MissingIndicatorStepState } from './numeric-step.js';
+import { type ColumnEncoder, type RowWriter, type StepFit, valueFeatureNames } from './column-step.js';
+import { constantColumnFit, type MissingIndicatorStepState } from './numeric-step.js';
 
 /** Saved state of a boolean column. */
 export interface BooleanStepState {
@@ -36,16 +36,7 @@ export function fitBooleanStep(
     return { step: null, warnings: [`column ${column} is missing in every training row; dropped`] };
   }
   if (ones === 0 || zeros === 0) {
-    const value = ones > 0 ? 'true' : 'false';
-    if (nMissing === 0 || !options.missingIndicators) {
-      return { step: null, warnings: [`column ${column} is constant (value ${value}) in the training data; dropped`] };
-    }
-    return {
-      step: { encoding: 'missing-indicator', column, columnKind: 'boolean' },
-      warnings: [
-        `column ${column} is constant (value ${value}) where present in the training data; only ${column}${MISSING_SUFFIX} is kept`,
-      ],
-    };
+    return constantColumnFit(column, 'boolean', ones > 0 ? 'true' : 'false', nMissing > 0 && options.missingIndicators);
   }
   return {
     step: {
@@ -67,7 +58,7 @@ export class BooleanEncoder implements ColumnEncoder {
 
   constructor(readonly state: BooleanStepState) {
     this.column = state.column;
-    this.featureNames = state.missingIndicator ? [state.column, state.column + MISSING_SUFFIX] : [state.column];
+    this.featureNames = valueFeatureNames(state.column, state.missingIndicator);
   }
 
   bind(col: Column, offset: number): RowWriter {

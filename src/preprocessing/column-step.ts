@@ -30,3 +30,8 @@ export interface ColumnEncoder {
 
 /** Feature-name suffix of a missing-value indicator: `age` → `age__missing`. */
 export const MISSING_SUFFIX = '__missing';
+
+/** Output names of a value column with an optional missing indicator: `[age]` or `[age, age__missing]`. */
+export function valueFeatureNames(column: string, missingIndicator: boolean): string[] {
+  return missingIndicator ? [column, column + MISSING_SUFFIX] : [column];
+}

@@ -4,7 +4,7 @@
  * constant where present but sometimes missing.
  */
 import type { Column } from '../data/table.js';
-import { type ColumnEncoder, MISSING_SUFFIX, type RowWriter, type StepFit } from './column-step.js';
+import { type ColumnEncoder, MISSING_SUFFIX, type RowWriter, type StepFit, valueFeatureNames } from './column-step.js';
 import { meanStd, quantileSorted, skewness } from './summary-statistics.js';
 
 /** Saved state of a numeric column. Clip bounds, mean and std are in the log1p space when `log1p`. */
@@ -74,17 +74,7 @@ export function fitNumericStep(
   const sorted = present.subarray(0, m).sort();
   const min = sorted[0] as number;
   const max = sorted[m - 1] as number;
-  if (min === max) {
-    if (nMissing === 0 || !options.missingIndicators) {
-      return { step: null, warnings: [`column ${column} is constant (value ${min}) in the training data; dropped`] };
-    }
-    return {
-      step: { encoding: 'missing-indicator', column, columnKind: 'numeric' },
-      warnings: [
-        `column ${column} is constant (value ${min}) where present in the training data; only ${column}${MISSING_SUFFIX} is kept`,
-      ],
-    };
-  }
+  if (min === max) return constantColumnFit(column, 'numeric', String(min), nMissing > 0 && options.missingIndicators);
 
   const warnings: string[] = [];
   const [qLow, qHigh] = options.clipQuantiles;
@@ -140,6 +130,27 @@ export function fitNumericStep(
   return { step: state, warnings };
 }
 
+/**
+ * A column with one value on the training rows: dropped, or reduced to its missing indicator
+ * when missingness is the only thing left to learn from (`keepIndicator`).
+ */
+export function constantColumnFit(
+  column: string,
+  columnKind: MissingIndicatorStepState['columnKind'],
+  value: string,
+  keepIndicator: boolean,
+): StepFit<MissingIndicatorStepState> {
+  if (!keepIndicator) {
+    return { step: null, warnings: [`column ${column} is constant (value ${value}) in the training data; dropped`] };
+  }
+  return {
+    step: { encoding: 'missing-indicator', column, columnKind },
+    warnings: [
+      `column ${column} is constant (value ${value}) where present in the training data; only ${column}${MISSING_SUFFIX} is kept`,
+    ],
+  };
+}
+
 /** Impute, log1p, clip: the value before standardisation (the scalar twin of the writer's loop). */
 function prepareNumeric(v: number, s: NumericStepState): number {
   let x = Number.isNaN(v) ? s.fill : v;
@@ -156,7 +167,7 @@ export class NumericEncoder implements ColumnEncoder {
 
   constructor(readonly state: NumericStepState) {
     this.column = state.column;
-    this.featureNames = state.missingIndicator ? [state.column, state.column + MISSING_SUFFIX] : [state.column];
+    this.featureNames = valueFeatureNames(state.column, state.missingIndicator);
   }
 
   bind(col: Column, offset: number): RowWriter {

@@ -343,6 +343,17 @@ test('constant and all-missing columns are dropped with a warning naming them', 
   assert.equal(m.data[1], 1);
 });
 
+test('a boolean constant where present keeps only its missing indicator', () => {
+  const t = table(num('x', [1, 2, 3, 4]), bool('flag', [false, null, false, false]));
+  const p = new TabularPipeline().fit(t);
+  assert.deepEqual(p.featureNames, ['x', 'flag__missing']);
+  assert.deepEqual(p.warnings, [
+    'column flag is constant (value false) where present in the training data; only flag__missing is kept',
+  ]);
+  const m = p.transform(table(num('x', [2, 3]), bool('flag', [null, true])));
+  assert.deepEqual([m.data[1], m.data[3]], [1, 0]);
+});
+
 test('a column constant only on the training rows is dropped', () => {
   const t = table(num('x', [1, 2, 3, 4]), num('k', [5, 5, 5, 99]));
   const p = new TabularPipeline().fit(t, Int32Array.of(0, 1, 2));

@@ -126,7 +126,7 @@ const HIDDEN_SHOCK = 1.0;
  * The latent default score of a sampled row. Reads only printed (rounded) cells plus the
  * latent factors, so the formula in the docs applies exactly to the CSV values.
  */
-export function defaultLogOdds(cells: Float64Array, latent: LatentFactors): number {
+function defaultLogOdds(cells: Float64Array, latent: LatentFactors): number {
   const age = cells[AGE] as number;
   const status = cells[STATUS] as number;
   const utilization = cells[UTILIZATION] as number;

@@ -21,7 +21,9 @@ export interface GanLogs {
 
 /** One replica's GAN training work; plain data as in `ReplicaJob`. */
 export interface GanJob {
+  /** Noise [noiseDim] → a row shaped like the data. */
   generator: NetworkSpec;
+  /** A row → one logit (real vs generated). */
   discriminator: NetworkSpec;
   generatorWeights: NetworkWeight[];
   discriminatorWeights: NetworkWeight[];

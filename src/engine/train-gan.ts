@@ -1,7 +1,6 @@
 import { ConfigError } from '../errors.js';
 import { type GanJob, type GanLogs, type GanResult, runGanReplica } from './gan-replica.js';
-import type { NetworkWeight } from './network-runner.js';
-import { inputSize, type NetworkSpec, outputSize, resolveNetwork, weightSlots } from './network-spec.js';
+import { inputSize, outputSize, resolveNetwork, weightSlots } from './network-spec.js';
 import { SOLO } from './parallel/communicator.js';
 import { runDataParallel, sharedCopy } from './parallel/data-parallel.js';
 import { defaultThreads } from './train-network.js';
@@ -9,23 +8,13 @@ import { checkWeights } from './weights.js';
 
 export type { GanLogs } from './gan-replica.js';
 
-export interface TrainGanOptions {
-  /** Noise [noiseDim] → a row shaped like the data. */
-  generator: NetworkSpec;
-  /** A row → one logit (real vs generated). */
-  discriminator: NetworkSpec;
-  generatorWeights: NetworkWeight[];
-  discriminatorWeights: NetworkWeight[];
-  /** Real rows, row-major. */
-  x: Float32Array;
-  nRows: number;
-  epochs: number;
-  batchSize: number;
+/** A GAN replica's job with defaults for the optimiser, plus the thread count and a progress callback. */
+export interface TrainGanOptions extends Omit<GanJob, 'learningRate' | 'beta1'> {
   /** Default 2e-4. */
   learningRate?: number;
   /** Adam β₁ (default 0.5). */
   beta1?: number;
-  seed: number;
+  /** Replicas (threads, including this one). Default: {@link defaultThreads}. */
   threads?: number;
   onEpochEnd?: (logs: GanLogs) => void;
 }

@@ -1,33 +1,24 @@
 import { availableParallelism } from 'node:os';
 import { ConfigError } from '../errors.js';
-import type { LossConfig } from './loss-ops.js';
 import type { NetworkWeight } from './network-runner.js';
-import { inputSize, type NetworkSpec, outputSize, weightSlots } from './network-spec.js';
+import { inputSize, outputSize, weightSlots } from './network-spec.js';
 import { SOLO } from './parallel/communicator.js';
 import { runDataParallel, sharedCopy as shared } from './parallel/data-parallel.js';
-import { type ReplicaJob, type ResolvedEarlyStopping, runReplica, type TrainingLogs } from './training-replica.js';
+import { type ReplicaJob, runReplica, type TrainingLogs } from './training-replica.js';
 import { checkWeights } from './weights.js';
 
 export type { ResolvedEarlyStopping, TrainingLogs } from './training-replica.js';
 
-/** What {@link trainNetwork} needs: the network, its starting weights, data and training settings. */
-export interface TrainNetworkOptions {
-  spec: NetworkSpec;
-  initialWeights: NetworkWeight[];
-  /** `nRows` rows of `inputSize(spec)` values, row-major. */
-  x: Float32Array;
-  nRows: number;
-  /** Targets: one per row, or one per output for mse/huber (an autoencoder passes its input). */
-  y: Float32Array;
-  sampleWeight?: Float32Array;
-  validation?: { x: Float32Array; nRows: number; y: Float32Array };
-  loss: LossConfig;
+/**
+ * What {@link trainNetwork} needs: a replica's job (the network, its starting weights, data and
+ * training settings) with defaults for the regulariser and learning rate, plus the thread count
+ * and a progress callback.
+ */
+export interface TrainNetworkOptions extends Omit<ReplicaJob, 'l2' | 'learningRate'> {
+  /** Default 0. */
   l2?: number;
+  /** Adam's learning rate, default 1e-3. */
   learningRate?: number;
-  epochs: number;
-  batchSize: number;
-  seed: number;
-  earlyStopping?: ResolvedEarlyStopping;
   /** Replicas (threads, including this one). Default: {@link defaultThreads}. */
   threads?: number;
   /** Called on this thread after every epoch. */

@@ -40,6 +40,7 @@ export interface ResolvedEarlyStopping {
 export interface ReplicaJob {
   spec: NetworkSpec;
   initialWeights: NetworkWeight[];
+  /** `nRows` rows of `inputSize(spec)` values, row-major. */
   x: Float32Array;
   nRows: number;
   /** One value per row, or `nRows × outputs` values (mse/huber on a whole output row, e.g. an autoencoder). */

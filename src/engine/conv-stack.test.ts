@@ -60,7 +60,7 @@ test('the direct conv path gives the outputs and weight gradients of the tfjs gr
       const x = randomValues(rows + 5, rows * 60);
       const y = Float32Array.from({ length: rows }, (_, i) => i % 2);
       const what = `${activation} pool=${pool} rows ${rows}`;
-      const stack = new ConvStack(tf, convStackPlan(spec) as NonNullable<ReturnType<typeof convStackPlan>>);
+      const stack = new ConvStack(convStackPlan(spec) as NonNullable<ReturnType<typeof convStackPlan>>);
       stack.load(values);
       const out = stack.forward(x, rows);
       const dOut = new Float32Array(rows);
@@ -100,7 +100,7 @@ test('the direct conv path leaves no tensors or wasm buffers behind', async () =
   const spec = cnn('relu', true);
   const slots = weightSlots(spec);
   const values = initialWeights(spec, new Random(1)).map((w) => w.values);
-  const stack = new ConvStack(tf, convStackPlan(spec) as NonNullable<ReturnType<typeof convStackPlan>>);
+  const stack = new ConvStack(convStackPlan(spec) as NonNullable<ReturnType<typeof convStackPlan>>);
   const grads = slots.map((s) => new Float32Array(s.shape.reduce((a, b) => a * b, 1)));
   const x = randomValues(2, 64 * 60);
   const tensors = tf.memory().numTensors;

@@ -1,11 +1,7 @@
-import type { TensorInfo } from '@tensorflow/tfjs-core';
-import { addInto, DenseStack, type DenseStackLayer, denseLayersOf } from './dense-stack.js';
+import { DenseStack, type DenseStackLayer, denseLayersOf } from './dense-stack.js';
 import { type NetworkSpec, resolveNetwork, weightSlots } from './network-spec.js';
-import type { tf as tfNamespace } from './runtime.js';
 import { gatherFrames, poolBackward, poolForward } from './sequence-ops.js';
-import { WasmCalls } from './wasm-calls.js';
-
-type Tf = typeof tfNamespace;
+import { SimdKernels } from './simd/index.js';
 
 /** The shape of a network the {@link ConvStack} trains directly. */
 export interface ConvStackPlan {
@@ -53,38 +49,61 @@ export function convStackPlan(spec: NetworkSpec): ConvStackPlan | undefined {
   };
 }
 
+/** Per-batch buffers in the stack's memory (float indices), sized for `capacity` rows. */
+interface ConvBatchMemory {
+  capacity: number;
+  frames: number;
+  packedFrames: number;
+  convOut: number;
+  dz: number;
+  packedDz: number;
+}
+
 /**
- * A 1-D convolutional network trained by direct wasm calls, like {@link DenseStack}: sliding
- * windows and max-pooling in JS, the convolution as one FusedMatMul over all windows, the dense
- * tail as a DenseStack. Same maths as the graph path (`framesOp`, `maxPool1dOp`, `denseOp`).
+ * A 1-D convolutional network trained on Vigil's matrix kernels, like {@link DenseStack}: sliding
+ * windows and max-pooling in JS, the convolution as one product over all windows (bias and ReLU
+ * fused), the dense tail as a DenseStack. Same maths as the graph path (`framesOp`, `maxPool1dOp`,
+ * `denseOp`).
  */
 export class ConvStack {
-  private readonly calls: WasmCalls;
+  private readonly kernels = new SimdKernels();
   private readonly tail: DenseStack;
   private readonly convSteps: number;
   private readonly pooledSteps: number;
-  private kernel: TensorInfo | undefined;
-  private bias: TensorInfo | undefined;
-  private frames: TensorInfo | undefined;
-  private convOut: Float32Array | undefined;
+  private readonly width: number;
+  private readonly kernel: number;
+  private readonly packedKernel: number;
+  private readonly bias: number;
+  /** The convolution's gradients summed since the last {@link load}, as in DenseStack. */
+  private readonly kernelGrad: number;
+  private readonly biasGrad: number;
+  private readonly weightsTop: number;
+  private batch: ConvBatchMemory | undefined;
   private argmax: Int32Array | undefined;
   private rows = 0;
 
-  constructor(
-    tf: Tf,
-    readonly plan: ConvStackPlan,
-  ) {
-    this.calls = new WasmCalls(tf);
+  constructor(readonly plan: ConvStackPlan) {
     this.convSteps = plan.steps - plan.kernelSize + 1;
     this.pooledSteps = Math.floor(this.convSteps / plan.poolSize);
-    this.tail = new DenseStack(tf, plan.tail, this.pooledSteps * plan.filters);
+    this.width = plan.kernelSize * plan.channels;
+    const k = this.kernels;
+    this.kernel = k.alloc(this.width * plan.filters);
+    this.packedKernel = k.alloc(SimdKernels.packedSize(this.width, plan.filters));
+    this.bias = k.alloc(plan.filters);
+    this.kernelGrad = k.alloc(this.width * plan.filters);
+    this.biasGrad = k.alloc(plan.filters);
+    this.weightsTop = k.mark();
+    this.tail = new DenseStack(plan.tail, this.pooledSteps * plan.filters);
   }
 
   load(values: Float32Array[]): void {
     const p = this.plan;
-    this.calls.free(this.kernel, this.bias);
-    this.kernel = this.calls.upload(values[p.kernelSlot] as Float32Array, [1, p.kernelSize * p.channels, p.filters]);
-    this.bias = this.calls.upload(values[p.kernelSlot + 1] as Float32Array, [p.filters]);
+    const k = this.kernels;
+    k.heap.set(values[p.kernelSlot] as Float32Array, this.kernel);
+    k.heap.set(values[p.kernelSlot + 1] as Float32Array, this.bias);
+    k.pack(this.kernel, p.filters, 1, this.width, p.filters, this.packedKernel);
+    k.heap.fill(0, this.kernelGrad, this.kernelGrad + this.width * p.filters);
+    k.heap.fill(0, this.biasGrad, this.biasGrad + p.filters);
     this.tail.load(values);
   }
 
@@ -92,65 +111,93 @@ export class ConvStack {
     const p = this.plan;
     this.release();
     this.rows = rows;
-    const width = p.kernelSize * p.channels;
-    const windows = new Float32Array(rows * this.convSteps * width);
-    gatherFrames(x, windows, rows, p.steps, p.channels, p.kernelSize);
-    this.frames = this.calls.upload(windows, [1, rows * this.convSteps, width]);
-    const y = this.calls.call(
-      '_FusedMatMul',
-      { a: this.frames, b: this.kernel as TensorInfo, bias: this.bias as TensorInfo },
-      { transposeA: false, transposeB: false, activation: p.relu ? 'relu' : 'linear' },
-    );
-    this.convOut = Float32Array.from(this.calls.view(y));
-    this.calls.free(y);
-    let pooled = this.convOut;
+    const b = this.batchMemory(rows);
+    const k = this.kernels;
+    const heap = k.heap;
+    const windows = rows * this.convSteps;
+    gatherFrames(x, heap.subarray(b.frames, b.frames + windows * this.width), rows, p.steps, p.channels, p.kernelSize);
+    k.matmul({
+      a: { at: b.frames, rowStride: this.width, stepStride: 1 },
+      packedB: this.packedKernel,
+      c: b.convOut,
+      cRowStride: p.filters,
+      rows: windows,
+      steps: this.width,
+      cols: p.filters,
+      bias: this.bias,
+      relu: p.relu,
+    });
+    const convOut = heap.subarray(b.convOut, b.convOut + windows * p.filters);
+    let pooled = convOut;
     if (p.poolSize > 1) {
       pooled = new Float32Array(rows * this.pooledSteps * p.filters);
       this.argmax = new Int32Array(pooled.length);
-      poolForward(this.convOut, pooled, this.argmax, rows, this.convSteps, p.filters, p.poolSize);
+      poolForward(convOut, pooled, this.argmax, rows, this.convSteps, p.filters, p.poolSize);
     }
     return this.tail.forward(pooled, rows, dropoutSeed);
   }
 
-  /** Adds every weight's gradient into `grads[slot]`; the input gets none (it is data). */
+  /** Sets every weight's gradient in `grads[slot]` (summed since {@link load}); the input gets none (it is data). */
   backward(dOutput: Float32Array, grads: Float32Array[]): void {
     const p = this.plan;
+    const b = this.batch as ConvBatchMemory;
+    const k = this.kernels;
+    const heap = k.heap;
+    const windows = this.rows * this.convSteps;
     const dPooled = this.tail.backward(dOutput, grads, true) as Float32Array;
-    let dConv = dPooled;
+    const dz = heap.subarray(b.dz, b.dz + windows * p.filters);
     if (p.poolSize > 1) {
-      dConv = new Float32Array(this.rows * this.convSteps * p.filters);
-      poolBackward(dPooled, this.argmax as Int32Array, dConv);
+      dz.fill(0);
+      poolBackward(dPooled, this.argmax as Int32Array, dz);
+    } else {
+      dz.set(dPooled);
     }
-    if (p.relu) {
-      const y = this.convOut as Float32Array;
-      for (let i = 0; i < dConv.length; i++) if (!((y[i] as number) > 0)) dConv[i] = 0;
-    }
-    const dz = this.calls.upload(dConv, [1, this.rows * this.convSteps, p.filters]);
-    const dKernel = this.calls.call(
-      'BatchMatMul',
-      { a: this.frames as TensorInfo, b: dz },
-      { transposeA: true, transposeB: false },
-    );
-    addInto(grads[p.kernelSlot] as Float32Array, this.calls.view(dKernel));
-    const flat = { dataId: dz.dataId, shape: [this.rows * this.convSteps, p.filters], dtype: dz.dtype } as TensorInfo;
-    const dBias = this.calls.call('Sum', { x: flat }, { axis: [0], keepDims: false });
-    addInto(grads[p.kernelSlot + 1] as Float32Array, this.calls.view(dBias));
-    this.calls.free(dKernel, dBias, dz);
+    if (p.relu) k.reluGrad(b.dz, b.convOut, windows * p.filters);
+    k.columnSums(b.dz, windows, p.filters, this.biasGrad);
+    // dW += framesᵀ·dZ.
+    k.packA(b.frames, 1, this.width, this.width, windows, b.packedFrames);
+    k.pack(b.dz, p.filters, 1, windows, p.filters, b.packedDz);
+    k.matmul({
+      a: { packed: b.packedFrames },
+      packedB: b.packedDz,
+      c: this.kernelGrad,
+      cRowStride: p.filters,
+      rows: this.width,
+      steps: windows,
+      cols: p.filters,
+      accumulate: true,
+    });
+    (grads[p.kernelSlot] as Float32Array).set(heap.subarray(this.kernelGrad, this.kernelGrad + this.width * p.filters));
+    (grads[p.kernelSlot + 1] as Float32Array).set(heap.subarray(this.biasGrad, this.biasGrad + p.filters));
   }
 
   release(): void {
     this.tail.release();
-    this.calls.free(this.frames);
-    this.frames = undefined;
-    this.convOut = undefined;
     this.argmax = undefined;
+    this.rows = 0;
   }
 
   dispose(): void {
     this.release();
     this.tail.dispose();
-    this.calls.free(this.kernel, this.bias);
-    this.kernel = undefined;
-    this.bias = undefined;
+    this.batch = undefined;
+    this.kernels.release(this.weightsTop);
+  }
+
+  private batchMemory(rows: number): ConvBatchMemory {
+    if (this.batch && this.batch.capacity >= rows) return this.batch;
+    const k = this.kernels;
+    const p = this.plan;
+    k.release(this.weightsTop);
+    const windows = rows * this.convSteps;
+    this.batch = {
+      capacity: rows,
+      frames: k.alloc(windows * this.width),
+      packedFrames: k.alloc(SimdKernels.packedASize(this.width, windows)),
+      convOut: k.alloc(windows * p.filters),
+      dz: k.alloc(windows * p.filters),
+      packedDz: k.alloc(SimdKernels.packedSize(windows, p.filters)),
+    };
+    return this.batch;
   }
 }

@@ -55,7 +55,7 @@ test('the direct dense path gives the outputs and gradients of the tfjs graph, e
       const y = randomValues(rows + 2, rows * 3);
       const what = `${activation} rows ${rows}`;
 
-      const stack = new DenseStack(tf, denseStackLayers(spec) ?? [], 9);
+      const stack = new DenseStack(denseStackLayers(spec) ?? [], 9);
       stack.load(values);
       const out = stack.forward(x, rows);
       const dOut = new Float32Array(out.length);
@@ -100,7 +100,7 @@ test('dropout masks are Keras inverted dropout, drawn from the seed, and flow in
     ],
   };
   const values = initialWeights(spec, new Random(1)).map((w) => w.values);
-  const stack = new DenseStack(tf, denseStackLayers(spec) ?? [], 6);
+  const stack = new DenseStack(denseStackLayers(spec) ?? [], 6);
   stack.load(values);
   const x = randomValues(3, 50 * 6);
   const a = stack.forward(x, 50, 7);
@@ -116,6 +116,8 @@ test('dropout masks are Keras inverted dropout, drawn from the seed, and flow in
   const slots = weightSlots(spec);
   const gradsAfter = (seed: number | undefined): Float32Array[] => {
     const grads = slots.map((s) => new Float32Array(s.shape.reduce((p, q) => p * q, 1)));
+    // Each load starts a step: gradients are summed over the backward passes since the last one.
+    stack.load(values);
     stack.forward(x, 50, seed);
     stack.backward(new Float32Array(50).fill(1), grads, false);
     return grads;
@@ -138,20 +140,23 @@ test('the direct path leaves no tensors and does not grow the wasm heap over man
   };
   const slots = weightSlots(spec);
   const values = initialWeights(spec, new Random(1)).map((w) => w.values);
-  const stack = new DenseStack(tf, denseStackLayers(spec) ?? [], 30);
+  const stack = new DenseStack(denseStackLayers(spec) ?? [], 30);
   const x = randomValues(1, 128 * 30);
   const grads = slots.map((s) => new Float32Array(s.shape.reduce((p, q) => p * q, 1)));
   const tensors = tf.memory().numTensors;
   const buffers = tf.backend().numDataIds();
   const heaps: number[] = [];
+  const ownMemory: number[] = [];
   for (let step = 0; step < 60; step++) {
     stack.load(values);
     const out = stack.forward(x, 128, step);
     stack.backward(out, grads, false);
     stack.release();
     if (step >= 5) heaps.push(wasmHeapBytes());
+    ownMemory.push(stack.memoryBytes);
   }
   stack.dispose();
+  assert.equal(new Set(ownMemory).size, 1, `the stack's memory grew: ${ownMemory.join(',')}`);
   assert.equal(tf.memory().numTensors, tensors);
   assert.equal(tf.backend().numDataIds(), buffers, 'wasm buffers left behind');
   assert.equal(new Set(heaps).size, 1, `heap grew: ${heaps.join(',')}`);

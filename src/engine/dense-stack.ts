@@ -1,12 +1,8 @@
-import type { TensorInfo } from '@tensorflow/tfjs-core';
 import { Random } from '../random.js';
 import { SELU_ALPHA, SELU_SCALE } from './activations.js';
 import type { ActivationName, NetworkSpec, ResolvedLayer } from './network-spec.js';
 import { resolveNetwork, weightSlots } from './network-spec.js';
-import type { tf as tfNamespace } from './runtime.js';
-import { WasmCalls } from './wasm-calls.js';
-
-type Tf = typeof tfNamespace;
+import { SimdKernels } from './simd/index.js';
 
 /** One dense layer of a {@link DenseStack}, with the dropout that follows it (rate 0 = none). */
 export interface DenseStackLayer {
@@ -20,8 +16,6 @@ export interface DenseStackLayer {
 
 /** Activations whose derivative the stack computes from the output. */
 const SUPPORTED = new Set<ActivationName>(['linear', 'relu', 'sigmoid', 'tanh', 'elu', 'selu']);
-/** Activations the wasm FusedMatMul applies itself (the others run in JS after a linear product). */
-const FUSED = new Set<ActivationName>(['linear', 'relu', 'sigmoid', 'elu']);
 
 /**
  * The dense layers of a network made only of dense and dropout layers on a flat input, or
@@ -59,53 +53,97 @@ export function denseLayersOf(layers: ResolvedLayer[], slots: string[]): DenseSt
   return out.length > 0 ? out : undefined;
 }
 
+/** Where one layer's weights live in the stack's memory (float indices). */
+interface LayerMemory {
+  fanIn: number;
+  /** The kernel as given, [fanIn × units] row-major: the source of both packings. */
+  kernel: number;
+  /** The kernel packed as B of the forward product x·W. */
+  packedKernel: number;
+  /** Wᵀ packed as B of the backward product dZ·Wᵀ. */
+  packedKernelT: number;
+  bias: number;
+  /** dLoss/dW and dLoss/db summed over the backward passes since the last {@link DenseStack.load}. */
+  kernelGrad: number;
+  biasGrad: number;
+}
+
+/** Per-batch buffers, sized for `capacity` rows (float indices). */
+interface BatchMemory {
+  capacity: number;
+  input: number;
+  /** Per layer: its output after activation, and after dropout when it has one. */
+  outputs: number[];
+  dropped: number[];
+  /** Two ping-pong buffers for dLoss/dh as it moves down the stack. */
+  grad: [number, number];
+  packedGrad: number;
+  packedInput: number;
+}
+
 /**
- * A stack of dense layers trained by direct wasm kernel calls: forward FusedMatMul per layer,
- * backward two products and a row sum per layer, with the ReLU mask applied on the heap. The
- * tfjs engine path costs tens of microseconds of bookkeeping per op and records a tape; for
- * small networks that bookkeeping was most of a step. The maths are the same as the graph path
- * (Keras inverted dropout, gradients written out), so `forwardNetwork` scores what this trains.
+ * A stack of dense layers trained on Vigil's own matrix kernels (see gemm/): forward one product
+ * per layer with bias and ReLU fused, backward dW = Xᵀ·dZ and dX = dZ·Wᵀ with the transposes
+ * expressed as packing, masks, slopes and bias sums in one JS pass. The tfjs engine path costs
+ * tens of microseconds of bookkeeping per op and records a tape, and tfjs-wasm's matmul has no
+ * FMA; here a step is a dozen kernel calls on one WebAssembly memory. The maths are the same as
+ * the graph path (Keras inverted dropout, gradients written out), so `forwardNetwork` scores
+ * what this trains.
  *
  * Use: {@link load} the weights, {@link forward} a batch, {@link backward} from dLoss/dOutput,
- * {@link release} the batch's buffers; {@link dispose} at the end.
+ * {@link release} the batch; {@link dispose} at the end.
  */
 export class DenseStack {
-  private readonly calls: WasmCalls;
-  private weights: TensorInfo[] = [];
-  /** Per layer: its input (after the previous layer's dropout) and output (after activation). */
-  private inputs: TensorInfo[] = [];
-  private outputs: TensorInfo[] = [];
+  private readonly kernels = new SimdKernels();
+  private readonly layerMemory: LayerMemory[] = [];
+  /** The allocator mark after the weights: batch buffers are reallocated above it. */
+  private readonly weightsTop: number;
+  private batch: BatchMemory | undefined;
   private masks: (Float32Array | undefined)[] = [];
   private rows = 0;
-  /** Per layer: where its kernel sits in `weights` (a bias, when present, follows it). */
-  private readonly kernelAt: number[] = [];
 
   constructor(
-    tf: Tf,
     readonly layers: DenseStackLayer[],
     readonly inputWidth: number,
   ) {
-    this.calls = new WasmCalls(tf);
-    let w = 0;
+    const k = this.kernels;
+    let fanIn = inputWidth;
     for (const l of layers) {
-      this.kernelAt.push(w);
-      w += l.useBias ? 2 : 1;
+      this.layerMemory.push({
+        fanIn,
+        kernel: k.alloc(fanIn * l.units),
+        packedKernel: k.alloc(SimdKernels.packedSize(fanIn, l.units)),
+        packedKernelT: k.alloc(SimdKernels.packedSize(l.units, fanIn)),
+        bias: k.alloc(l.units),
+        kernelGrad: k.alloc(fanIn * l.units),
+        biasGrad: k.alloc(l.units),
+      });
+      fanIn = l.units;
     }
+    this.weightsTop = k.mark();
+  }
+
+  /** Bytes of the stack's kernel memory (it grows only when a batch has more rows than any before). */
+  get memoryBytes(): number {
+    return this.kernels.memoryBytes;
   }
 
   get outputWidth(): number {
     return (this.layers[this.layers.length - 1] as DenseStackLayer).units;
   }
 
-  /** Uploads this step's weights (fresh buffers: tfjs-wasm caches packed operands by buffer). */
+  /** Copies this step's weights in, packs them for both products, and zeroes the gradient sums. */
   load(values: Float32Array[]): void {
-    this.calls.free(...this.weights);
-    this.weights = [];
-    let fanIn = this.inputWidth;
-    for (const l of this.layers) {
-      this.weights.push(this.calls.upload(values[l.kernelSlot] as Float32Array, [1, fanIn, l.units]));
-      if (l.useBias) this.weights.push(this.calls.upload(values[l.kernelSlot + 1] as Float32Array, [l.units]));
-      fanIn = l.units;
+    const k = this.kernels;
+    for (const [i, l] of this.layers.entries()) {
+      const m = this.layerMemory[i] as LayerMemory;
+      k.heap.fill(0, m.kernelGrad, m.kernelGrad + m.fanIn * l.units);
+      k.heap.fill(0, m.biasGrad, m.biasGrad + l.units);
+      k.heap.set(values[l.kernelSlot] as Float32Array, m.kernel);
+      if (l.useBias) k.heap.set(values[l.kernelSlot + 1] as Float32Array, m.bias);
+      k.pack(m.kernel, l.units, 1, m.fanIn, l.units, m.packedKernel);
+      // Wᵀ[n][k] = W[k][n]: steps run along a kernel row, columns down it.
+      k.pack(m.kernel, 1, l.units, l.units, m.fanIn, m.packedKernelT);
     }
   }
 
@@ -116,130 +154,156 @@ export class DenseStack {
   forward(x: Float32Array, rows: number, dropoutSeed?: number): Float32Array {
     this.release();
     this.rows = rows;
+    const b = this.batchMemory(rows);
+    const k = this.kernels;
+    const heap = k.heap;
     const rng = dropoutSeed === undefined ? undefined : new Random(dropoutSeed);
-    let h = this.calls.upload(x, [1, rows, this.inputWidth]);
-    let w = 0;
-    for (const l of this.layers) {
-      this.inputs.push(h);
-      const kernel = this.weights[w++] as TensorInfo;
-      const bias = l.useBias ? (this.weights[w++] as TensorInfo) : undefined;
-      const fused = FUSED.has(l.activation);
-      let y = this.calls.call('_FusedMatMul', bias ? { a: h, b: kernel, bias } : { a: h, b: kernel }, {
-        transposeA: false,
-        transposeB: false,
-        activation: fused ? l.activation : 'linear',
+    heap.set(x.subarray(0, rows * this.inputWidth), b.input);
+    let h = b.input;
+    for (const [i, l] of this.layers.entries()) {
+      const m = this.layerMemory[i] as LayerMemory;
+      const y = b.outputs[i] as number;
+      k.matmul({
+        a: { at: h, rowStride: m.fanIn, stepStride: 1 },
+        packedB: m.packedKernel,
+        c: y,
+        cRowStride: l.units,
+        rows,
+        steps: m.fanIn,
+        cols: l.units,
+        bias: l.useBias ? m.bias : undefined,
+        relu: l.activation === 'relu',
       });
-      if (!fused) {
-        const z = this.calls.view(y);
-        const out = new Float32Array(z.length);
-        for (let i = 0; i < z.length; i++) out[i] = activate(l.activation, z[i] as number);
-        this.calls.free(y);
-        y = this.calls.upload(out, [1, rows, l.units]);
+      if (l.activation !== 'relu' && l.activation !== 'linear') {
+        for (let j = y; j < y + rows * l.units; j++) heap[j] = activate(l.activation, heap[j] as number);
       }
-      this.outputs.push(y);
       let mask: Float32Array | undefined;
       if (rng && l.dropout > 0) {
         mask = new Float32Array(rows * l.units);
         const keep = 1 - l.dropout;
-        for (let i = 0; i < mask.length; i++) mask[i] = rng.next() < keep ? 1 / keep : 0;
-        const m = this.calls.upload(mask, [1, rows, l.units]);
-        h = this.calls.call('Multiply', { a: y, b: m });
-        this.calls.free(m);
+        for (let j = 0; j < mask.length; j++) mask[j] = rng.next() < keep ? 1 / keep : 0;
+        const d = b.dropped[i] as number;
+        for (let j = 0; j < mask.length; j++) heap[d + j] = (heap[y + j] as number) * (mask[j] as number);
+        h = d;
       } else {
         h = y;
       }
       this.masks.push(mask);
     }
-    const out = Float32Array.from(this.calls.view(h));
-    // The last layer's dropout output is not kept by anyone else.
-    if (h !== this.outputs[this.outputs.length - 1]) this.calls.free(h);
-    return out;
+    return heap.slice(h, h + rows * this.outputWidth);
   }
 
   /**
-   * Back-propagates dLoss/dOutput of the last forward pass. Adds each weight's gradient into
-   * `grads[slot]` (so two passes, e.g. real and generated rows, sum). Returns dLoss/dInput when
-   * `inputGrad` (a GAN's generator learns through its discriminator), else undefined.
+   * Back-propagates dLoss/dOutput of the last forward pass. The weight gradients are summed in the
+   * stack over every backward pass since {@link load} (e.g. a discriminator's real and generated
+   * rows), and `grads[slot]` is set to that sum; with `grads` undefined none are computed. Returns
+   * dLoss/dInput when `inputGrad` (a GAN's generator learns through its discriminator).
    */
-  backward(dOutput: Float32Array, grads: Float32Array[], inputGrad: boolean): Float32Array | undefined {
+  backward(dOutput: Float32Array, grads: Float32Array[] | undefined, inputGrad: boolean): Float32Array | undefined {
     const rows = this.rows;
-    let dh = this.calls.upload(dOutput, [1, rows, this.outputWidth]);
-    let dx: Float32Array | undefined;
+    const b = this.batch as BatchMemory;
+    const k = this.kernels;
+    const heap = k.heap;
+    let [dh, spare] = b.grad;
+    heap.set(dOutput.subarray(0, rows * this.outputWidth), dh);
     for (let i = this.layers.length - 1; i >= 0; i--) {
       const l = this.layers[i] as DenseStackLayer;
-      const y = this.outputs[i] as TensorInfo;
+      const m = this.layerMemory[i] as LayerMemory;
+      const y = b.outputs[i] as number;
+      const n = rows * l.units;
+      // dZ = dH ⊙ dropout mask ⊙ act'(y), in place.
       const mask = this.masks[i];
-      let dz: TensorInfo;
-      if (mask === undefined && (l.activation === 'linear' || l.activation === 'relu')) {
-        if (l.activation === 'linear') dz = dh;
-        else {
-          const step = this.calls.call('Step', { x: y }, { alpha: 0 });
-          dz = this.calls.call('Multiply', { a: dh, b: step });
-          this.calls.free(step, dh);
+      if (mask) for (let j = 0; j < n; j++) heap[dh + j] = (heap[dh + j] as number) * (mask[j] as number);
+      if (l.activation === 'relu') k.reluGrad(dh, y, n);
+      else if (l.activation !== 'linear') applySlope(heap, dh, y, n, l.activation);
+      if (grads) {
+        if (l.useBias) {
+          k.columnSums(dh, rows, l.units, m.biasGrad);
+          (grads[l.kernelSlot + 1] as Float32Array).set(heap.subarray(m.biasGrad, m.biasGrad + l.units));
         }
-      } else {
-        const g = this.calls.view(dh);
-        const yv = this.calls.view(y);
-        const out = new Float32Array(g.length);
-        for (let k = 0; k < g.length; k++) {
-          const dyk = mask ? (g[k] as number) * (mask[k] as number) : (g[k] as number);
-          out[k] = dyk * activationSlope(l.activation, yv[k] as number);
-        }
-        this.calls.free(dh);
-        dz = this.calls.upload(out, [1, rows, l.units]);
-      }
-      const input = this.inputs[i] as TensorInfo;
-      const dKernel = this.calls.call('BatchMatMul', { a: input, b: dz }, { transposeA: true, transposeB: false });
-      addInto(grads[l.kernelSlot] as Float32Array, this.calls.view(dKernel));
-      this.calls.free(dKernel);
-      if (l.useBias) {
-        const flat = { dataId: dz.dataId, shape: [rows, l.units], dtype: dz.dtype } as TensorInfo;
-        const dBias = this.calls.call('Sum', { x: flat }, { axis: [0], keepDims: false });
-        addInto(grads[l.kernelSlot + 1] as Float32Array, this.calls.view(dBias));
-        this.calls.free(dBias);
+        // dW += Xᵀ·dZ: X read transposed through packing, dZ packed as B.
+        const input = i === 0 ? b.input : this.layerInput(i);
+        k.packA(input, 1, m.fanIn, m.fanIn, rows, b.packedInput);
+        k.pack(dh, l.units, 1, rows, l.units, b.packedGrad);
+        k.matmul({
+          a: { packed: b.packedInput },
+          packedB: b.packedGrad,
+          c: m.kernelGrad,
+          cRowStride: l.units,
+          rows: m.fanIn,
+          steps: rows,
+          cols: l.units,
+          accumulate: true,
+        });
+        (grads[l.kernelSlot] as Float32Array).set(heap.subarray(m.kernelGrad, m.kernelGrad + m.fanIn * l.units));
       }
       if (i > 0 || inputGrad) {
-        const kernel = this.weights[this.kernelAt[i] as number] as TensorInfo;
-        dh = this.calls.call('BatchMatMul', { a: dz, b: kernel }, { transposeA: false, transposeB: true });
-        if (i === 0) {
-          dx = Float32Array.from(this.calls.view(dh));
-          this.calls.free(dh);
-        }
+        k.matmul({
+          a: { at: dh, rowStride: l.units, stepStride: 1 },
+          packedB: m.packedKernelT,
+          c: spare,
+          cRowStride: m.fanIn,
+          rows,
+          steps: l.units,
+          cols: m.fanIn,
+        });
+        [dh, spare] = [spare, dh];
       }
-      this.calls.free(dz);
     }
-    return dx;
+    return inputGrad ? heap.slice(dh, dh + rows * this.inputWidth) : undefined;
   }
 
-  /** Frees the buffers of the last forward pass. */
+  /** Forgets the last forward pass (its buffers are reused by the next). */
   release(): void {
-    const kept = new Set<TensorInfo>();
-    for (const t of [...this.inputs, ...this.outputs]) {
-      if (!kept.has(t)) {
-        kept.add(t);
-        this.calls.free(t);
-      }
-    }
-    this.inputs = [];
-    this.outputs = [];
     this.masks = [];
+    this.rows = 0;
   }
 
-  /** Frees everything; the stack cannot be used afterwards. */
+  /** Frees the stack's memory; the stack cannot be used afterwards. */
   dispose(): void {
     this.release();
-    this.calls.free(...this.weights);
-    this.weights = [];
+    this.batch = undefined;
+    this.kernels.release(this.weightsTop);
   }
-}
 
-/** into += values, element-wise (gradients summed over passes). */
-export function addInto(into: Float32Array, values: Float32Array): void {
-  for (let i = 0; i < into.length; i++) into[i] = (into[i] as number) + (values[i] as number);
+  /** The input of layer i > 0: the previous layer's output, after its dropout when it has one. */
+  private layerInput(i: number): number {
+    const b = this.batch as BatchMemory;
+    return this.masks[i - 1] !== undefined ? (b.dropped[i - 1] as number) : (b.outputs[i - 1] as number);
+  }
+
+  private batchMemory(rows: number): BatchMemory {
+    if (this.batch && this.batch.capacity >= rows) return this.batch;
+    const k = this.kernels;
+    k.release(this.weightsTop);
+    const widths = [this.inputWidth, ...this.layers.map((l) => l.units)];
+    const widest = Math.max(...widths);
+    let packedGrad = 0;
+    let packedInput = 0;
+    for (const [i, m] of this.layerMemory.entries()) {
+      const units = (this.layers[i] as DenseStackLayer).units;
+      packedGrad = Math.max(packedGrad, SimdKernels.packedSize(rows, units));
+      packedInput = Math.max(packedInput, SimdKernels.packedASize(m.fanIn, rows));
+    }
+    this.batch = {
+      capacity: rows,
+      input: k.alloc(rows * this.inputWidth),
+      outputs: this.layers.map((l) => k.alloc(rows * l.units)),
+      dropped: this.layers.map((l) => (l.dropout > 0 ? k.alloc(rows * l.units) : -1)),
+      grad: [k.alloc(rows * widest), k.alloc(rows * widest)],
+      packedGrad: k.alloc(packedGrad),
+      packedInput: k.alloc(packedInput),
+    };
+    return this.batch;
+  }
 }
 
 function activate(activation: ActivationName, z: number): number {
   switch (activation) {
+    case 'sigmoid':
+      return 1 / (1 + Math.exp(-z));
+    case 'elu':
+      return z > 0 ? z : Math.exp(z) - 1;
     case 'tanh':
       return Math.tanh(z);
     case 'selu':
@@ -247,6 +311,12 @@ function activate(activation: ActivationName, z: number): number {
     default:
       return z;
   }
+}
+
+/** dH ⊙ act'(y) in place at `dh`, for `n` values, for the activations without a kernel of their own. */
+function applySlope(heap: Float32Array, dh: number, y: number, n: number, activation: ActivationName): void {
+  for (let j = 0; j < n; j++)
+    heap[dh + j] = (heap[dh + j] as number) * activationSlope(activation, heap[y + j] as number);
 }
 
 /** d act / dz written from the output y. */

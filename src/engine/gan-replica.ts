@@ -101,10 +101,8 @@ export async function runGanReplica(
   // Dense-only generator and discriminator train by direct wasm calls (see DenseStack).
   const gPlan = denseStackLayers(job.generator);
   const dPlan = denseStackLayers(job.discriminator);
-  const gStack = gPlan && dPlan ? new DenseStack(tf, gPlan, noiseWidth) : undefined;
-  const dStack = gPlan && dPlan ? new DenseStack(tf, dPlan, width) : undefined;
-  // Receives the discriminator's weight gradients of the generator step, which are not used.
-  const scratch = d.values.map((v) => new Float32Array(v.length));
+  const gStack = gPlan && dPlan ? new DenseStack(gPlan, noiseWidth) : undefined;
+  const dStack = gPlan && dPlan ? new DenseStack(dPlan, width) : undefined;
   const noise = (n: number): Float32Array => {
     const z = new Float32Array(n * noiseWidth);
     for (let i = 0; i < z.length; i++) z[i] = rng.normal();
@@ -193,9 +191,8 @@ export async function runGanReplica(
                   const out = dStack.forward(generated, rows);
                   const dOut = new Float32Array(rows);
                   const total = lossAndGradient(BINARY, out, rows, 1, ones, 1, undefined, n, dOut);
-                  // The discriminator's own gradients here are not used: only dLoss/dGenerated is.
-                  for (const a of scratch) a.fill(0);
-                  const dx = dStack.backward(dOut, scratch, true) as Float32Array;
+                  // The discriminator's own gradients are not wanted here: only dLoss/dGenerated is.
+                  const dx = dStack.backward(dOut, undefined, true) as Float32Array;
                   gStack.backward(dx, g.slotGrads, false);
                   gStack.release();
                   dStack.release();

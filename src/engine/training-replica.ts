@@ -184,7 +184,7 @@ export async function runReplica(
   const { grads, slotGrads } = gradientViews(exchange, params);
 
   // Dense and Conv1D networks train by direct wasm calls; anything else through the tfjs graph.
-  const stack = directStack(tf, job.spec, width, batchNorms.length > 0);
+  const stack = directStack(job.spec, width, batchNorms.length > 0);
 
   const rng = new Random(job.seed);
   const order = new Uint32Array(job.nRows);
@@ -351,7 +351,6 @@ interface DirectStack {
 
 /** A direct wasm path for dense networks and Conv1D networks, or undefined (the tfjs graph path). */
 function directStack(
-  tf: Awaited<ReturnType<typeof initRuntime>>,
   spec: NetworkSpec,
   width: number,
   hasBatchNorm: boolean,
@@ -359,7 +358,7 @@ function directStack(
   if (hasBatchNorm) return undefined;
   const dense = denseStackLayers(spec);
   if (dense) {
-    const stack = new DenseStack(tf, dense, width);
+    const stack = new DenseStack(dense, width);
     return {
       load: (v) => stack.load(v),
       forward: (x, rows, seed) => stack.forward(x, rows, seed),
@@ -371,7 +370,7 @@ function directStack(
     };
   }
   const conv = convStackPlan(spec);
-  return conv ? new ConvStack(tf, conv) : undefined;
+  return conv ? new ConvStack(conv) : undefined;
 }
 
 function softmaxRows(values: Float32Array, k: number): Float32Array {

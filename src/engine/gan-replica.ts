@@ -98,7 +98,7 @@ export async function runGanReplica(
       });
     return new Map(s.slots.map((slot, i) => [slot.name, list[i] as Tensor]));
   };
-  // Dense-only generator and discriminator train by direct wasm calls (see DenseStack).
+  // Dense-only generator and discriminator train directly on the SIMD kernels (see DenseStack).
   const gPlan = denseStackLayers(job.generator);
   const dPlan = denseStackLayers(job.discriminator);
   const gStack = gPlan && dPlan ? new DenseStack(gPlan, noiseWidth) : undefined;

@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import type { Tensor, Tensor1D, Tensor2D, Tensor3D } from '@tensorflow/tfjs-core';
 import { gruOp, lstmOp } from './recurrent-ops.js';
 import { initRuntime, type tf as tfNamespace } from './runtime.js';
+import { sharedKernels } from './simd/index.js';
 import { assertClose, randomValues, valuesOf } from './test-helpers.js';
 
 type Tf = typeof tfNamespace;
@@ -125,8 +126,11 @@ test('the fused cells leave no tensors behind, forward or under a gradient tape'
     ],
   ];
   const before = tf.memory().numTensors;
-  // The LSTM's direct wasm buffers are not tensors: count the backend's buffers as well.
+  // The backend's buffers are counted as well as tensors, and the LSTM's SIMD-kernel memory must
+  // return to where it was after every call.
   const buffers = tf.backend().numDataIds();
+  const kernelTop = sharedKernels().mark();
+  let kernelBytes = 0;
   for (let i = 0; i < 30; i++) {
     // No tf.tidy around the ops: it would dispose anything they leaked and hide it.
     for (const [cell, inputs] of cells) {
@@ -134,6 +138,9 @@ test('the fused cells leave no tensors behind, forward or under a gradient tape'
       op(...(inputs as [Tensor, Tensor, Tensor, Tensor])).dispose();
       tf.dispose(tf.grads((a: Tensor, c: Tensor, d: Tensor, e: Tensor) => tf.sum(op(a, c, d, e)))(inputs));
     }
+    assert.equal(sharedKernels().mark(), kernelTop, 'SIMD kernel memory left allocated');
+    if (i === 1) kernelBytes = sharedKernels().memoryBytes;
+    if (i > 1) assert.equal(sharedKernels().memoryBytes, kernelBytes, 'SIMD kernel memory grew');
   }
   assert.equal(tf.memory().numTensors, before);
   assert.equal(tf.backend().numDataIds(), buffers, 'wasm buffers left behind');

@@ -1,13 +1,13 @@
 import type { Tensor, Tensor1D, Tensor2D, Tensor3D } from '@tensorflow/tfjs-core';
 import { fastSigmoid, fastTanh } from './fast-math.js';
 import type { tf as tfNamespace } from './runtime.js';
-import { WasmCalls } from './wasm-calls.js';
+import { SimdKernels, sharedKernels } from './simd/index.js';
 
 type Tf = typeof tfNamespace;
 
 /*
  * Fused recurrent layers. A tfjs-layers LSTM runs about 115 kernels per time step forward and
- * backward; here each LSTM step is a few direct wasm kernel calls plus JS passes over the gates
+ * backward; here each LSTM step is a few calls of Vigil's SIMD kernels plus JS passes over the gates
  * (see lstmOp), and the GRU's step is one product (h·U, and dz·Uᵀ going back) plus one JS pass,
  * with its input projection for all steps a single product before the loop (its gradients a
  * single product after it). dx is skipped with `inputGrad: false`, for a first layer reading
@@ -67,13 +67,6 @@ function cellGateScale(n: number): Float32Array {
   const scale = new Float32Array(4 * n).fill(1);
   scale.fill(2, 2 * n, 3 * n);
   return scale;
-}
-
-/** [rows, cols] → [cols, rows], row-major. */
-function transposed(values: Float32Array, rows: number, cols: number): Float32Array {
-  const out = new Float32Array(values.length);
-  for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) out[j * rows + i] = values[i * cols + j] as number;
-  return out;
 }
 
 /** Time-major rows [xₜ, 0, 1] for every step (the state slots are filled step by step). */
@@ -211,10 +204,10 @@ function lstmBackwardStep(
  * A whole LSTM layer over a sequence as one differentiable op. Returns [batch, T, units] when
  * `returnSequences`, else the last state [batch, units]. Weights as in Keras: gate order i, f, c, o.
  *
- * Each step runs h·U, the add of the step's input projection and one sigmoid over all four gates
- * as direct wasm kernel calls (U packed once per call); a JS pass then does the cell update.
- * Going back, each step is one JS pass and one product dz·Uᵀ; the weight gradients are three
- * products over all steps at the end. State is kept time-major so each step's rows are contiguous.
+ * Each step is one product [xₜ, hₜ₋₁, 1]·[W; U; b] and one sigmoid over all four gates on Vigil's
+ * SIMD kernels (the matrix packed once per call); a JS pass then does the cell update. Going
+ * back, each step is one JS pass and one product dz·Uᵀ; the weight gradients are one product over
+ * all steps at the end. State is kept time-major so each step's rows are contiguous.
  */
 export function lstmOp(
   tf: Tf,
@@ -230,10 +223,9 @@ export function lstmOp(
     const n = u.shape[0];
     const g4 = 4 * n;
     const width = f + n + 1;
-    const calls = new WasmCalls(tf);
     const scale = cellGateScale(n);
     // One matrix M = [W; U; bias] with the cell-gate columns doubled, so each step is a single
-    // FusedMatMul with a sigmoid over [xₜ, hₜ₋₁, 1]·M, and M is packed once for all steps.
+    // product [xₜ, hₜ₋₁, 1]·M followed by one sigmoid over all four gates, M packed once for all steps.
     const wValues = w.dataSync() as Float32Array;
     const uValues = u.dataSync() as Float32Array;
     const bValues = bvec.dataSync() as Float32Array;
@@ -242,7 +234,6 @@ export function lstmOp(
     stacked.set(uValues, f * g4);
     stacked.set(bValues, (f + n) * g4);
     for (let i = 0; i < stacked.length; i++) stacked[i] = (stacked[i] as number) * (scale[i % g4] as number);
-    const mInfo = calls.upload(stacked, [1, width, g4]);
     // Every step's rows [xₜ, hₜ₋₁, 1], time-major; kept for the weight gradient.
     const rowsAll = new Float32Array(T * b * width);
     fillStepInputs(xs.dataSync() as Float32Array, rowsAll, b, T, f, n);
@@ -253,34 +244,49 @@ export function lstmOp(
     const c = new Float32Array(b * n);
     const twoC = new Float32Array(b * n);
     let h = new Float32Array(b * n);
-    for (let t = 0; t < T; t++) {
-      const block = rowsAll.subarray(t * b * width, (t + 1) * b * width);
-      if (t > 0) placeState(block, h, b, f, n);
-      const aInfo = calls.upload(block, [1, b, width]);
-      const sInfo = calls.call(
-        '_FusedMatMul',
-        { a: aInfo, b: mInfo },
-        { transposeA: false, transposeB: false, activation: 'sigmoid' },
-      );
-      calls.free(aInfo);
-      lstmCellStep(calls.view(sInfo), c, twoC, gates, cells, b, t, n);
-      calls.free(sInfo);
-      const cInfo = calls.upload(twoC, [b, n]);
-      const tInfo = calls.call('Sigmoid', { x: cInfo });
-      const next = new Float32Array(b * n);
-      lstmOutputStep(calls.view(tInfo), next, gates, tanhCells, hs, b, t, n);
-      calls.free(cInfo, tInfo);
-      h = next;
+    const k = sharedKernels();
+    const mark = k.mark();
+    try {
+      const mAt = k.alloc(width * g4);
+      const packedM = k.alloc(SimdKernels.packedSize(width, g4));
+      const stepRows = k.alloc(b * width);
+      const preActivations = k.alloc(b * g4);
+      const cellsAt = k.alloc(b * n);
+      k.heap.set(stacked, mAt);
+      k.pack(mAt, g4, 1, width, g4, packedM);
+      for (let t = 0; t < T; t++) {
+        const block = rowsAll.subarray(t * b * width, (t + 1) * b * width);
+        if (t > 0) placeState(block, h, b, f, n);
+        const heap = k.heap;
+        heap.set(block, stepRows);
+        k.matmul({
+          a: { at: stepRows, rowStride: width, stepStride: 1 },
+          packedB: packedM,
+          c: preActivations,
+          cRowStride: g4,
+          rows: b,
+          steps: width,
+          cols: g4,
+        });
+        k.sigmoid(preActivations, b * g4);
+        lstmCellStep(heap.subarray(preActivations, preActivations + b * g4), c, twoC, gates, cells, b, t, n);
+        heap.set(twoC, cellsAt);
+        k.sigmoid(cellsAt, b * n);
+        const next = new Float32Array(b * n);
+        lstmOutputStep(heap.subarray(cellsAt, cellsAt + b * n), next, gates, tanhCells, hs, b, t, n);
+        h = next;
+      }
+    } finally {
+      k.release(mark);
     }
-    calls.free(mInfo);
     const value = returnSequences
       ? tf.tidy(() => tf.transpose(tf.tensor3d(hs, [T, b, n]), [1, 0, 2]))
       : tf.tensor2d(h, [b, n]);
-    save([xs, w]);
+    save([xs]);
     return {
       value,
       gradFunc: (dy: Tensor, saved: Tensor[]) => {
-        const [xs2, w2] = saved as [Tensor3D, Tensor2D];
+        const [xs2] = saved as [Tensor3D];
         let dOut: Float32Array;
         if (returnSequences) {
           const timeMajor = tf.transpose(dy, [1, 0, 2]);
@@ -289,31 +295,86 @@ export function lstmOp(
         } else {
           dOut = dy.dataSync() as Float32Array;
         }
-        // dz_t·Uᵀ with Uᵀ uploaded once, so the stock kernel packs it once.
-        const uT = calls.upload(transposed(uValues, n, g4), [1, g4, n]);
         const dz = new Float32Array(T * b * g4);
         let dh = new Float32Array(b * n);
         const dc = new Float32Array(b * n);
-        for (let t = T - 1; t >= 0; t--) {
-          lstmBackwardStep(dOut, returnSequences, dh, dc, gates, cells, tanhCells, dz, b, T, t, n);
-          if (t > 0) {
-            const dzInfo = calls.upload(dz.subarray(t * b * g4, (t + 1) * b * g4), [1, b, g4]);
-            const dhInfo = calls.call('BatchMatMul', { a: dzInfo, b: uT }, { transposeA: false, transposeB: false });
-            dh = Float32Array.from(calls.view(dhInfo));
-            calls.free(dzInfo, dhInfo);
+        const mark2 = k.mark();
+        try {
+          // The unscaled [W; U; bias]: dz is the gradient of the unscaled pre-activations.
+          const weightsAt = k.alloc(width * g4);
+          const packedUT = k.alloc(SimdKernels.packedSize(g4, n));
+          const stepGrad = k.alloc(b * g4);
+          const stateGrad = k.alloc(b * n);
+          const uAt = weightsAt + f * g4;
+          k.heap.set(wValues, weightsAt);
+          k.heap.set(uValues, uAt);
+          // Uᵀ as B: step g, column j is U[j][g].
+          k.pack(uAt, 1, g4, g4, n, packedUT);
+          for (let t = T - 1; t >= 0; t--) {
+            lstmBackwardStep(dOut, returnSequences, dh, dc, gates, cells, tanhCells, dz, b, T, t, n);
+            if (t > 0) {
+              const heap = k.heap;
+              heap.set(dz.subarray(t * b * g4, (t + 1) * b * g4), stepGrad);
+              k.matmul({
+                a: { at: stepGrad, rowStride: g4, stepStride: 1 },
+                packedB: packedUT,
+                c: stateGrad,
+                cRowStride: n,
+                rows: b,
+                steps: g4,
+                cols: n,
+              });
+              dh = heap.slice(stateGrad, stateGrad + b * n);
+            }
           }
+          // [Xₜ, Hₜ₋₁, 1]ᵀ·DZ gives the kernel, recurrent kernel and bias gradients in one product.
+          const all = T * b;
+          const rowsAt = k.alloc(all * width);
+          const dzAt = k.alloc(all * g4);
+          const packedRows = k.alloc(SimdKernels.packedASize(width, all));
+          const packedDz = k.alloc(SimdKernels.packedSize(all, g4));
+          const dStacked = k.alloc(width * g4);
+          const heap = k.heap;
+          heap.set(rowsAll, rowsAt);
+          heap.set(dz, dzAt);
+          k.packA(rowsAt, 1, width, width, all, packedRows);
+          k.pack(dzAt, g4, 1, all, g4, packedDz);
+          k.matmul({
+            a: { packed: packedRows },
+            packedB: packedDz,
+            c: dStacked,
+            cRowStride: g4,
+            rows: width,
+            steps: all,
+            cols: g4,
+          });
+          const dKernel = tf.tensor2d(heap.slice(dStacked, dStacked + f * g4), [f, g4]);
+          const dRecurrent = tf.tensor2d(heap.slice(dStacked + f * g4, dStacked + (f + n) * g4), [n, g4]);
+          const dBias = tf.tensor1d(heap.slice(dStacked + (f + n) * g4, dStacked + width * g4));
+          let dx: Tensor;
+          if (inputGrad) {
+            // dX = DZ·Wᵀ, time-major, then back to [batch, T, f].
+            const packedWT = k.alloc(SimdKernels.packedSize(g4, f));
+            const dxAt = k.alloc(all * f);
+            k.pack(weightsAt, 1, g4, g4, f, packedWT);
+            k.matmul({
+              a: { at: dzAt, rowStride: g4, stepStride: 1 },
+              packedB: packedWT,
+              c: dxAt,
+              cRowStride: f,
+              rows: all,
+              steps: g4,
+              cols: f,
+            });
+            const timeMajor = k.heap.slice(dxAt, dxAt + all * f);
+            dx = tf.tidy(() => tf.transpose(tf.tensor3d(timeMajor, [T, b, f]), [1, 0, 2]));
+          } else {
+            dx = tf.zerosLike(xs2);
+          }
+          return [dx, dKernel, dRecurrent, dBias];
+        } finally {
+          k.release(mark2);
         }
-        calls.free(uT);
-        // [Xₜ, Hₜ₋₁, 1]ᵀ·DZ gives the kernel, recurrent kernel and bias gradients in one product.
-        return tf.tidy(() => {
-          const dzT = tf.tensor2d(dz, [T * b, g4]);
-          const dStacked = tf.matMul(tf.tensor2d(rowsAll, [T * b, width]), dzT, true, false);
-          const [dKernel, dRecurrent, dBias] = tf.split(dStacked, [f, n, 1], 0) as [Tensor, Tensor, Tensor];
-          const dx = inputGrad
-            ? tf.transpose(tf.reshape(tf.matMul(dzT, w2, false, true), [T, b, f]), [1, 0, 2])
-            : tf.zerosLike(xs2);
-          return [dx, dKernel, dRecurrent, tf.reshape(dBias, [g4])];
-        });
       },
     };
   }) as never) as (xs: Tensor3D, w: Tensor2D, u: Tensor2D, bvec: Tensor1D) => Tensor;

@@ -183,7 +183,7 @@ export async function runReplica(
   const exchange = new Float32Array(statsOffset + statsLength + 1);
   const { grads, slotGrads } = gradientViews(exchange, params);
 
-  // Dense and Conv1D networks train by direct wasm calls; anything else through the tfjs graph.
+  // Dense and Conv1D networks train directly on the SIMD kernels; anything else through the tfjs graph.
   const stack = directStack(job.spec, width, batchNorms.length > 0);
 
   const rng = new Random(job.seed);
@@ -349,12 +349,8 @@ interface DirectStack {
   dispose(): void;
 }
 
-/** A direct wasm path for dense networks and Conv1D networks, or undefined (the tfjs graph path). */
-function directStack(
-  spec: NetworkSpec,
-  width: number,
-  hasBatchNorm: boolean,
-): DirectStack | undefined {
+/** A direct path (SIMD kernels, no tfjs engine) for dense and Conv1D networks, or undefined (the tfjs graph path). */
+function directStack(spec: NetworkSpec, width: number, hasBatchNorm: boolean): DirectStack | undefined {
   if (hasBatchNorm) return undefined;
   const dense = denseStackLayers(spec);
   if (dense) {

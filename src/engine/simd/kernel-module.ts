@@ -22,6 +22,7 @@ export const SCRATCH_BYTES = 256;
  * - `reluGrad(dz, y, n)` zeroes dz where the ReLU output y is not positive.
  * - `columnSums(src, rows, cols, dst)` adds each column's sum into dst (a bias gradient).
  * - `adam(p, g, m, v, n, lrC1, c2, beta1, beta2, epsilon)` is one Adam step over n parameters.
+ * - `sigmoid(x, n)` replaces n values by 1 / (1 + e^−x) (a recurrent layer's gates).
  *   `bias` (a byte address, 0 for none) seeds the accumulators; `relu` (0/1) clamps at zero.
  *
  * With `fma` the inner product uses `f32x4.relaxed_madd`, which V8 compiles to FMA on x86-64
@@ -38,6 +39,7 @@ export function gemmModule(fma: boolean): Uint8Array<ArrayBuffer> {
   );
   module.addFunction('reluGrad', ['i32', 'i32', 'i32'], (f) => emitReluGrad(f));
   module.addFunction('columnSums', ['i32', 'i32', 'i32', 'i32'], (f) => emitColumnSums(f));
+  module.addFunction('sigmoid', ['i32', 'i32'], (f) => emitSigmoid(f));
   module.addFunction('adam', ['i32', 'i32', 'i32', 'i32', 'i32', 'f32', 'f32', 'f32', 'f32', 'f32'], (f) =>
     emitAdam(f),
   );
@@ -485,6 +487,66 @@ function emitAdam(f: FunctionBody): void {
         .f32x4Add();
       f.f32x4Div().f32x4Sub().v128Store(0);
       for (const ptr of [p, g, m, v]) addTo(f, ptr, () => f.i32(16));
+    },
+  );
+}
+
+/** e^r for |r| ≤ ln2 / 2: the degree-6 Taylor polynomial's coefficients 1/i!, i = 1..6. */
+const EXP_COEFFICIENTS = [1, 2, 3, 4, 5, 6].map((k) => {
+  let c = 1;
+  for (let i = 1; i <= k; i++) c /= i;
+  return c;
+});
+/** ln 2 split in two (Cody and Waite) so that k·ln2 is subtracted without rounding error. */
+const LN2_HIGH = 0.693359375;
+const LN2_LOW = -2.1219444e-4;
+
+/**
+ * `sigmoid(x, n)`: x ← 1 / (1 + e^−x) in place, n rounded up to whole vectors. The exponential is
+ * computed per lane (relative error near 1e-7): e^v = 2^k·e^r with k = round(v·log2 e) built in the
+ * exponent bits and r = v − k·ln 2 (taken in two parts) through a polynomial. −x is clamped to
+ * ±87 so 2^k stays a normal float; the sigmoid is 0 or 1 to float32 precision there.
+ */
+function emitSigmoid(f: FunctionBody): void {
+  const [x, n] = [0, 1];
+  const end = f.local('i32');
+  const v = f.local('v128');
+  const k = f.local('v128');
+  const r = f.local('v128');
+  const poly = f.local('v128');
+  f.get(x).get(n).i32(4).i32Mul().i32Add().set(end);
+  whileLoop(
+    f,
+    () => f.get(x).get(end).i32LtU(),
+    () => {
+      // v = clamp(−x, −87, 87); k = round(v·log2 e); r = v − k·ln2
+      f.f32(0).f32x4Splat().get(x).v128Load(0).f32x4Sub();
+      f.f32(87).f32x4Splat().f32x4Min().f32(-87).f32x4Splat().f32x4Max().set(v);
+      f.get(v).f32(Math.LOG2E).f32x4Splat().f32x4Mul().f32x4Nearest().set(k);
+      f.get(v).get(k).f32(LN2_HIGH).f32x4Splat().f32x4Mul().f32x4Sub();
+      f.get(k).f32(LN2_LOW).f32x4Splat().f32x4Mul().f32x4Sub().set(r);
+      // Horner: poly = 1 + r·(c1 + r·(c2 + …))
+      f.f32(EXP_COEFFICIENTS[5] as number)
+        .f32x4Splat()
+        .set(poly);
+      for (let i = 4; i >= 0; i--) {
+        f.get(poly)
+          .get(r)
+          .f32x4Mul()
+          .f32(EXP_COEFFICIENTS[i] as number)
+          .f32x4Splat()
+          .f32x4Add()
+          .set(poly);
+      }
+      f.get(poly).get(r).f32x4Mul().f32(1).f32x4Splat().f32x4Add().set(poly);
+      // 2^k from its exponent bits, times the polynomial, gives e^−x; then 1 / (1 + e^−x).
+      f.get(x);
+      f.f32(1).f32x4Splat();
+      f.f32(1).f32x4Splat();
+      f.get(k).i32x4TruncSatF32x4S().i32(127).i32x4Splat().i32x4Add().i32(23).i32x4Shl();
+      f.get(poly).f32x4Mul().f32x4Add();
+      f.f32x4Div().v128Store(0);
+      addTo(f, x, () => f.i32(16));
     },
   );
 }

@@ -181,3 +181,17 @@ test('allocations are aligned, grow the memory as needed, and are released to a 
   k.release(mark);
   assert.equal(k.alloc(3), a);
 });
+
+test('sigmoid matches 1 / (1 + e^−x) to float32 precision, saturating cleanly far out', () => {
+  const k = new SimdKernels();
+  const xs = [-200, -90, -87, -30, -10, -3, -1, -0.5, -1e-3, 0, 1e-3, 0.25, 0.5, 1, 2.5, 7, 15, 30, 88, 200];
+  const at = k.alloc(xs.length);
+  k.heap.set(xs, at);
+  k.sigmoid(at, xs.length);
+  for (const [i, x] of xs.entries()) {
+    const want = 1 / (1 + Math.exp(-x));
+    const got = k.heap[at + i] as number;
+    assert.ok(Number.isFinite(got), `sigmoid(${x}) = ${got}`);
+    assert.ok(Math.abs(got - want) <= 2e-7 * Math.max(want, 1e-30) + 1e-37, `sigmoid(${x}) = ${got}, want ${want}`);
+  }
+});

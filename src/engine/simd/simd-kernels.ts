@@ -30,6 +30,7 @@ interface KernelExports {
   ): void;
   reluGrad(dz: number, y: number, n: number): void;
   columnSums(src: number, rows: number, cols: number, dst: number): void;
+  sigmoid(x: number, n: number): void;
   adam(
     p: number,
     g: number,
@@ -253,8 +254,25 @@ export class SimdKernels {
     this.kernels.adam(4 * p, 4 * g, 4 * m, 4 * v, n, lrC1, c2, beta1, beta2, epsilon);
   }
 
+  /** x ← 1 / (1 + e^−x) for n values in place (relative error about 1e-7). */
+  sigmoid(x: number, n: number): void {
+    this.kernels.sigmoid(4 * x, n);
+  }
+
   /** dst[j] += Σ_r src[r·cols + j]: a bias gradient from dZ [rows × cols]. */
   columnSums(src: number, rows: number, cols: number, dst: number): void {
     this.kernels.columnSums(4 * src, rows, cols, 4 * dst);
   }
+}
+
+let threadKernels: SimdKernels | undefined;
+
+/**
+ * One SimdKernels per thread for ops that use kernel memory only for the length of a call (take a
+ * {@link SimdKernels.mark} first and release to it before returning), so such ops do not each
+ * instantiate a module.
+ */
+export function sharedKernels(): SimdKernels {
+  threadKernels ??= new SimdKernels();
+  return threadKernels;
 }

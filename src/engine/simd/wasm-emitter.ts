@@ -174,6 +174,27 @@ export class FunctionBody {
   f32x4Sqrt(): this {
     return this.simd(0xe3);
   }
+  f32x4Min(): this {
+    return this.simd(0xe8);
+  }
+  /** Rounds each lane to the nearest integer, ties to even. */
+  f32x4Nearest(): this {
+    return this.simd(0x6a);
+  }
+  /** Float lanes to int32 lanes, truncating and saturating. */
+  i32x4TruncSatF32x4S(): this {
+    return this.simd(0xf8);
+  }
+  i32x4Splat(): this {
+    return this.simd(0x11);
+  }
+  i32x4Add(): this {
+    return this.simd(0xae);
+  }
+  /** Shifts each int32 lane left by the i32 on the stack. */
+  i32x4Shl(): this {
+    return this.simd(0xab);
+  }
   /** Lane-wise a > b as an all-ones / all-zeros mask. */
   f32x4Gt(): this {
     return this.simd(0x44);

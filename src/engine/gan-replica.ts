@@ -7,7 +7,7 @@ import { forwardNetwork } from './network-forward.js';
 import type { NetworkWeight } from './network-runner.js';
 import { inputSize, type NetworkSpec, outputSize, resolveNetwork } from './network-spec.js';
 import type { Communicator } from './parallel/communicator.js';
-import { initRuntime, type tf as tfNamespace } from './runtime.js';
+import { fastKernelsActive, initRuntime, type tf as tfNamespace } from './runtime.js';
 import { gradientViews, type ReplicaParams, replicaParams, weightsChecksum } from './training-replica.js';
 
 const BINARY: LossConfig = { name: 'binary' };
@@ -99,8 +99,8 @@ export async function runGanReplica(
     return new Map(s.slots.map((slot, i) => [slot.name, list[i] as Tensor]));
   };
   // Dense-only generator and discriminator train directly on the SIMD kernels (see DenseStack).
-  const gPlan = denseStackLayers(job.generator);
-  const dPlan = denseStackLayers(job.discriminator);
+  const gPlan = fastKernelsActive() ? denseStackLayers(job.generator) : undefined;
+  const dPlan = fastKernelsActive() ? denseStackLayers(job.discriminator) : undefined;
   const gStack = gPlan && dPlan ? new DenseStack(gPlan, noiseWidth) : undefined;
   const dStack = gPlan && dPlan ? new DenseStack(dPlan, width) : undefined;
   const noise = (n: number): Float32Array => {

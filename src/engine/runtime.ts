@@ -61,7 +61,11 @@ export async function initRuntime(options: RuntimeOptions = {}): Promise<typeof 
   return tf;
 }
 
-/** Switches Vigil's replacement kernels on or off after {@link initRuntime}; for A/B benchmarks and tests. */
+/**
+ * Switches Vigil's replacement kernels on or off after {@link initRuntime}; for A/B benchmarks and
+ * tests. Off also keeps training on this thread off the direct SIMD-kernel paths (dense, Conv1D and
+ * GAN stacks), so that "off" measures stock tfjs-wasm execution of the same graph.
+ */
 export function setFastKernels(enabled: boolean): void {
   if (enabled === fastKernelsInstalled) return;
   registerFastKernels(enabled);

@@ -16,7 +16,7 @@ import {
   weightSlots,
 } from './network-spec.js';
 import type { Communicator } from './parallel/communicator.js';
-import { initRuntime } from './runtime.js';
+import { fastKernelsActive, initRuntime } from './runtime.js';
 import { macroAuc, rankAuc } from './validation-auc.js';
 
 /** Per-epoch record, Keras-style (`epoch` is 0-based). */
@@ -351,7 +351,7 @@ interface DirectStack {
 
 /** A direct path (SIMD kernels, no tfjs engine) for dense and Conv1D networks, or undefined (the tfjs graph path). */
 function directStack(spec: NetworkSpec, width: number, hasBatchNorm: boolean): DirectStack | undefined {
-  if (hasBatchNorm) return undefined;
+  if (hasBatchNorm || !fastKernelsActive()) return undefined;
   const dense = denseStackLayers(spec);
   if (dense) {
     const stack = new DenseStack(dense, width);

@@ -58,6 +58,30 @@ function whileLoop(f: FunctionBody, cond: () => void, body: () => void): void {
   );
 }
 
+/** Locals of a copy that walks a source by `stepStride` bytes and a destination by `dstBytes`. */
+interface StepWalk {
+  s: number;
+  steps: number;
+  dst: number;
+  dstBytes: number;
+  sp: number;
+  stepStride: number;
+}
+
+/** `while (s < steps) { body; dst += dstBytes; sp += stepStride; s++ }`: the packing loops. */
+function stepLoop(f: FunctionBody, w: StepWalk, body: () => void): void {
+  whileLoop(
+    f,
+    () => f.get(w.s).get(w.steps).i32LtU(),
+    () => {
+      body();
+      addTo(f, w.dst, () => f.i32(w.dstBytes));
+      addTo(f, w.sp, () => f.get(w.stepStride));
+      addTo(f, w.s, () => f.i32(1));
+    },
+  );
+}
+
 /** local += value (an i32 local). */
 function addTo(f: FunctionBody, local: number, value: () => void): void {
   f.get(local);
@@ -90,38 +114,24 @@ function emitPack(f: FunctionBody): void {
       f.get(colStride).i32(4).i32Sub().i32Eqz();
       f.ifThen(() => {
         // Contiguous columns: two vector copies per step.
-        whileLoop(
-          f,
-          () => f.get(s).get(steps).i32LtU(),
-          () => {
-            f.get(dst).get(sp).v128Load(0).v128Store(0);
-            f.get(dst).get(sp).v128Load(16).v128Store(16);
-            addTo(f, dst, () => f.i32(PANEL_WIDTH * 4));
-            addTo(f, sp, () => f.get(stepStride));
-            addTo(f, s, () => f.i32(1));
-          },
-        );
+        stepLoop(f, { s, steps, dst, dstBytes: PANEL_WIDTH * 4, sp, stepStride }, () => {
+          f.get(dst).get(sp).v128Load(0).v128Store(0);
+          f.get(dst).get(sp).v128Load(16).v128Store(16);
+        });
       });
       // Strided columns (a transposed view): eight scalar copies per step.
-      whileLoop(
-        f,
-        () => f.get(s).get(steps).i32LtU(),
-        () => {
-          for (let k = 0; k < PANEL_WIDTH; k++) {
-            f.get(dst)
-              .get(sp)
-              .get(colStride)
-              .i32(k)
-              .i32Mul()
-              .i32Add()
-              .f32Load(0)
-              .f32Store(4 * k);
-          }
-          addTo(f, dst, () => f.i32(PANEL_WIDTH * 4));
-          addTo(f, sp, () => f.get(stepStride));
-          addTo(f, s, () => f.i32(1));
-        },
-      );
+      stepLoop(f, { s, steps, dst, dstBytes: PANEL_WIDTH * 4, sp, stepStride }, () => {
+        for (let k = 0; k < PANEL_WIDTH; k++) {
+          f.get(dst)
+            .get(sp)
+            .get(colStride)
+            .i32(k)
+            .i32Mul()
+            .i32Add()
+            .f32Load(0)
+            .f32Store(4 * k);
+        }
+      });
       addTo(f, panel, () => f.i32(1));
     },
   );
@@ -131,28 +141,21 @@ function emitPack(f: FunctionBody): void {
   f.ifThen(() => {
     f.get(src).get(fullPanels).i32(PANEL_WIDTH).i32Mul().get(colStride).i32Mul().i32Add().set(sp);
     f.i32(0).set(s);
-    whileLoop(
-      f,
-      () => f.get(s).get(steps).i32LtU(),
-      () => {
-        f.get(dst).v128Zero().v128Store(0);
-        f.get(dst).v128Zero().v128Store(16);
-        f.i32(0).set(t);
-        whileLoop(
-          f,
-          () => f.get(t).get(remaining).i32LtU(),
-          () => {
-            f.get(dst).get(t).i32(4).i32Mul().i32Add();
-            f.get(sp).get(t).get(colStride).i32Mul().i32Add().f32Load(0);
-            f.f32Store(0);
-            addTo(f, t, () => f.i32(1));
-          },
-        );
-        addTo(f, dst, () => f.i32(PANEL_WIDTH * 4));
-        addTo(f, sp, () => f.get(stepStride));
-        addTo(f, s, () => f.i32(1));
-      },
-    );
+    stepLoop(f, { s, steps, dst, dstBytes: PANEL_WIDTH * 4, sp, stepStride }, () => {
+      f.get(dst).v128Zero().v128Store(0);
+      f.get(dst).v128Zero().v128Store(16);
+      f.i32(0).set(t);
+      whileLoop(
+        f,
+        () => f.get(t).get(remaining).i32LtU(),
+        () => {
+          f.get(dst).get(t).i32(4).i32Mul().i32Add();
+          f.get(sp).get(t).get(colStride).i32Mul().i32Add().f32Load(0);
+          f.f32Store(0);
+          addTo(f, t, () => f.i32(1));
+        },
+      );
+    });
   });
 }
 
@@ -322,38 +325,24 @@ function emitPackA(f: FunctionBody): void {
       // Four whole rows whose elements sit side by side: one vector copy per step.
       f.get(rowStride).i32(4).i32Sub().i32Eqz().get(validRows).i32(TILE_ROWS).i32LtU().i32Eqz().i32And();
       f.ifThen(() =>
+        stepLoop(f, { s, steps, dst, dstBytes: TILE_ROWS * 4, sp, stepStride }, () => {
+          f.get(dst).get(sp).v128Load(0).v128Store(0);
+        }),
+      );
+      stepLoop(f, { s, steps, dst, dstBytes: TILE_ROWS * 4, sp, stepStride }, () => {
+        f.get(dst).v128Zero().v128Store(0);
+        f.i32(0).set(r);
         whileLoop(
           f,
-          () => f.get(s).get(steps).i32LtU(),
+          () => f.get(r).get(validRows).i32LtU().get(r).i32(TILE_ROWS).i32LtU().i32And(),
           () => {
-            f.get(dst).get(sp).v128Load(0).v128Store(0);
-            addTo(f, dst, () => f.i32(TILE_ROWS * 4));
-            addTo(f, sp, () => f.get(stepStride));
-            addTo(f, s, () => f.i32(1));
+            f.get(dst).get(r).i32(4).i32Mul().i32Add();
+            f.get(sp).get(r).get(rowStride).i32Mul().i32Add().f32Load(0);
+            f.f32Store(0);
+            addTo(f, r, () => f.i32(1));
           },
-        ),
-      );
-      whileLoop(
-        f,
-        () => f.get(s).get(steps).i32LtU(),
-        () => {
-          f.get(dst).v128Zero().v128Store(0);
-          f.i32(0).set(r);
-          whileLoop(
-            f,
-            () => f.get(r).get(validRows).i32LtU().get(r).i32(TILE_ROWS).i32LtU().i32And(),
-            () => {
-              f.get(dst).get(r).i32(4).i32Mul().i32Add();
-              f.get(sp).get(r).get(rowStride).i32Mul().i32Add().f32Load(0);
-              f.f32Store(0);
-              addTo(f, r, () => f.i32(1));
-            },
-          );
-          addTo(f, dst, () => f.i32(TILE_ROWS * 4));
-          addTo(f, sp, () => f.get(stepStride));
-          addTo(f, s, () => f.i32(1));
-        },
-      );
+        );
+      });
       addTo(f, i, () => f.i32(TILE_ROWS));
     },
   );

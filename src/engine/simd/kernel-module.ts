@@ -82,6 +82,24 @@ function stepLoop(f: FunctionBody, w: StepWalk, body: () => void): void {
   );
 }
 
+/**
+ * `for (; pointers[0] < pointers[0] + 4n; every pointer += 16) body`: an element pass over n floats
+ * (rounded up to whole vectors) at byte addresses held in the `pointers` params.
+ */
+function forEachVector(f: FunctionBody, pointers: number[], n: number, body: () => void): void {
+  const first = pointers[0] as number;
+  const end = f.local('i32');
+  f.get(first).get(n).i32(4).i32Mul().i32Add().set(end);
+  whileLoop(
+    f,
+    () => f.get(first).get(end).i32LtU(),
+    () => {
+      body();
+      for (const pointer of pointers) addTo(f, pointer, () => f.i32(16));
+    },
+  );
+}
+
 /** local += value (an i32 local). */
 function addTo(f: FunctionBody, local: number, value: () => void): void {
   f.get(local);
@@ -351,20 +369,12 @@ function emitPackA(f: FunctionBody): void {
 /** `reluGrad(dz, y, n)`: dz[j] = y[j] > 0 ? dz[j] : 0 for n values (rounded up to whole vectors). */
 function emitReluGrad(f: FunctionBody): void {
   const [dz, y, n] = [0, 1, 2];
-  const end = f.local('i32');
-  f.get(dz).get(n).i32(4).i32Mul().i32Add().set(end);
-  whileLoop(
-    f,
-    () => f.get(dz).get(end).i32LtU(),
-    () => {
-      f.get(dz);
-      f.get(dz).v128Load(0);
-      f.get(y).v128Load(0).v128Zero().f32x4Gt();
-      f.v128And().v128Store(0);
-      addTo(f, dz, () => f.i32(16));
-      addTo(f, y, () => f.i32(16));
-    },
-  );
+  forEachVector(f, [dz, y], n, () => {
+    f.get(dz);
+    f.get(dz).v128Load(0);
+    f.get(y).v128Load(0).v128Zero().f32x4Gt();
+    f.v128And().v128Store(0);
+  });
 }
 
 /**
@@ -405,79 +415,40 @@ function emitColumnSums(f: FunctionBody): void {
  */
 function emitAdam(f: FunctionBody): void {
   const [p, g, m, v, n, lrC1, c2, beta1, beta2, epsilon] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
-  const end = f.local('i32');
-  const [vLr, vC2, vB1, vB2, vEps, vOneMinusB1, vOneMinusB2] = Array.from({ length: 7 }, () => f.local('v128'));
+  // Each scalar hyper-parameter splatted once into a vector local.
+  const splat = (param: number): number => {
+    const local = f.local('v128');
+    f.get(param).f32x4Splat().set(local);
+    return local;
+  };
+  const [vLr, vC2, vB1, vB2, vEps] = [lrC1, c2, beta1, beta2, epsilon].map(splat) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
+  const vOneMinusB1 = f.local('v128');
+  const vOneMinusB2 = f.local('v128');
+  f.f32(1).f32x4Splat().get(vB1).f32x4Sub().set(vOneMinusB1);
+  f.f32(1).f32x4Splat().get(vB2).f32x4Sub().set(vOneMinusB2);
   const gi = f.local('v128');
   const mi = f.local('v128');
   const vi = f.local('v128');
-  f.get(lrC1)
-    .f32x4Splat()
-    .set(vLr as number);
-  f.get(c2)
-    .f32x4Splat()
-    .set(vC2 as number);
-  f.get(beta1)
-    .f32x4Splat()
-    .set(vB1 as number);
-  f.get(beta2)
-    .f32x4Splat()
-    .set(vB2 as number);
-  f.get(epsilon)
-    .f32x4Splat()
-    .set(vEps as number);
-  f.f32(1)
-    .f32x4Splat()
-    .get(vB1 as number)
-    .f32x4Sub()
-    .set(vOneMinusB1 as number);
-  f.f32(1)
-    .f32x4Splat()
-    .get(vB2 as number)
-    .f32x4Sub()
-    .set(vOneMinusB2 as number);
-  f.get(p).get(n).i32(4).i32Mul().i32Add().set(end);
-  whileLoop(
-    f,
-    () => f.get(p).get(end).i32LtU(),
-    () => {
-      f.get(g).v128Load(0).set(gi);
-      f.get(vB1 as number)
-        .get(m)
-        .v128Load(0)
-        .f32x4Mul();
-      f.get(vOneMinusB1 as number)
-        .get(gi)
-        .f32x4Mul()
-        .f32x4Add()
-        .set(mi);
-      f.get(vB2 as number)
-        .get(v)
-        .v128Load(0)
-        .f32x4Mul();
-      f.get(vOneMinusB2 as number)
-        .get(gi)
-        .f32x4Mul()
-        .get(gi)
-        .f32x4Mul()
-        .f32x4Add()
-        .set(vi);
-      f.get(m).get(mi).v128Store(0);
-      f.get(v).get(vi).v128Store(0);
-      f.get(p);
-      f.get(p).v128Load(0);
-      f.get(vLr as number)
-        .get(mi)
-        .f32x4Mul();
-      f.get(vi)
-        .get(vC2 as number)
-        .f32x4Mul()
-        .f32x4Sqrt()
-        .get(vEps as number)
-        .f32x4Add();
-      f.f32x4Div().f32x4Sub().v128Store(0);
-      for (const ptr of [p, g, m, v]) addTo(f, ptr, () => f.i32(16));
-    },
-  );
+  forEachVector(f, [p, g, m, v], n, () => {
+    f.get(g).v128Load(0).set(gi);
+    f.get(vB1).get(m).v128Load(0).f32x4Mul();
+    f.get(vOneMinusB1).get(gi).f32x4Mul().f32x4Add().set(mi);
+    f.get(vB2).get(v).v128Load(0).f32x4Mul();
+    f.get(vOneMinusB2).get(gi).f32x4Mul().get(gi).f32x4Mul().f32x4Add().set(vi);
+    f.get(m).get(mi).v128Store(0);
+    f.get(v).get(vi).v128Store(0);
+    f.get(p);
+    f.get(p).v128Load(0);
+    f.get(vLr).get(mi).f32x4Mul();
+    f.get(vi).get(vC2).f32x4Mul().f32x4Sqrt().get(vEps).f32x4Add();
+    f.f32x4Div().f32x4Sub().v128Store(0);
+  });
 }
 
 /** e^r for |r| ≤ ln2 / 2: the degree-6 Taylor polynomial's coefficients 1/i!, i = 1..6. */
@@ -498,44 +469,37 @@ const LN2_LOW = -2.1219444e-4;
  */
 function emitSigmoid(f: FunctionBody): void {
   const [x, n] = [0, 1];
-  const end = f.local('i32');
   const v = f.local('v128');
   const k = f.local('v128');
   const r = f.local('v128');
   const poly = f.local('v128');
-  f.get(x).get(n).i32(4).i32Mul().i32Add().set(end);
-  whileLoop(
-    f,
-    () => f.get(x).get(end).i32LtU(),
-    () => {
-      // v = clamp(−x, −87, 87); k = round(v·log2 e); r = v − k·ln2
-      f.f32(0).f32x4Splat().get(x).v128Load(0).f32x4Sub();
-      f.f32(87).f32x4Splat().f32x4Min().f32(-87).f32x4Splat().f32x4Max().set(v);
-      f.get(v).f32(Math.LOG2E).f32x4Splat().f32x4Mul().f32x4Nearest().set(k);
-      f.get(v).get(k).f32(LN2_HIGH).f32x4Splat().f32x4Mul().f32x4Sub();
-      f.get(k).f32(LN2_LOW).f32x4Splat().f32x4Mul().f32x4Sub().set(r);
-      // Horner: poly = 1 + r·(c1 + r·(c2 + …))
-      f.f32(EXP_COEFFICIENTS[5] as number)
+  forEachVector(f, [x], n, () => {
+    // v = clamp(−x, −87, 87); k = round(v·log2 e); r = v − k·ln2
+    f.f32(0).f32x4Splat().get(x).v128Load(0).f32x4Sub();
+    f.f32(87).f32x4Splat().f32x4Min().f32(-87).f32x4Splat().f32x4Max().set(v);
+    f.get(v).f32(Math.LOG2E).f32x4Splat().f32x4Mul().f32x4Nearest().set(k);
+    f.get(v).get(k).f32(LN2_HIGH).f32x4Splat().f32x4Mul().f32x4Sub();
+    f.get(k).f32(LN2_LOW).f32x4Splat().f32x4Mul().f32x4Sub().set(r);
+    // Horner: poly = 1 + r·(c1 + r·(c2 + …))
+    f.f32(EXP_COEFFICIENTS[5] as number)
+      .f32x4Splat()
+      .set(poly);
+    for (let i = 4; i >= 0; i--) {
+      f.get(poly)
+        .get(r)
+        .f32x4Mul()
+        .f32(EXP_COEFFICIENTS[i] as number)
         .f32x4Splat()
+        .f32x4Add()
         .set(poly);
-      for (let i = 4; i >= 0; i--) {
-        f.get(poly)
-          .get(r)
-          .f32x4Mul()
-          .f32(EXP_COEFFICIENTS[i] as number)
-          .f32x4Splat()
-          .f32x4Add()
-          .set(poly);
-      }
-      f.get(poly).get(r).f32x4Mul().f32(1).f32x4Splat().f32x4Add().set(poly);
-      // 2^k from its exponent bits, times the polynomial, gives e^−x; then 1 / (1 + e^−x).
-      f.get(x);
-      f.f32(1).f32x4Splat();
-      f.f32(1).f32x4Splat();
-      f.get(k).i32x4TruncSatF32x4S().i32(127).i32x4Splat().i32x4Add().i32(23).i32x4Shl();
-      f.get(poly).f32x4Mul().f32x4Add();
-      f.f32x4Div().v128Store(0);
-      addTo(f, x, () => f.i32(16));
-    },
-  );
+    }
+    f.get(poly).get(r).f32x4Mul().f32(1).f32x4Splat().f32x4Add().set(poly);
+    // 2^k from its exponent bits, times the polynomial, gives e^−x; then 1 / (1 + e^−x).
+    f.get(x);
+    f.f32(1).f32x4Splat();
+    f.f32(1).f32x4Splat();
+    f.get(k).i32x4TruncSatF32x4S().i32(127).i32x4Splat().i32x4Add().i32(23).i32x4Shl();
+    f.get(poly).f32x4Mul().f32x4Add();
+    f.f32x4Div().v128Store(0);
+  });
 }

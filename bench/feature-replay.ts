@@ -1,0 +1,54 @@
+// Replay speed of the feature executor: every transaction of a file, in time order, through a
+// feature spec (parsing excluded: the file is read into columns first). Prints one JSON object.
+//
+// Run: npm run bench:features [-- --data FILE --spec fraud-handbook|FILE.json --rounds 3]
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { builtinFeatureSpec, FeatureExecutor, parseFeatureSpec, transactionsFromCsv } from '../src/features/index.js';
+
+const { values } = parseArgs({
+  options: {
+    data: {
+      type: 'string',
+      default: new URL('../../shared/data/fraud_sim/transactions.csv.gz', import.meta.url).pathname,
+    },
+    spec: { type: 'string', default: 'fraud-handbook' },
+    rounds: { type: 'string', default: '3' },
+  },
+});
+const spec = values.spec.endsWith('.json')
+  ? parseFeatureSpec(JSON.parse(readFileSync(values.spec, 'utf8')))
+  : builtinFeatureSpec(values.spec);
+const parseStart = performance.now();
+const tx = await transactionsFromCsv(values.data, spec);
+const parseSeconds = (performance.now() - parseStart) / 1000;
+const rounds = Number(values.rounds);
+const seconds: number[] = [];
+let checksum = 0;
+for (let r = 0; r < rounds; r++) {
+  const executor = new FeatureExecutor(spec);
+  const out = new Float64Array(executor.featureNames.length);
+  const start = performance.now();
+  for (let i = 0; i < tx.nRows; i++) {
+    executor.update(tx.event(i), out);
+    checksum += out[out.length - 1] as number;
+  }
+  seconds.push((performance.now() - start) / 1000);
+}
+const median = [...seconds].sort((a, b) => a - b)[Math.floor(rounds / 2)] as number;
+console.log(
+  JSON.stringify(
+    {
+      data: values.data,
+      spec: spec.name,
+      features: spec.features.length,
+      transactions: tx.nRows,
+      parseSeconds: Number(parseSeconds.toFixed(2)),
+      featureSeconds: seconds.map((s) => Number(s.toFixed(3))),
+      transactionsPerSec: Math.round(tx.nRows / median),
+      checksum,
+    },
+    null,
+    2,
+  ),
+);

@@ -1,0 +1,181 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { ConfigError, DataError } from '../errors.js';
+import {
+  builtinFeatureSpec,
+  FeatureExecutor,
+  OutOfOrderEventError,
+  parseFeatureSpec,
+  transactionsFromCsv,
+} from './index.js';
+
+const DATA = new URL('../../../shared/data/fraud_sim/transactions.csv.gz', import.meta.url).pathname;
+const DAY = 86_400;
+
+test('replaying all 1,754,155 handbook transactions gives the handbook features, checked row by row against a direct computation', async () => {
+  const spec = builtinFeatureSpec('fraud-handbook');
+  const tx = await transactionsFromCsv(DATA, spec);
+  assert.equal(tx.nRows, 1_754_155);
+  const executor = new FeatureExecutor(spec);
+  // Every 997th row, plus the last: about 1,760 rows spread over all 183 days.
+  const sampled = new Map<number, Float64Array>();
+  for (let i = 0; i < tx.nRows; i++) {
+    const row = executor.update(tx.event(i));
+    if (i % 997 === 0 || i === tx.nRows - 1) sampled.set(i, row);
+  }
+  assert.deepEqual(executor.entityCounts(), { customerId: 4990, terminalId: 10000 });
+
+  // The direct computation: each entity's rows, and for a sampled row a scan over them with the
+  // handbook's definitions (pandas rolling on the time: (t − w, t], the current row included;
+  // terminal windows end 7 days before t). Times from Date.parse, flags from Date's UTC fields.
+  const byCustomer = new Map<string, number[]>();
+  const byTerminal = new Map<string, number[]>();
+  for (let i = 0; i < tx.nRows; i++) {
+    for (const [map, key] of [
+      [byCustomer, tx.customerIds[i] as string],
+      [byTerminal, tx.terminalIds[i] as string],
+    ] as const) {
+      const rows = map.get(key);
+      if (rows) rows.push(i);
+      else map.set(key, [i]);
+    }
+  }
+  const labels = tx.labels as Float64Array;
+  let riskyRows = 0;
+  for (const [i, row] of sampled) {
+    const t = tx.timestampSeconds[i] as number;
+    const date = new Date(t * 1000);
+    const want: Record<string, number> = {
+      TX_AMOUNT: tx.amounts[i] as number,
+      TX_DURING_WEEKEND: date.getUTCDay() === 0 || date.getUTCDay() === 6 ? 1 : 0,
+      TX_DURING_NIGHT: date.getUTCHours() <= 6 ? 1 : 0,
+    };
+    for (const days of [1, 7, 30]) {
+      let count = 0;
+      let amount = 0;
+      for (const j of byCustomer.get(tx.customerIds[i] as string) as number[]) {
+        if (j > i) break;
+        if ((tx.timestampSeconds[j] as number) > t - days * DAY) {
+          count++;
+          amount += tx.amounts[j] as number;
+        }
+      }
+      want[`CUSTOMER_ID_NB_TX_${days}DAY_WINDOW`] = count;
+      want[`CUSTOMER_ID_AVG_AMOUNT_${days}DAY_WINDOW`] = amount / count;
+      let nTx = 0;
+      let nFraud = 0;
+      for (const j of byTerminal.get(tx.terminalIds[i] as string) as number[]) {
+        const tj = tx.timestampSeconds[j] as number;
+        if (tj > t - 7 * DAY) break;
+        if (tj > t - (7 + days) * DAY) {
+          nTx++;
+          nFraud += labels[j] as number;
+        }
+      }
+      want[`TERMINAL_ID_NB_TX_${days}DAY_WINDOW`] = nTx;
+      want[`TERMINAL_ID_RISK_${days}DAY_WINDOW`] = nTx > 0 ? nFraud / nTx : 0;
+      if (nFraud > 0) riskyRows++;
+    }
+    for (const [k, name] of executor.featureNames.entries()) {
+      const got = row[k] as number;
+      const expected = want[name] as number;
+      assert.ok(
+        Math.abs(got - expected) <= 1e-9 * Math.max(1, Math.abs(expected)),
+        `row ${i} ${name}: ${got}, want ${expected}`,
+      );
+    }
+  }
+  // The check means something: many sampled rows see terminal fraud in their delayed windows.
+  assert.ok(riskyRows > 50, `only ${riskyRows} sampled rows with terminal fraud`);
+});
+
+test('an entity keeps only what its longest window needs', () => {
+  const spec = parseFeatureSpec({
+    name: 'one-customer',
+    columns: { timestamp: 't', customerId: 'c', terminalId: 'm', amount: 'a' },
+    features: [{ name: 'n30', kind: 'window', key: 'customerId', aggregate: 'count', windowDays: 30 }],
+  });
+  const executor = new FeatureExecutor(spec);
+  // One transaction an hour for 400 days: the 30-day window holds 720.
+  let last: Float64Array = new Float64Array(1);
+  for (let h = 0; h < 400 * 24; h++)
+    last = executor.update({ timestampSeconds: h * 3600, customerId: 1, terminalId: h, amount: 1 });
+  assert.equal(last[0], 720);
+  const entity = (
+    executor as unknown as { groups: { entities: Map<number, { capacity: number }> }[] }
+  ).groups[0]?.entities.get(1);
+  assert.ok(entity && entity.capacity <= 2048, `capacity ${entity?.capacity}`);
+});
+
+test('events must come in time order; a bad spec lists every problem with its path', () => {
+  const spec = builtinFeatureSpec('fraud-handbook');
+  const executor = new FeatureExecutor(spec);
+  executor.update({ timestampSeconds: 1000, customerId: 'a', terminalId: 'b', amount: 5, label: 0 });
+  assert.throws(
+    () => executor.update({ timestampSeconds: 999, customerId: 'a', terminalId: 'b', amount: 5, label: 0 }),
+    (e: unknown) => e instanceof OutOfOrderEventError && e.code === 'out_of_order_event',
+  );
+  assert.throws(
+    () =>
+      parseFeatureSpec({
+        name: 'bad',
+        columns: { timestamp: 'ts', customerId: 'c', amount: 'a', colour: 'x' },
+        features: [
+          { name: 'w', kind: 'window', key: 'deviceId', aggregate: 'mean', windowDays: 0 },
+          { name: 'w', kind: 'night', lastHour: 30 },
+          { name: 'r', kind: 'window', key: 'terminalId', aggregate: 'mean', field: 'label', windowDays: 1 },
+        ],
+      }),
+    (e: unknown) => {
+      assert.ok(e instanceof ConfigError);
+      const paths = e.issues.map((i) => i.path.join('.'));
+      for (const p of [
+        'columns.colour',
+        'columns.terminalId',
+        'features.0.key',
+        'features.0.field',
+        'features.0.windowDays',
+        'features.1.name',
+        'features.1.lastHour',
+        'features.2.field',
+      ])
+        assert.ok(paths.includes(p), `${p} missing from ${paths.join(', ')}`);
+      return true;
+    },
+  );
+  assert.throws(
+    () => builtinFeatureSpec('nope'),
+    (e: unknown) => e instanceof ConfigError && e.code === 'unknown_feature_spec',
+  );
+});
+
+test('a transaction file with bad cells names each line and column', async () => {
+  const { mkdtempSync, writeFileSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const dir = mkdtempSync(join(tmpdir(), 'vigil-tx-'));
+  const path = join(dir, 'tx.csv');
+  writeFileSync(
+    path,
+    [
+      'TRANSACTION_ID,TX_DATETIME,CUSTOMER_ID,TERMINAL_ID,TX_AMOUNT,TX_FRAUD',
+      '0,2018-04-01 00:00:31,1,2,10.5,0',
+      '1,2018-04-01 00:01:00,1,2,abc,0',
+      '2,yesterday,1,2,3,2',
+      '3,2018-03-01 00:00:00,,2,3,0',
+    ].join('\n'),
+  );
+  await assert.rejects(transactionsFromCsv(path, builtinFeatureSpec('fraud-handbook')), (e: unknown) => {
+    assert.ok(e instanceof DataError);
+    const where = e.issues.map((i) => i.path.join(' '));
+    for (const w of [
+      'line 3 TX_AMOUNT',
+      'line 4 TX_DATETIME',
+      'line 4 TX_FRAUD',
+      'line 5 CUSTOMER_ID',
+      'line 5 TX_DATETIME',
+    ])
+      assert.ok(where.includes(w), `${w} missing from ${where.join('; ')}`);
+    return true;
+  });
+});

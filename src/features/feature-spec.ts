@@ -71,8 +71,11 @@ export function parseFeatureSpec(input: unknown): FeatureSpec {
   const features = Array.isArray(input.features) ? input.features : [];
   if (!Array.isArray(input.features) || features.length === 0) problem(['features'], 'must be a non-empty list');
   const names = new Set<string>();
-  features.forEach((f: unknown, i) => {
-    if (!isObject(f)) return problem(['features', i], 'must be an object');
+  for (const [i, f] of (features as unknown[]).entries()) {
+    if (!isObject(f)) {
+      problem(['features', i], 'must be an object');
+      continue;
+    }
     if (typeof f.name !== 'string' || f.name === '') problem(['features', i, 'name'], 'must be a non-empty string');
     else if (names.has(f.name)) problem(['features', i, 'name'], `duplicate feature name '${f.name}'`);
     else names.add(f.name);
@@ -102,7 +105,7 @@ export function parseFeatureSpec(input: unknown): FeatureSpec {
       default:
         problem(['features', i, 'kind'], 'must be amount, weekend, night or window');
     }
-  });
+  }
   if (issues.length > 0)
     throw new ConfigError(
       'invalid_feature_spec',

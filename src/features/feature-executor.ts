@@ -1,5 +1,5 @@
 import { DataError } from '../errors.js';
-import type { EntityKey, FeatureDefinition, FeatureSpec, WindowField } from './feature-spec.js';
+import type { EntityKey, FeatureDefinition, FeatureSpec } from './feature-spec.js';
 
 /** One transaction as the executor sees it (after the spec's column mapping). */
 export interface TransactionEvent {
@@ -64,8 +64,8 @@ class EntityEvents {
     this.end++;
   }
 
-  /** Moves window w to (now − delay − length, now − delay]; returns the offset of its cursor. */
-  advance(w: number, plan: WindowPlan, now: number): number {
+  /** Moves window w to (now − delay − length, now − delay]. */
+  advance(w: number, plan: WindowPlan, now: number): void {
     const c = this.cursors;
     const o = w * CURSOR_SIZE;
     const upper = now - plan.delaySeconds;
@@ -98,7 +98,6 @@ class EntityEvents {
     c[o + COUNT] = count;
     c[o + AMOUNT] = amount;
     c[o + LABEL] = label;
-    return o;
   }
 
   /** Drops events every window has passed; grows the array when the live part fills it. */
@@ -132,7 +131,14 @@ type Output =
   | { kind: 'amount' }
   | { kind: 'weekend' }
   | { kind: 'night'; lastHour: number }
-  | { kind: 'window'; group: number; window: number; aggregate: 'count' | 'sum' | 'mean'; field: WindowField };
+  | {
+      kind: 'window';
+      group: number;
+      aggregate: 'count' | 'sum' | 'mean';
+      /** Where in the entity's cursors this window's count and the summed field sit. */
+      countAt: number;
+      sumAt: number;
+    };
 
 /** The entities of one key (customers, terminals) and the windows features ask of them. */
 interface Group {
@@ -203,15 +209,21 @@ export class FeatureExecutor {
           break;
         case 'window': {
           const c = this.current[o.group] as Float64Array;
-          const at = o.window * CURSOR_SIZE;
-          const count = c[at + COUNT] as number;
-          const sum = c[at + (o.field === 'amount' ? AMOUNT : LABEL)] as number;
+          const count = c[o.countAt] as number;
+          const sum = c[o.sumAt] as number;
           out[i] = o.aggregate === 'count' ? count : o.aggregate === 'sum' ? sum : count > 0 ? sum / count : 0;
           break;
         }
       }
     }
     return out;
+  }
+
+  /** Room for events the state holds over all entities: bounded by the windows, not the stream. */
+  heldEventCapacity(): number {
+    let total = 0;
+    for (const group of this.groups) for (const entity of group.entities.values()) total += entity.capacity;
+    return total;
   }
 
   /** Entities held per key, e.g. `{ customerId: 4990, terminalId: 10000 }`. */
@@ -234,6 +246,13 @@ export class FeatureExecutor {
       windows.push({ delaySeconds, lengthSeconds });
       window = windows.length - 1;
     }
-    return { kind: 'window', group, window, aggregate: f.aggregate, field: f.field ?? 'amount' };
+    const at = window * CURSOR_SIZE;
+    return {
+      kind: 'window',
+      group,
+      aggregate: f.aggregate,
+      countAt: at + COUNT,
+      sumAt: at + ((f.field ?? 'amount') === 'amount' ? AMOUNT : LABEL),
+    };
   }
 }

@@ -23,7 +23,10 @@ test('replaying all 1,754,155 handbook transactions gives the handbook features,
     const row = executor.update(tx.event(i));
     if (i % 997 === 0 || i === tx.nRows - 1) sampled.set(i, row);
   }
-  assert.deepEqual(executor.entityCounts(), { customerId: 4990, terminalId: 10000 });
+  // 4,990 customers occur; the few idle for more than the 90-day retention have been forgotten.
+  const held = executor.entityCounts();
+  assert.equal(held.terminalId, 10000);
+  assert.ok((held.customerId as number) > 4900 && (held.customerId as number) < 4990, `${held.customerId} customers`);
 
   // The direct computation: each entity's rows, and for a sampled row a scan over them with the
   // handbook's definitions (pandas rolling on the time: (t − w, t], the current row included;

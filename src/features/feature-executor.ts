@@ -1,156 +1,159 @@
-import { DataError } from '../errors.js';
-import type { EntityKey, FeatureDefinition, FeatureSpec } from './feature-spec.js';
+import { hashCategory } from './category-hash.js';
+import {
+  EntityState,
+  EVENT_AMOUNT,
+  EVENT_FIXED_FIELDS,
+  EVENT_LABEL,
+  EVENT_ORDINAL,
+  EVENT_TIME,
+  WINDOW_AMOUNT,
+  WINDOW_LABEL,
+  WINDOW_LO,
+  WINDOW_SLOTS,
+} from './entity-state.js';
+import { InvalidEventError, OutOfOrderEventError } from './feature-errors.js';
+import {
+  type CategoryField,
+  DEFAULT_CAP_SECONDS,
+  DEFAULT_NOVELTY_MEMORY,
+  DEFAULT_SEQUENCE_LENGTH,
+  type EntityKey,
+  type FeatureDefinition,
+  type FeatureSpec,
+  featureKey,
+  retentionSeconds,
+  windowSeconds,
+} from './feature-spec.js';
 
 /** One transaction as the executor sees it (after the spec's column mapping). */
 export interface TransactionEvent {
+  id?: string;
   /** Seconds since the Unix epoch, UTC. */
   timestampSeconds: number;
   customerId: string | number;
   terminalId: string | number;
   amount: number;
-  /** 1 fraud, 0 genuine; needed only by label features (treated as known once the delay has passed). */
+  /** 1 fraud, 0 genuine; label features treat it as known once their delay has passed. */
   label?: number;
+  channel?: string;
+  country?: string;
+  currency?: string;
+  latitude?: number;
+  longitude?: number;
+  ipAddress?: string;
+  deviceId?: string;
 }
 
-/** Thrown when an event is older than one already seen: the executor's state only moves forward. */
-export class OutOfOrderEventError extends DataError {
-  constructor(timestampSeconds: number, latestSeconds: number) {
-    super(
-      'out_of_order_event',
-      `event at ${new Date(timestampSeconds * 1000).toISOString()} arrived after one at ${new Date(latestSeconds * 1000).toISOString()}: events must come in time order`,
-    );
-  }
+/** Which event a late label is for: its ordinal (from {@link FeatureExecutor.lastOrdinal}), time and keys. */
+export interface LabelTarget {
+  ordinal: number;
+  timestampSeconds: number;
+  customerId: string | number;
+  terminalId: string | number;
+  ipAddress?: string;
+  deviceId?: string;
 }
 
 const DAY_SECONDS = 86_400;
+/** Entities idle past the retention are swept after this many events. */
+const SWEEP_EVERY_EVENTS = 65_536;
+const EARTH_RADIUS_KM = 6371.0088;
+const MIN_SPEED_HOURS = 1 / 60;
 
-/** One (delay, length) window of a group: cursors into each entity's events and running sums. */
+/** A window as a group plans it: shared by every feature with the same delay and length. */
 interface WindowPlan {
   delaySeconds: number;
   lengthSeconds: number;
+  /** Index of its delay among the group's distinct delays. */
+  delayClass: number;
 }
 
-/** Per entity and window, five numbers: events [lo, hi) are inside; their count, amount sum and label sum. */
-const LO = 0;
-const HI = 1;
-const COUNT = 2;
-const AMOUNT = 3;
-const LABEL = 4;
-const CURSOR_SIZE = 5;
-/** Per event, three numbers: time, amount, label (interleaved, so an event is one cache line). */
-const EVENT_SIZE = 3;
+/** The entities of one key, what features ask of them and what the current event found. */
+export interface Group {
+  key: EntityKey;
+  entities: Map<string, EntityState>;
+  windows: WindowPlan[];
+  delays: number[];
+  /** Hashed per event at EVENT_FIXED_FIELDS + i, for distinct counts. */
+  categoryFields: CategoryField[];
+  noveltyMemories: number[];
+  noveltyFields: CategoryField[];
+  sequenceSlots: number;
+  stride: number;
+  loSlots: Int32Array;
+  positionSlots: Int32Array;
+  /** What the current event found: its entity and the values read before the event was added. */
+  entity: EntityState | undefined;
+  previousSeconds: number;
+  distanceKm: number;
+  speedKmh: number;
+  /** Per firstUse feature of the group: 1 when the value was new. */
+  novel: Float64Array;
+}
 
-/**
- * An entity's recent events (time order) in one growable typed array, and its windows' cursors
- * in another: an update touches a few cache lines per entity. Events every window has passed are
- * dropped when room is needed, so memory is bounded by the longest window.
- */
-class EntityEvents {
-  events = new Float64Array(8 * EVENT_SIZE);
-  /** Events held: [0, end). */
-  end = 0;
-  readonly cursors: Float64Array;
-
-  constructor(windows: number) {
-    this.cursors = new Float64Array(windows * CURSOR_SIZE);
-  }
-
-  append(time: number, amount: number, label: number): void {
-    if ((this.end + 1) * EVENT_SIZE > this.events.length) this.makeRoom();
-    const at = this.end * EVENT_SIZE;
-    this.events[at] = time;
-    this.events[at + 1] = amount;
-    this.events[at + 2] = label;
-    this.end++;
-  }
-
-  /** Moves window w to (now − delay − length, now − delay]. */
-  advance(w: number, plan: WindowPlan, now: number): void {
-    const c = this.cursors;
-    const o = w * CURSOR_SIZE;
-    const upper = now - plan.delaySeconds;
-    const lower = upper - plan.lengthSeconds;
-    const e = this.events;
-    let hi = c[o + HI] as number;
-    let lo = c[o + LO] as number;
-    let count = c[o + COUNT] as number;
-    let amount = c[o + AMOUNT] as number;
-    let label = c[o + LABEL] as number;
-    while (hi < this.end && (e[hi * EVENT_SIZE] as number) <= upper) {
-      count++;
-      amount += e[hi * EVENT_SIZE + 1] as number;
-      label += e[hi * EVENT_SIZE + 2] as number;
-      hi++;
-    }
-    while (lo < hi && (e[lo * EVENT_SIZE] as number) <= lower) {
-      count--;
-      amount -= e[lo * EVENT_SIZE + 1] as number;
-      label -= e[lo * EVENT_SIZE + 2] as number;
-      lo++;
-    }
-    // Running sums drift by rounding as events come and go; an empty window is exactly zero.
-    if (count === 0) {
-      amount = 0;
-      label = 0;
-    }
-    c[o + LO] = lo;
-    c[o + HI] = hi;
-    c[o + COUNT] = count;
-    c[o + AMOUNT] = amount;
-    c[o + LABEL] = label;
-  }
-
-  /** Drops events every window has passed; grows the array when the live part fills it. */
-  private makeRoom(): void {
-    const c = this.cursors;
-    let oldest = this.end;
-    for (let o = 0; o < c.length; o += CURSOR_SIZE) oldest = Math.min(oldest, c[o + LO] as number);
-    const live = this.end - oldest;
-    if (live * EVENT_SIZE <= this.events.length / 2) {
-      this.events.copyWithin(0, oldest * EVENT_SIZE, this.end * EVENT_SIZE);
-    } else {
-      const grown = new Float64Array(this.events.length * 2);
-      grown.set(this.events.subarray(oldest * EVENT_SIZE, this.end * EVENT_SIZE));
-      this.events = grown;
-    }
-    for (let o = 0; o < c.length; o += CURSOR_SIZE) {
-      c[o + LO] = (c[o + LO] as number) - oldest;
-      c[o + HI] = (c[o + HI] as number) - oldest;
-    }
-    this.end = live;
-  }
-
-  /** Capacity in events, for tests of bounded memory. */
-  get capacity(): number {
-    return this.events.length / EVENT_SIZE;
-  }
+export enum Kind {
+  Amount,
+  Weekend,
+  Night,
+  HourOfDay,
+  Count,
+  Sum,
+  Mean,
+  Max,
+  Distinct,
+  AmountToMean,
+  SecondsSincePrevious,
+  FirstUse,
+  DistanceKm,
+  SpeedKmh,
 }
 
 /** How one output column is computed. */
-type Output =
-  | { kind: 'amount' }
-  | { kind: 'weekend' }
-  | { kind: 'night'; lastHour: number }
-  | {
-      kind: 'window';
-      group: number;
-      aggregate: 'count' | 'sum' | 'mean';
-      /** Where in the entity's cursors this window's count and the summed field sit. */
-      countAt: number;
-      sumAt: number;
-    };
+export interface Output {
+  kind: Kind;
+  /** The group whose entity the feature reads, −1 for features of the event alone. */
+  group: number;
+  window: number;
+  /** Running-sum slot (amount or label) for sum/mean; event field offset for max; category index for distinct. */
+  slot: number;
+  /** night: last hour; secondsSincePrevious: cap; firstUse: novelty index. */
+  param: number;
+  /** Window features: the cursor slots of the window's first event and of its delay's end. */
+  loSlot: number;
+  hiSlot: number;
+}
 
-/** The entities of one key (customers, terminals) and the windows features ask of them. */
-interface Group {
-  key: EntityKey;
-  windows: WindowPlan[];
-  entities: Map<string | number, EntityEvents>;
+function keyOf(event: Pick<TransactionEvent, EntityKey>, key: EntityKey): string | undefined {
+  // Named property reads: a computed event[key] is a slow generic lookup in the hot loop.
+  const value =
+    key === 'customerId'
+      ? event.customerId
+      : key === 'terminalId'
+        ? event.terminalId
+        : key === 'ipAddress'
+          ? event.ipAddress
+          : event.deviceId;
+  if (value === undefined || value === '') return undefined;
+  return typeof value === 'string' ? value : String(value);
+}
+
+function categoryOf(event: TransactionEvent, field: CategoryField): string | number | undefined {
+  return event[field];
+}
+
+function haversineKm(lat1: number, lon1: number, lat2: number, lon2: number): number {
+  const rad = Math.PI / 180;
+  const dLat = (lat2 - lat1) * rad;
+  const dLon = (lon2 - lon1) * rad;
+  const h = Math.sin(dLat / 2) ** 2 + Math.cos(lat1 * rad) * Math.cos(lat2 * rad) * Math.sin(dLon / 2) ** 2;
+  return 2 * EARTH_RADIUS_KM * Math.asin(Math.min(1, Math.sqrt(h)));
 }
 
 /**
  * The one feature executor: updates per-entity state event by event and returns each event's
- * feature values. Training features come from replaying history through it in time order, and the
- * online service runs the same code on live events, so the two agree by construction.
+ * feature values. The online service runs it on live events; training data comes from replaying
+ * history through the same per-entity code ({@link replayTransactions}), so the two agree by
+ * construction.
  *
  * @example
  * const executor = new FeatureExecutor(spec);
@@ -158,65 +161,149 @@ interface Group {
  */
 export class FeatureExecutor {
   readonly featureNames: string[];
-  private readonly outputs: Output[];
-  private readonly groups: Group[] = [];
-  private latestSeconds = Number.NEGATIVE_INFINITY;
-  /** Per group, the window cursors of the current event's entity. */
-  private readonly current: Float64Array[];
+  /** Values per sequence row ((length + 1) × step features), 0 without a sequence in the spec. */
+  readonly sequenceWidth: number;
+  /** Earlier events per sequence row (the row has one step more: the current event). */
+  readonly sequenceLength: number;
+  readonly sequenceFeatureNames: string[];
+  /** @internal the groups, the sequence group last. */
+  readonly groups: Group[] = [];
+  /** @internal */
+  readonly outputs: Output[];
+  /** @internal */
+  readonly retentionSeconds: number;
+  /** @internal the sequence group's index, −1 without a sequence. */
+  readonly sequenceGroup: number;
+  /** @internal feature columns of a sequence step. */
+  readonly sequenceColumns: Int32Array;
+  /** @internal */
+  latestSeconds = Number.NEGATIVE_INFINITY;
+  /** @internal events seen; the next event's ordinal. */
+  seen = 0;
+  private readonly scratchSet = new Set<number>();
 
   constructor(readonly spec: FeatureSpec) {
     this.featureNames = spec.features.map((f) => f.name);
+    this.retentionSeconds = retentionSeconds(spec);
     this.outputs = spec.features.map((f) => this.plan(f));
-    this.current = this.groups.map(() => new Float64Array(0));
+    if (spec.sequence !== undefined) {
+      const names = spec.sequence.features ?? this.featureNames;
+      this.sequenceFeatureNames = [...names];
+      this.sequenceColumns = Int32Array.from(names, (n) => this.featureNames.indexOf(n));
+      this.sequenceLength = spec.sequence.length ?? DEFAULT_SEQUENCE_LENGTH;
+      this.sequenceWidth = (this.sequenceLength + 1) * names.length;
+      // The sequence group goes last: a replay fills every other group's columns before it reads whole rows.
+      const g = this.groupOf(spec.sequence.key ?? 'customerId');
+      const [group] = this.groups.splice(g, 1) as [Group];
+      this.groups.push(group);
+      for (const o of this.outputs)
+        if (o.group === g) o.group = this.groups.length - 1;
+        else if (o.group > g) o.group--;
+      group.sequenceSlots = this.sequenceLength * names.length;
+      this.sequenceGroup = this.groups.length - 1;
+    } else {
+      this.sequenceFeatureNames = [];
+      this.sequenceColumns = new Int32Array(0);
+      this.sequenceLength = 0;
+      this.sequenceWidth = 0;
+      this.sequenceGroup = -1;
+    }
+    for (const group of this.groups) finishLayout(group);
+    for (const o of this.outputs) {
+      if (o.window < 0) continue;
+      const group = this.groups[o.group] as Group;
+      o.loSlot = o.window * WINDOW_SLOTS + WINDOW_LO;
+      o.hiSlot = group.windows.length * WINDOW_SLOTS + (group.windows[o.window] as WindowPlan).delayClass;
+    }
+  }
+
+  /** The ordinal of the last event given to {@link update}: what {@link applyLabel} needs to find it. */
+  get lastOrdinal(): number {
+    return this.seen - 1;
   }
 
   /**
    * Adds the event to the state and returns its features (into `out` when given, a new array
-   * otherwise). Window features see the event itself when they have no delay.
+   * otherwise). Window features see the event itself when they have no delay. With a sequence in
+   * the spec and `sequenceOut` given, writes the entity's previous events' step features (oldest
+   * first, zeros where there were fewer) followed by this event's.
    */
-  update(event: TransactionEvent, out = new Float64Array(this.outputs.length)): Float64Array {
+  update(
+    event: TransactionEvent,
+    out = new Float64Array(this.outputs.length),
+    sequenceOut?: Float64Array,
+  ): Float64Array {
     const t = event.timestampSeconds;
+    if (!Number.isFinite(t)) throw new InvalidEventError('timestampSeconds', t);
+    if (!Number.isFinite(event.amount)) throw new InvalidEventError('amount', event.amount);
     if (t < this.latestSeconds) throw new OutOfOrderEventError(t, this.latestSeconds);
     this.latestSeconds = t;
+    const ordinal = this.seen++;
+    if (isSweepOrdinal(ordinal)) this.sweep(t);
     const label = event.label ?? 0;
-    // Each group's entity takes the event, then its windows move to this time.
-    for (let g = 0; g < this.groups.length; g++) {
-      const group = this.groups[g] as Group;
-      const id = group.key === 'customerId' ? event.customerId : event.terminalId;
+    for (const group of this.groups) {
+      const id = keyOf(event, group.key);
+      if (id === undefined) {
+        leaveEntity(group);
+        continue;
+      }
       let entity = group.entities.get(id);
       if (entity === undefined) {
-        entity = new EntityEvents(group.windows.length);
+        entity = newEntity(group);
         group.entities.set(id, entity);
       }
-      entity.append(t, event.amount, label);
-      for (let w = 0; w < group.windows.length; w++) entity.advance(w, group.windows[w] as WindowPlan, t);
-      this.current[g] = entity.cursors;
+      enterEntity(group, entity, event, t, label, ordinal);
     }
-    for (let i = 0; i < this.outputs.length; i++) {
-      const o = this.outputs[i] as Output;
-      switch (o.kind) {
-        case 'amount':
-          out[i] = event.amount;
-          break;
-        case 'weekend': {
-          // 1970-01-01 was a Thursday: day 0 → 4 with Sunday = 0.
-          const weekday = (Math.floor(t / DAY_SECONDS) + 4) % 7;
-          out[i] = weekday === 0 || weekday === 6 ? 1 : 0;
-          break;
-        }
-        case 'night':
-          out[i] = Math.floor((t - Math.floor(t / DAY_SECONDS) * DAY_SECONDS) / 3600) <= o.lastHour ? 1 : 0;
-          break;
-        case 'window': {
-          const c = this.current[o.group] as Float64Array;
-          const count = c[o.countAt] as number;
-          const sum = c[o.sumAt] as number;
-          out[i] = o.aggregate === 'count' ? count : o.aggregate === 'sum' ? sum : count > 0 ? sum / count : 0;
-          break;
-        }
-      }
+    const outputs = this.outputs;
+    for (let i = 0; i < outputs.length; i++) {
+      const o = outputs[i] as Output;
+      out[i] =
+        o.group < 0
+          ? eventValue(o, event, t)
+          : groupValue(o, this.groups[o.group] as Group, event.amount, t, this.scratchSet);
+    }
+    if (this.sequenceGroup >= 0) {
+      const group = this.groups[this.sequenceGroup] as Group;
+      stepSequence(group.entity, out, 0, this.sequenceColumns, this.sequenceLength, sequenceOut, 0);
     }
     return out;
+  }
+
+  /**
+   * Records a label that arrived after its event: delayed windows that hold the event see it from
+   * now on (a replay sees labels once their delay has passed, as if they had arrived by then).
+   * Returns false when no entity still holds the event (older than every window).
+   */
+  applyLabel(target: LabelTarget, label: number): boolean {
+    let found = false;
+    for (const group of this.groups) {
+      if (group.windows.length === 0) continue;
+      const id = keyOf(target, group.key);
+      const entity = id === undefined ? undefined : group.entities.get(id);
+      if (entity === undefined) continue;
+      const position = findEvent(entity, target.timestampSeconds, target.ordinal);
+      if (position < 0) continue;
+      found = true;
+      const e = entity.events;
+      const at = position * group.stride + EVENT_LABEL;
+      const change = label - (e[at] as number);
+      e[at] = label;
+      const c = entity.cursors;
+      for (let w = 0; w < group.windows.length; w++) {
+        const lo = c[w * WINDOW_SLOTS + WINDOW_LO] as number;
+        const hi = c[group.windows.length * WINDOW_SLOTS + (group.windows[w] as WindowPlan).delayClass] as number;
+        const sum = w * WINDOW_SLOTS + WINDOW_LABEL;
+        if (position >= lo && position < hi) c[sum] = (c[sum] as number) + change;
+      }
+    }
+    return found;
+  }
+
+  /** Forgets entities idle for longer than the retention (every {@link SWEEP_EVERY_EVENTS} events). */
+  private sweep(now: number): void {
+    const oldest = now - this.retentionSeconds;
+    for (const group of this.groups)
+      for (const [id, entity] of group.entities) if (entity.lastSeconds < oldest) group.entities.delete(id);
   }
 
   /** Room for events the state holds over all entities: bounded by the windows, not the stream. */
@@ -231,28 +318,381 @@ export class FeatureExecutor {
     return Object.fromEntries(this.groups.map((g) => [g.key, g.entities.size]));
   }
 
-  private plan(f: FeatureDefinition): Output {
-    if (f.kind !== 'window') return f.kind === 'night' ? { kind: 'night', lastHour: f.lastHour } : { kind: f.kind };
-    let group = this.groups.findIndex((g) => g.key === f.key);
-    if (group < 0) {
-      this.groups.push({ key: f.key, windows: [], entities: new Map() });
-      group = this.groups.length - 1;
+  private groupOf(key: EntityKey): number {
+    let g = this.groups.findIndex((x) => x.key === key);
+    if (g < 0) {
+      this.groups.push({
+        key,
+        entities: new Map(),
+        windows: [],
+        delays: [],
+        categoryFields: [],
+        noveltyMemories: [],
+        noveltyFields: [],
+        sequenceSlots: 0,
+        stride: EVENT_FIXED_FIELDS,
+        loSlots: new Int32Array(0),
+        positionSlots: new Int32Array(0),
+        entity: undefined,
+        previousSeconds: Number.NaN,
+        distanceKm: 0,
+        speedKmh: 0,
+        novel: new Float64Array(0),
+      });
+      g = this.groups.length - 1;
     }
-    const windows = (this.groups[group] as Group).windows;
-    const delaySeconds = (f.delayDays ?? 0) * DAY_SECONDS;
-    const lengthSeconds = f.windowDays * DAY_SECONDS;
-    let window = windows.findIndex((w) => w.delaySeconds === delaySeconds && w.lengthSeconds === lengthSeconds);
-    if (window < 0) {
-      windows.push({ delaySeconds, lengthSeconds });
-      window = windows.length - 1;
-    }
-    const at = window * CURSOR_SIZE;
-    return {
-      kind: 'window',
-      group,
-      aggregate: f.aggregate,
-      countAt: at + COUNT,
-      sumAt: at + ((f.field ?? 'amount') === 'amount' ? AMOUNT : LABEL),
-    };
+    return g;
   }
+
+  private windowOf(group: Group, delaySeconds: number, lengthSeconds: number): number {
+    let w = group.windows.findIndex((x) => x.delaySeconds === delaySeconds && x.lengthSeconds === lengthSeconds);
+    if (w < 0) {
+      let delayClass = group.delays.indexOf(delaySeconds);
+      if (delayClass < 0) {
+        group.delays.push(delaySeconds);
+        delayClass = group.delays.length - 1;
+      }
+      group.windows.push({ delaySeconds, lengthSeconds, delayClass });
+      w = group.windows.length - 1;
+    }
+    return w;
+  }
+
+  private plan(f: FeatureDefinition): Output {
+    const output = (kind: Kind, rest: Partial<Output> = {}): Output => ({
+      kind,
+      group: -1,
+      window: -1,
+      slot: 0,
+      param: 0,
+      loSlot: 0,
+      hiSlot: 0,
+      ...rest,
+    });
+    const key = featureKey(f);
+    const g = key === undefined ? -1 : this.groupOf(key);
+    const group = this.groups[g] as Group;
+    switch (f.kind) {
+      case 'amount':
+        return output(Kind.Amount);
+      case 'weekend':
+        return output(Kind.Weekend);
+      case 'night':
+        return output(Kind.Night, { param: f.lastHour });
+      case 'hourOfDay':
+        return output(Kind.HourOfDay);
+      case 'secondsSincePrevious':
+        return output(Kind.SecondsSincePrevious, { group: g, param: f.capSeconds ?? DEFAULT_CAP_SECONDS });
+      case 'distanceKm':
+        return output(Kind.DistanceKm, { group: g });
+      case 'speedKmh':
+        return output(Kind.SpeedKmh, { group: g });
+      case 'firstUse':
+        group.noveltyFields.push(f.field);
+        group.noveltyMemories.push(f.memory ?? DEFAULT_NOVELTY_MEMORY);
+        return output(Kind.FirstUse, { group: g, param: group.noveltyFields.length - 1 });
+      case 'amountToMean':
+        return output(Kind.AmountToMean, { group: g, window: this.windowOf(group, 0, windowSeconds(f) as number) });
+      case 'window': {
+        const window = this.windowOf(group, (f.delayDays ?? 0) * DAY_SECONDS, windowSeconds(f) as number);
+        switch (f.aggregate) {
+          case 'count':
+            return output(Kind.Count, { group: g, window });
+          case 'sum':
+          case 'mean':
+            return output(f.aggregate === 'sum' ? Kind.Sum : Kind.Mean, {
+              group: g,
+              window,
+              slot: f.field === 'label' ? WINDOW_LABEL : WINDOW_AMOUNT,
+            });
+          case 'max':
+            return output(Kind.Max, { group: g, window, slot: f.field === 'label' ? EVENT_LABEL : EVENT_AMOUNT });
+          case 'distinct': {
+            const field = f.field as CategoryField;
+            let index = group.categoryFields.indexOf(field);
+            if (index < 0) {
+              group.categoryFields.push(field);
+              index = group.categoryFields.length - 1;
+            }
+            return output(Kind.Distinct, { group: g, window, slot: EVENT_FIXED_FIELDS + index });
+          }
+        }
+      }
+    }
+  }
+}
+
+/** Whether the executor sweeps idle entities before the event with this ordinal. */
+export function isSweepOrdinal(ordinal: number): boolean {
+  return ordinal > 0 && ordinal % SWEEP_EVERY_EVENTS === 0;
+}
+
+/** The ordinal of the last sweep at or before `ordinal`, or −1. */
+export function lastSweepOrdinal(ordinal: number): number {
+  const k = Math.floor(ordinal / SWEEP_EVERY_EVENTS) * SWEEP_EVERY_EVENTS;
+  return k > 0 ? k : -1;
+}
+
+/** A fresh entity of the group. */
+export function newEntity(group: Group): EntityState {
+  return new EntityState(
+    group.stride,
+    group.windows.length * WINDOW_SLOTS + group.delays.length,
+    group.noveltyMemories,
+    group.sequenceSlots,
+  );
+}
+
+/** The current event has no value for the group's key: its features read as if the entity were new and empty. */
+export function leaveEntity(group: Group): void {
+  group.entity = undefined;
+  group.novel.fill(0);
+}
+
+/** The current event reaches its entity: remember what came before, then add the event. */
+export function enterEntity(
+  group: Group,
+  entity: EntityState,
+  event: TransactionEvent,
+  t: number,
+  label: number,
+  ordinal: number,
+): void {
+  group.entity = entity;
+  group.previousSeconds = entity.lastSeconds;
+  entity.lastSeconds = t;
+  const lat = event.latitude;
+  const lon = event.longitude;
+  if (lat !== undefined && lon !== undefined && Number.isFinite(lat) && Number.isFinite(lon)) {
+    if (Number.isNaN(entity.lastLocatedSeconds)) {
+      group.distanceKm = 0;
+      group.speedKmh = 0;
+    } else {
+      const km = haversineKm(entity.lastLatitude, entity.lastLongitude, lat, lon);
+      group.distanceKm = km;
+      group.speedKmh = km / Math.max((t - entity.lastLocatedSeconds) / 3600, MIN_SPEED_HOURS);
+    }
+    entity.lastLocatedSeconds = t;
+    entity.lastLatitude = lat;
+    entity.lastLongitude = lon;
+  } else {
+    group.distanceKm = 0;
+    group.speedKmh = 0;
+  }
+  for (let k = 0; k < group.noveltyFields.length; k++)
+    group.novel[k] = rememberValue(entity, k, hashCategory(categoryOf(event, group.noveltyFields[k] as CategoryField)));
+  if (group.windows.length > 0) {
+    const at = entity.append(t, event.amount, label, ordinal, group.loSlots, group.positionSlots);
+    for (let f = 0; f < group.categoryFields.length; f++)
+      entity.events[at + EVENT_FIXED_FIELDS + f] = hashCategory(
+        categoryOf(event, group.categoryFields[f] as CategoryField),
+      );
+    advanceWindows(group, entity, t);
+  }
+}
+
+/** First use: 1 when the value is not in the entity's memory k (which then holds it), 0 when known or absent. */
+function rememberValue(entity: EntityState, k: number, value: number): number {
+  if (Number.isNaN(value)) return 0;
+  const memory = entity.novelty[k] as Float64Array;
+  const stored = entity.noveltyStored[k] as number;
+  const held = Math.min(stored, memory.length);
+  for (let j = 0; j < held; j++) if (memory[j] === value) return 0;
+  memory[stored % memory.length] = value;
+  entity.noveltyStored[k] = stored + 1;
+  return 1;
+}
+
+/** A feature of the event alone. */
+export function eventValue(o: Output, event: TransactionEvent, t: number): number {
+  switch (o.kind) {
+    case Kind.Amount:
+      return event.amount;
+    case Kind.Weekend: {
+      // 1970-01-01 was a Thursday: day 0 → 4 with Sunday = 0.
+      const weekday = (Math.floor(t / DAY_SECONDS) + 4) % 7;
+      return weekday === 0 || weekday === 6 ? 1 : 0;
+    }
+    case Kind.Night:
+      return Math.floor((t - Math.floor(t / DAY_SECONDS) * DAY_SECONDS) / 3600) <= o.param ? 1 : 0;
+    default:
+      return (t - Math.floor(t / DAY_SECONDS) * DAY_SECONDS) / 3600;
+  }
+}
+
+/** A feature of the group's current entity (after {@link enterEntity} or {@link leaveEntity}). */
+export function groupValue(o: Output, group: Group, amount: number, t: number, scratchSet: Set<number>): number {
+  const entity = group.entity;
+  switch (o.kind) {
+    case Kind.SecondsSincePrevious:
+      return entity === undefined || Number.isNaN(group.previousSeconds)
+        ? o.param
+        : Math.min(o.param, t - group.previousSeconds);
+    case Kind.FirstUse:
+      return group.novel[o.param] as number;
+    case Kind.DistanceKm:
+      return entity === undefined ? 0 : group.distanceKm;
+    case Kind.SpeedKmh:
+      return entity === undefined ? 0 : group.speedKmh;
+    default:
+      break;
+  }
+  if (entity === undefined) return o.kind === Kind.AmountToMean ? 1 : 0;
+  const c = entity.cursors;
+  const lo = c[o.loSlot] as number;
+  const hi = c[o.hiSlot] as number;
+  const count = hi - lo;
+  switch (o.kind) {
+    case Kind.Count:
+      return count;
+    case Kind.Sum:
+      return c[o.loSlot + o.slot] as number;
+    case Kind.Mean:
+      return count > 0 ? (c[o.loSlot + o.slot] as number) / count : 0;
+    case Kind.AmountToMean: {
+      // The window holds this event (no delay): the mean of the others.
+      const others = count - 1;
+      if (others <= 0) return 1;
+      const mean = ((c[o.loSlot + WINDOW_AMOUNT] as number) - amount) / others;
+      return mean > 0 ? amount / mean : 1;
+    }
+    case Kind.Max: {
+      if (count === 0) return 0;
+      const e = entity.events;
+      let max = Number.NEGATIVE_INFINITY;
+      for (let j = lo; j < hi; j++) max = Math.max(max, e[j * group.stride + o.slot] as number);
+      return max;
+    }
+    default: {
+      // Distinct: values in the window; events without one are not counted.
+      const e = entity.events;
+      scratchSet.clear();
+      for (let j = lo; j < hi; j++) {
+        const v = e[j * group.stride + o.slot] as number;
+        if (!Number.isNaN(v)) scratchSet.add(v);
+      }
+      return scratchSet.size;
+    }
+  }
+}
+
+/**
+ * Writes the sequence row (previous steps oldest first, zero-padded, then this row's step from
+ * `row` at `rowOffset`) into `sequenceOut` at `outOffset` when given, then pushes this step onto
+ * the entity's ring.
+ */
+export function stepSequence(
+  entity: EntityState | undefined,
+  row: Float64Array,
+  rowOffset: number,
+  columns: Int32Array,
+  length: number,
+  sequenceOut: Float64Array | Float32Array | undefined,
+  outOffset: number,
+): void {
+  const width = columns.length;
+  if (sequenceOut !== undefined) {
+    sequenceOut.fill(0, outOffset, outOffset + (length + 1) * width);
+    if (entity !== undefined) {
+      const ring = entity.sequence;
+      const held = entity.sequenceCount;
+      for (let s = 0; s < held; s++) {
+        const from = ((entity.sequenceHead - held + s + length) % length) * width;
+        const to = outOffset + (length - held + s) * width;
+        for (let j = 0; j < width; j++) sequenceOut[to + j] = ring[from + j] as number;
+      }
+    }
+    const to = outOffset + length * width;
+    for (let j = 0; j < width; j++) sequenceOut[to + j] = row[rowOffset + (columns[j] as number)] as number;
+  }
+  if (entity !== undefined) {
+    const at = entity.sequenceHead * width;
+    for (let j = 0; j < width; j++) entity.sequence[at + j] = row[rowOffset + (columns[j] as number)] as number;
+    entity.sequenceHead = (entity.sequenceHead + 1) % length;
+    entity.sequenceCount = Math.min(length, entity.sequenceCount + 1);
+  }
+}
+
+/** Stride, and which cursor slots hold event positions, once every feature is planned. */
+function finishLayout(group: Group): void {
+  group.stride = EVENT_FIXED_FIELDS + group.categoryFields.length;
+  group.novel = new Float64Array(group.noveltyFields.length);
+  const nWindows = group.windows.length;
+  group.loSlots = Int32Array.from(group.windows, (_, w) => w * WINDOW_SLOTS + WINDOW_LO);
+  group.positionSlots = Int32Array.from([...group.loSlots, ...group.delays.map((_, d) => nWindows * WINDOW_SLOTS + d)]);
+}
+
+/**
+ * Moves every window of the entity to (now − delay − length, now − delay]: each distinct delay's
+ * end advances once and adds what it passes to its windows' sums; each window's start then drops
+ * what fell out.
+ */
+function advanceWindows(group: Group, entity: EntityState, now: number): void {
+  const c = entity.cursors;
+  const e = entity.events;
+  const stride = group.stride;
+  const end = entity.end;
+  const windows = group.windows;
+  const nWindows = windows.length;
+  const delays = group.delays;
+  for (let d = 0; d < delays.length; d++) {
+    const slot = nWindows * WINDOW_SLOTS + d;
+    const from = c[slot] as number;
+    const upper = now - (delays[d] as number);
+    let hi = from;
+    let amount = 0;
+    let label = 0;
+    while (hi < end && (e[hi * stride + EVENT_TIME] as number) <= upper) {
+      amount += e[hi * stride + EVENT_AMOUNT] as number;
+      label += e[hi * stride + EVENT_LABEL] as number;
+      hi++;
+    }
+    if (hi === from) continue;
+    c[slot] = hi;
+    for (let w = 0; w < nWindows; w++) {
+      if ((windows[w] as WindowPlan).delayClass !== d) continue;
+      const o = w * WINDOW_SLOTS;
+      c[o + WINDOW_AMOUNT] = (c[o + WINDOW_AMOUNT] as number) + amount;
+      c[o + WINDOW_LABEL] = (c[o + WINDOW_LABEL] as number) + label;
+    }
+  }
+  for (let w = 0; w < nWindows; w++) {
+    const plan = windows[w] as WindowPlan;
+    const o = w * WINDOW_SLOTS;
+    const hi = c[nWindows * WINDOW_SLOTS + plan.delayClass] as number;
+    const lower = now - plan.delaySeconds - plan.lengthSeconds;
+    let lo = c[o + WINDOW_LO] as number;
+    if (lo >= hi || (e[lo * stride + EVENT_TIME] as number) > lower) continue;
+    let amount = c[o + WINDOW_AMOUNT] as number;
+    let label = c[o + WINDOW_LABEL] as number;
+    while (lo < hi && (e[lo * stride + EVENT_TIME] as number) <= lower) {
+      amount -= e[lo * stride + EVENT_AMOUNT] as number;
+      label -= e[lo * stride + EVENT_LABEL] as number;
+      lo++;
+    }
+    // Running sums drift by rounding as events come and go; an empty window is exactly zero.
+    if (lo === hi) {
+      amount = 0;
+      label = 0;
+    }
+    c[o + WINDOW_LO] = lo;
+    c[o + WINDOW_AMOUNT] = amount;
+    c[o + WINDOW_LABEL] = label;
+  }
+}
+
+/** The position of the event with this time and ordinal among the entity's held events, or −1. */
+function findEvent(entity: EntityState, time: number, ordinal: number): number {
+  const e = entity.events;
+  const stride = entity.stride;
+  let lo = 0;
+  let hi = entity.end;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((e[mid * stride + EVENT_TIME] as number) < time) lo = mid + 1;
+    else hi = mid;
+  }
+  for (let j = lo; j < entity.end && (e[j * stride + EVENT_TIME] as number) === time; j++)
+    if (e[j * stride + EVENT_ORDINAL] === ordinal) return j;
+  return -1;
 }

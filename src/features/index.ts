@@ -4,18 +4,32 @@
  * scoring live events alike.
  */
 export { BUILTIN_FEATURE_SPECS, builtinFeatureSpec } from './builtin-specs.js';
-export { FeatureExecutor, OutOfOrderEventError, type TransactionEvent } from './feature-executor.js';
+export { InvalidEventError, OutOfOrderEventError } from './feature-errors.js';
+export { FeatureExecutor, type LabelTarget, type TransactionEvent } from './feature-executor.js';
 export {
+  CATEGORY_FIELDS,
+  type CategoryField,
   ENTITY_KEYS,
   type EntityKey,
   EVENT_FIELDS,
   type EventField,
+  FEATURE_KINDS,
   type FeatureDefinition,
+  type FeatureKind,
   type FeatureSpec,
   parseFeatureSpec,
+  type SequenceSpec,
   WINDOW_AGGREGATES,
   WINDOW_FIELDS,
   type WindowAggregate,
   type WindowField,
 } from './feature-spec.js';
+export { type ReplayOptions, type ReplayResult, replayTransactions } from './replay.js';
+export {
+  FEATURE_STATE_FORMAT,
+  type FeatureStateSnapshot,
+  featureSpecSha256,
+  restoreFeatureState,
+  snapshotFeatureState,
+} from './state-snapshot.js';
 export { type TransactionColumns, transactionsFromCsv } from './transactions-from-csv.js';

@@ -3,6 +3,10 @@ import { DataError, type Issue } from '../errors.js';
 import type { TransactionEvent } from './feature-executor.js';
 import type { EventField, FeatureSpec } from './feature-spec.js';
 
+/** Optional text fields of an event; an empty cell means the event has none. */
+const TEXT_FIELDS = ['channel', 'country', 'currency', 'ipAddress', 'deviceId'] as const;
+type TextField = (typeof TEXT_FIELDS)[number];
+
 /** Transactions as columns, in file order (which must be time order for replay). */
 export interface TransactionColumns {
   nRows: number;
@@ -13,6 +17,10 @@ export interface TransactionColumns {
   amounts: Float64Array;
   /** 0/1 labels when the spec maps a label column. */
   labels?: Float64Array;
+  /** Optional fields the spec maps: text (undefined where empty) and coordinates (NaN where empty). */
+  text: Partial<Record<TextField, (string | undefined)[]>>;
+  latitudes?: Float64Array;
+  longitudes?: Float64Array;
   /** The event of row i, for {@link FeatureExecutor.update}. */
   event(i: number): TransactionEvent;
 }
@@ -22,8 +30,9 @@ const MAX_ISSUES = 20;
 
 /**
  * Reads a transaction CSV (plain or .gz) through a spec's column mapping. Timestamps are
- * `YYYY-MM-DD HH:MM:SS` (UTC unless a zone is given) or ISO 8601; amounts decimal numbers; labels
- * 0/1. Every malformed cell is reported with its line and column, up to 20, in one DataError.
+ * `YYYY-MM-DD HH:MM:SS` (UTC unless a zone is given) or ISO 8601; amounts finite decimal numbers;
+ * labels 0/1; latitude and longitude in degrees or both empty. Every malformed cell is reported
+ * with its line and column, up to 20, in one DataError.
  */
 export async function transactionsFromCsv(path: string, spec: FeatureSpec): Promise<TransactionColumns> {
   const issues: Issue[] = [];
@@ -33,6 +42,16 @@ export async function transactionsFromCsv(path: string, spec: FeatureSpec): Prom
   let times: Float64Array = new Float64Array(1 << 16);
   let amounts: Float64Array = new Float64Array(1 << 16);
   let labels: Float64Array | undefined = spec.columns.label === undefined ? undefined : new Float64Array(1 << 16);
+  const located = spec.columns.latitude !== undefined && spec.columns.longitude !== undefined;
+  let latitudes: Float64Array | undefined = located ? new Float64Array(1 << 16) : undefined;
+  let longitudes: Float64Array | undefined = located ? new Float64Array(1 << 16) : undefined;
+  const textFields = TEXT_FIELDS.filter((f) => spec.columns[f] !== undefined);
+  const text: Partial<Record<TextField, (string | undefined)[]>> = Object.fromEntries(textFields.map((f) => [f, []]));
+  // One string instance per value: less memory, and the executor's map lookups then match by
+  // identity instead of comparing characters.
+  const canonical = new Map<string, (value: string) => string>(
+    ['customerId', 'terminalId', ...textFields].map((f) => [f, canonicalizer()]),
+  );
   let n = 0;
   let latestSeconds = Number.NEGATIVE_INFINITY;
   let at: Partial<Record<EventField, number>> | undefined;
@@ -54,6 +73,7 @@ export async function transactionsFromCsv(path: string, spec: FeatureSpec): Prom
       }
     }
     const columnOf = at;
+    const cell = (record: string[], field: EventField) => record[columnOf[field] as number] ?? '';
     for (let r = 0; r < batch.records.length; r++) {
       const record = batch.records[r] as string[];
       const line = batch.lines[r] as number;
@@ -61,33 +81,49 @@ export async function transactionsFromCsv(path: string, spec: FeatureSpec): Prom
         times = grow(times);
         amounts = grow(amounts);
         if (labels) labels = grow(labels);
+        if (latitudes) latitudes = grow(latitudes);
+        if (longitudes) longitudes = grow(longitudes);
       }
-      const ms = parseDatetimeCell(cellOf(record, columnOf, 'timestamp'));
+      const ms = parseDatetimeCell(cell(record, 'timestamp'));
       if (Number.isNaN(ms))
-        report(
-          line,
-          spec.columns.timestamp as string,
-          `not a date and time: '${cellOf(record, columnOf, 'timestamp')}'`,
-        );
-      const amount = parseNumberCell(cellOf(record, columnOf, 'amount'));
-      if (Number.isNaN(amount))
-        report(line, spec.columns.amount as string, `not a number: '${cellOf(record, columnOf, 'amount')}'`);
+        report(line, spec.columns.timestamp as string, `not a date and time: '${cell(record, 'timestamp')}'`);
+      const amount = parseNumberCell(cell(record, 'amount'));
+      if (!Number.isFinite(amount))
+        report(line, spec.columns.amount as string, `not a number: '${cell(record, 'amount')}'`);
       for (const field of ['customerId', 'terminalId'] as const)
-        if (cellOf(record, columnOf, field) === '') report(line, spec.columns[field] as string, 'is empty');
+        if (cell(record, field) === '') report(line, spec.columns[field] as string, 'is empty');
       if (labels) {
-        const label = parseNumberCell(cellOf(record, columnOf, 'label'));
+        const label = parseNumberCell(cell(record, 'label'));
         if (label !== 0 && label !== 1)
-          report(line, spec.columns.label as string, `not a 0/1 label: '${cellOf(record, columnOf, 'label')}'`);
+          report(line, spec.columns.label as string, `not a 0/1 label: '${cell(record, 'label')}'`);
         labels[n] = label;
+      }
+      if (latitudes && longitudes) {
+        const latText = cell(record, 'latitude');
+        const lonText = cell(record, 'longitude');
+        const lat = latText === '' ? Number.NaN : parseNumberCell(latText);
+        const lon = lonText === '' ? Number.NaN : parseNumberCell(lonText);
+        if ((latText === '') !== (lonText === ''))
+          report(line, spec.columns.latitude as string, 'latitude and longitude must both be given or both be empty');
+        else if (latText !== '' && !(Math.abs(lat) <= 90 && Math.abs(lon) <= 180))
+          report(line, spec.columns.latitude as string, `not a location: '${latText}', '${lonText}'`);
+        latitudes[n] = lat;
+        longitudes[n] = lon;
+      }
+      for (const field of textFields) {
+        const value = cell(record, field);
+        (text[field] as (string | undefined)[]).push(
+          value === '' ? undefined : (canonical.get(field) as (v: string) => string)(value),
+        );
       }
       if (ms / 1000 < latestSeconds)
         report(line, spec.columns.timestamp as string, 'earlier than a row before it: rows must be in time order');
       if (ms / 1000 > latestSeconds) latestSeconds = ms / 1000;
       times[n] = ms / 1000;
       amounts[n] = amount;
-      ids.push(spec.columns.id === undefined ? String(n) : cellOf(record, columnOf, 'id'));
-      customerIds.push(cellOf(record, columnOf, 'customerId'));
-      terminalIds.push(cellOf(record, columnOf, 'terminalId'));
+      ids.push(spec.columns.id === undefined ? String(n) : cell(record, 'id'));
+      customerIds.push((canonical.get('customerId') as (v: string) => string)(cell(record, 'customerId')));
+      terminalIds.push((canonical.get('terminalId') as (v: string) => string)(cell(record, 'terminalId')));
       n++;
     }
   }
@@ -95,6 +131,9 @@ export async function transactionsFromCsv(path: string, spec: FeatureSpec): Prom
   const timestampSeconds = times.subarray(0, n);
   const amountValues = amounts.subarray(0, n);
   const labelValues = labels?.subarray(0, n);
+  const latValues = latitudes?.subarray(0, n);
+  const lonValues = longitudes?.subarray(0, n);
+  const { channel, country, currency, ipAddress, deviceId } = text;
   return {
     nRows: n,
     ids,
@@ -103,18 +142,40 @@ export async function transactionsFromCsv(path: string, spec: FeatureSpec): Prom
     terminalIds,
     amounts: amountValues,
     labels: labelValues,
-    event: (i) => ({
-      timestampSeconds: timestampSeconds[i] as number,
-      customerId: customerIds[i] as string,
-      terminalId: terminalIds[i] as string,
-      amount: amountValues[i] as number,
-      label: labelValues?.[i],
-    }),
+    text,
+    latitudes: latValues,
+    longitudes: lonValues,
+    event: (i) => {
+      const event: TransactionEvent = {
+        id: ids[i],
+        timestampSeconds: timestampSeconds[i] as number,
+        customerId: customerIds[i] as string,
+        terminalId: terminalIds[i] as string,
+        amount: amountValues[i] as number,
+        label: labelValues?.[i],
+      };
+      if (channel) event.channel = channel[i];
+      if (country) event.country = country[i];
+      if (currency) event.currency = currency[i];
+      if (ipAddress) event.ipAddress = ipAddress[i];
+      if (deviceId) event.deviceId = deviceId[i];
+      if (latValues && lonValues && !Number.isNaN(latValues[i] as number)) {
+        event.latitude = latValues[i];
+        event.longitude = lonValues[i];
+      }
+      return event;
+    },
   };
 }
 
-function cellOf(record: string[], columnOf: Partial<Record<EventField, number>>, field: EventField): string {
-  return record[columnOf[field] as number] ?? '';
+function canonicalizer(): (value: string) => string {
+  const seen = new Map<string, string>();
+  return (value) => {
+    const known = seen.get(value);
+    if (known !== undefined) return known;
+    seen.set(value, value);
+    return value;
+  };
 }
 
 function grow(a: Float64Array): Float64Array {

@@ -1,8 +1,13 @@
 import { Command, CommanderError, Option } from 'commander';
+import { BUILTIN_FEATURE_SPECS } from '../features/index.js';
+import { MODEL_KINDS } from '../models/index.js';
+import { FRAUD_BENCHMARK_MODELS } from '../training/fraud-benchmark-job.js';
 import { VIGIL_VERSION } from '../training/version.js';
+import { runBenchmarkFraudCommand } from './benchmark-command.js';
 import { runDemoCommand } from './demo-command.js';
 import { runEvaluateCommand } from './evaluate-command.js';
 import { runExportCommand } from './export-command.js';
+import { runFeaturesCommand } from './features-command.js';
 import { runImportOnnxCommand } from './import-onnx-command.js';
 import { type CliIO, processIO, reportError } from './output.js';
 import { runPredictCommand } from './predict-command.js';
@@ -32,7 +37,7 @@ function buildProgram(io: CliIO, run: (task: () => Promise<void>) => void): Comm
     .addOption(
       new Option('--task <task>', 'what to predict').choices(['binary', 'multiclass', 'regression']).default('binary'),
     )
-    .addOption(new Option('--model <kind>', 'model family').choices(['logistic', 'mlp', 'ensemble']).default('mlp'))
+    .addOption(new Option('--model <kind>', 'model family').choices([...MODEL_KINDS]).default('mlp'))
     .option('--seed <n>', 'random seed; the same seed gives the same model', '1')
     .option('--epochs <n>', 'maximum training epochs (early stopping usually stops sooner)')
     .option(
@@ -103,6 +108,33 @@ function buildProgram(io: CliIO, run: (task: () => Promise<void>) => void): Comm
     .option('--output-name <name>', 'graph output to read (default: the first tensor output)')
     .option('--json', 'print one JSON object with the result on stdout')
     .action((_opts, command: Command) => run(() => runImportOnnxCommand(command.optsWithGlobals(), io)));
+
+  program
+    .command('features')
+    .description("replay a transaction file through a feature spec and write every row's features as CSV")
+    .requiredOption('--data <file>', 'transactions in time order: CSV, plain or .gz')
+    .requiredOption('--spec <spec>', `a built-in spec (${BUILTIN_FEATURE_SPECS.join(', ')}) or a spec .json file`)
+    .requiredOption('--out <file>', 'output CSV (.gz to compress): id, the features, label')
+    .option('--json', 'print one JSON object with the result on stdout')
+    .action((_opts, command: Command) => run(() => runFeaturesCommand(command.optsWithGlobals(), io)));
+
+  program
+    .command('benchmark')
+    .description('run a standard evaluation protocol')
+    .command('fraud')
+    .description("the fraud handbook's protocol (train a week, 7-day delay, test a week) for every fraud model")
+    .requiredOption('--data <file>', 'labelled transactions in time order: CSV, plain or .gz')
+    .option(
+      '--features <spec>',
+      `feature spec: built-in (${BUILTIN_FEATURE_SPECS.join(', ')}) or a .json file`,
+      'fraud-handbook',
+    )
+    .option('--models <list>', `comma-separated, default all: ${FRAUD_BENCHMARK_MODELS.join(',')}`)
+    .option('--seeds <list>', 'comma-separated seeds; figures are their mean', '1,2,3')
+    .option('--train-start <date>', 'first day of the training week', '2018-07-25')
+    .option('--sequence-length <n>', 'earlier transactions per sequence row', '5')
+    .option('--json', 'print one JSON object {models: {name: {auc, ap, cpAt100, trainSeconds}}, featureRowsPerSec}')
+    .action((_opts, command: Command) => run(() => runBenchmarkFraudCommand(command.optsWithGlobals(), io)));
 
   program
     .command('demo')

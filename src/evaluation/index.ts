@@ -3,6 +3,12 @@
  * which Vigil judges a credit or fraud model. Rank metrics and threshold choice share one sorted
  * sweep, so everything is O(n log n) and handles ties as scikit-learn does.
  */
+export {
+  type CardPrecision,
+  type CardPrecisionDay,
+  type CardPrecisionInput,
+  cardPrecisionAtK,
+} from './card-precision.js';
 export { type Confusion, type ConfusionRates, confusionAt, confusionRates } from './confusion.js';
 export {
   type CalibrationCurve,

@@ -3,7 +3,7 @@
  * executor that computes them event by event, for replaying history into training data and for
  * scoring live events alike.
  */
-export { BUILTIN_FEATURE_SPECS, builtinFeatureSpec } from './builtin-specs.js';
+export { BUILTIN_FEATURE_SPECS, builtinFeatureSpec, loadFeatureSpec } from './builtin-specs.js';
 export { InvalidEventError, OutOfOrderEventError } from './feature-errors.js';
 export { FeatureExecutor, type LabelTarget, type TransactionEvent } from './feature-executor.js';
 export {
@@ -33,3 +33,4 @@ export {
   snapshotFeatureState,
 } from './state-snapshot.js';
 export { type TransactionColumns, transactionsFromCsv } from './transactions-from-csv.js';
+export { writeFeaturesCsv } from './write-features-csv.js';

@@ -1,0 +1,15 @@
+/**
+ * Fraud evaluation as the open handbook *Reproducible Machine Learning for Credit Card Fraud
+ * Detection* does it: a train week, a delay while labels arrive, a test week without cards already
+ * known to be compromised, prequential folds, and AUC / average precision / Card Precision@k.
+ */
+export {
+  type FraudMetrics,
+  fraudMetrics,
+  type HandbookSplit,
+  type HandbookSplitOptions,
+  handbookSplit,
+  type PrequentialOptions,
+  type ProtocolColumns,
+  prequentialFolds,
+} from './handbook-protocol.js';

@@ -1,0 +1,190 @@
+import { ConfigError } from '../errors.js';
+import { builtinFeatureSpec, type FeatureSpec, replayTransactions, transactionsFromCsv } from '../features/index.js';
+import { fraudMetrics, handbookSplit } from '../fraud/index.js';
+import type { Matrix } from '../matrix.js';
+import { createEstimator, type Estimator, type ModelKind } from '../models/index.js';
+import { meanStd } from '../preprocessing/summary-statistics.js';
+
+/** The models `vigil benchmark fraud` compares, in table order. */
+export const FRAUD_BENCHMARK_MODELS = ['logistic', 'mlp', 'cnn', 'lstm', 'lstm-attention', 'autoencoder'] as const;
+export type FraudBenchmarkModel = (typeof FRAUD_BENCHMARK_MODELS)[number];
+
+const SEQUENCE_MODELS: readonly string[] = ['cnn', 'lstm', 'lstm-attention'];
+
+export interface FraudBenchmarkOptions {
+  dataPath: string;
+  /** A feature spec (default: the built-in fraud-handbook). It needs a label column. */
+  spec?: FeatureSpec;
+  models?: readonly FraudBenchmarkModel[];
+  seeds?: readonly number[];
+  /** First day of the training week (default 2018-07-25, the handbook's). */
+  trainStart?: string;
+  trainDays?: number;
+  delayDays?: number;
+  testDays?: number;
+  /** Earlier transactions per sequence row (default 5). */
+  sequenceLength?: number;
+  /** Card Precision@k's k (default 100). */
+  k?: number;
+  /** Extra hyper-parameters per model, merged over the benchmark's. */
+  modelParams?: Partial<Record<FraudBenchmarkModel, Record<string, unknown>>>;
+  onStage?: (stage: string) => void;
+}
+
+/** One model's figures: the mean over seeds, and each seed's. */
+export interface FraudModelResult {
+  auc: number;
+  ap: number;
+  cpAt100: number;
+  trainSeconds: number;
+  perSeed: { seed: number; auc: number; ap: number; cpAt100: number; trainSeconds: number }[];
+}
+
+export interface FraudBenchmarkResult {
+  models: Partial<Record<FraudBenchmarkModel, FraudModelResult>>;
+  /** Transactions per second of the feature replay (parsing excluded). */
+  featureRowsPerSec: number;
+  data: {
+    transactions: number;
+    features: string[];
+    trainRows: number;
+    trainFrauds: number;
+    testRows: number;
+    testFrauds: number;
+  };
+}
+
+function standardise(
+  features: Float64Array,
+  nCols: number,
+  rows: Int32Array,
+  train: Int32Array,
+): { x: Matrix; mean: number[]; std: number[] } {
+  const mean: number[] = [];
+  const std: number[] = [];
+  const column = new Float64Array(train.length);
+  for (let c = 0; c < nCols; c++) {
+    for (let r = 0; r < train.length; r++) column[r] = features[(train[r] as number) * nCols + c] as number;
+    const s = meanStd(column);
+    mean.push(s.mean);
+    std.push(s.std > 0 ? s.std : 1);
+  }
+  return { x: scaled(features, nCols, rows, mean, std), mean, std };
+}
+
+function scaled(features: Float64Array, nCols: number, rows: Int32Array, mean: number[], std: number[]): Matrix {
+  const data = new Float32Array(rows.length * nCols);
+  for (let r = 0; r < rows.length; r++)
+    for (let c = 0; c < nCols; c++)
+      data[r * nCols + c] =
+        ((features[(rows[r] as number) * nCols + c] as number) - (mean[c] as number)) / (std[c] as number);
+  return { data, nRows: rows.length, nCols };
+}
+
+/**
+ * The fraud handbook's protocol for several models: replay the transactions through the feature
+ * spec (with sequences of each customer's previous transactions), train on one week, skip the
+ * delay, and score the test week with already-compromised cards removed; AUC, average precision
+ * and Card Precision@k per model, averaged over seeds.
+ */
+export async function runFraudBenchmarkJob(options: FraudBenchmarkOptions): Promise<FraudBenchmarkResult> {
+  const models = options.models ?? FRAUD_BENCHMARK_MODELS;
+  const seeds = options.seeds ?? [1, 2, 3];
+  const stage = options.onStage ?? (() => {});
+  const base = options.spec ?? builtinFeatureSpec('fraud-handbook');
+  if (base.columns.label === undefined)
+    throw new ConfigError('no_label', `feature spec '${base.name}' maps no label column: the benchmark needs labels`);
+  const spec: FeatureSpec = {
+    ...base,
+    sequence: { key: 'customerId', length: options.sequenceLength ?? 5, ...base.sequence },
+  };
+  stage(`reading ${options.dataPath}`);
+  const tx = await transactionsFromCsv(options.dataPath, spec);
+  const labels = tx.labels as Float64Array;
+  const split = handbookSplit(
+    { timestampSeconds: tx.timestampSeconds, customer: tx.customerIds, label: Float32Array.from(labels) },
+    {
+      trainStart: options.trainStart ?? '2018-07-25',
+      trainDays: options.trainDays ?? 7,
+      delayDays: options.delayDays ?? 7,
+      testDays: options.testDays ?? 7,
+    },
+  );
+  const used = Int32Array.from([...split.train, ...split.test]).sort();
+  stage(`replaying ${tx.nRows} transactions through '${spec.name}'`);
+  const replayStart = performance.now();
+  const replay = replayTransactions(spec, tx, { sequenceRows: used });
+  const featureRowsPerSec = tx.nRows / ((performance.now() - replayStart) / 1000);
+  const nCols = replay.featureNames.length;
+  const slotOf = new Map<number, number>();
+  used.forEach((row, slot) => {
+    slotOf.set(row, slot);
+  });
+  const yOf = (rows: Int32Array) => Float32Array.from(rows, (i) => labels[i] as number);
+  const yTrain = yOf(split.train);
+  const yTest = yOf(split.test);
+  const tabular = standardise(replay.features, nCols, split.train, split.train);
+  const xTrain = tabular.x;
+  const xTest = scaled(replay.features, nCols, split.test, tabular.mean, tabular.std);
+  const sequenceRows = (rows: Int32Array): Matrix => {
+    const width = replay.sequenceWidth;
+    const data = new Float32Array(rows.length * width);
+    const sequences = replay.sequences as Float32Array;
+    rows.forEach((row, r) => {
+      const slot = slotOf.get(row) as number;
+      data.set(sequences.subarray(slot * width, (slot + 1) * width), r * width);
+    });
+    return { data, nRows: rows.length, nCols: width };
+  };
+  const sTrain = sequenceRows(split.train);
+  const sTest = sequenceRows(split.test);
+  const testCards = split.test.reduce<string[]>((cards, i) => {
+    cards.push(tx.customerIds[i] as string);
+    return cards;
+  }, []);
+
+  const results: Partial<Record<FraudBenchmarkModel, FraudModelResult>> = {};
+  for (const kind of models) {
+    const perSeed: FraudModelResult['perSeed'] = [];
+    for (const seed of seeds) {
+      stage(`${kind}, seed ${seed}`);
+      const params = {
+        task: 'binary' as const,
+        seed,
+        ...(SEQUENCE_MODELS.includes(kind) ? { sequenceLength: replay.executor.sequenceLength + 1 } : {}),
+        ...options.modelParams?.[kind],
+      };
+      const model: Estimator = createEstimator(kind as ModelKind, params);
+      const sequence = SEQUENCE_MODELS.includes(kind);
+      const start = performance.now();
+      await model.fit(sequence ? sTrain : xTrain, yTrain);
+      const trainSeconds = (performance.now() - start) / 1000;
+      const proba = await model.predictProba(sequence ? sTest : xTest);
+      const score = new Float32Array(proba.nRows);
+      for (let r = 0; r < proba.nRows; r++) score[r] = proba.data[r * proba.nCols + proba.nCols - 1] as number;
+      const m = fraudMetrics(yTest, score, split.testDay, testCards, { k: options.k ?? 100 });
+      perSeed.push({ seed, auc: m.auc, ap: m.ap, cpAt100: m.cpAtK, trainSeconds });
+    }
+    const mean = (key: 'auc' | 'ap' | 'cpAt100' | 'trainSeconds') =>
+      perSeed.reduce((s, r) => s + r[key], 0) / perSeed.length;
+    results[kind] = {
+      auc: mean('auc'),
+      ap: mean('ap'),
+      cpAt100: mean('cpAt100'),
+      trainSeconds: mean('trainSeconds'),
+      perSeed,
+    };
+  }
+  return {
+    models: results,
+    featureRowsPerSec,
+    data: {
+      transactions: tx.nRows,
+      features: replay.featureNames,
+      trainRows: split.train.length,
+      trainFrauds: yTrain.reduce((s, v) => s + v, 0),
+      testRows: split.test.length,
+      testFrauds: yTest.reduce((s, v) => s + v, 0),
+    },
+  };
+}

@@ -11,6 +11,7 @@ import { runFeaturesCommand } from './features-command.js';
 import { runImportOnnxCommand } from './import-onnx-command.js';
 import { type CliIO, processIO, reportError } from './output.js';
 import { runPredictCommand } from './predict-command.js';
+import { runSimulateCommand } from './simulate-command.js';
 import { runTrainCommand } from './train-command.js';
 
 /** Builds the command tree. Handlers get parsed, validated options and the IO to write to. */
@@ -108,6 +109,19 @@ function buildProgram(io: CliIO, run: (task: () => Promise<void>) => void): Comm
     .option('--output-name <name>', 'graph output to read (default: the first tensor output)')
     .option('--json', 'print one JSON object with the result on stdout')
     .action((_opts, command: Command) => run(() => runImportOnnxCommand(command.optsWithGlobals(), io)));
+
+  program
+    .command('simulate')
+    .description('write a simulated card and online transaction stream with fraud scenarios (docs/simulator.md)')
+    .option('--customers <n>', 'customers (cards)', '5000')
+    .option('--terminals <n>', 'terminals and online merchants', '10000')
+    .option('--days <n>', 'days of transactions', '30')
+    .option('--seed <n>', 'random seed; the same seed gives the same file', '1')
+    .option('--start-date <date>', 'first day, YYYY-MM-DD (UTC)', '2025-01-01')
+    .requiredOption('--out <file>', 'transactions CSV (.gz to compress)')
+    .option('--labels <file>', 'also write the label feed: TRANSACTION_ID, LABEL_DATETIME, TX_FRAUD')
+    .option('--json', 'print one JSON object with the counts on stdout')
+    .action((_opts, command: Command) => run(() => runSimulateCommand(command.optsWithGlobals(), io)));
 
   program
     .command('features')

@@ -24,3 +24,12 @@ export {
   generateCreditApplications,
   writeCreditApplicationsCsv,
 } from './credit-applications.js';
+export {
+  FRAUD_SCENARIOS,
+  type SimulatedTransaction,
+  simulateTransactions,
+  TRANSACTION_COLUMNS,
+  type TransactionSimulationOptions,
+  type TransactionSimulationSummary,
+  writeTransactionsCsv,
+} from './transaction-simulator.js';

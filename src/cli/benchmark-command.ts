@@ -20,8 +20,8 @@ export interface BenchmarkFraudFlags {
 
 /** `vigil benchmark fraud`: the fraud handbook's protocol for every fraud model, one table. */
 export async function runBenchmarkFraudCommand(flags: BenchmarkFraudFlags, io: CliIO): Promise<void> {
-  const models = (flags.models ?? FRAUD_BENCHMARK_MODELS.join(',')).split(',').map((m) => m.trim());
-  for (const m of models)
+  const models = flags.models?.split(',').map((m) => m.trim());
+  for (const m of models ?? [])
     if (!(FRAUD_BENCHMARK_MODELS as readonly string[]).includes(m))
       throw new ConfigError('invalid_flag', `--models: '${m}' is not one of ${FRAUD_BENCHMARK_MODELS.join(', ')}`);
   const seeds = flags.seeds.split(',').map((s) => parseIntegerFlag('--seeds', s.trim(), { min: 0 }));
@@ -33,7 +33,7 @@ export async function runBenchmarkFraudCommand(flags: BenchmarkFraudFlags, io: C
   const result = await runFraudBenchmarkJob({
     dataPath: flags.data,
     spec: loadFeatureSpec(flags.features),
-    models: models as FraudBenchmarkModel[],
+    models: models as FraudBenchmarkModel[] | undefined,
     seeds,
     trainStart: flags.trainStart,
     sequenceLength: parseIntegerFlag('--sequence-length', flags.sequenceLength, { min: 1 }),

@@ -2,7 +2,7 @@ import { ConfigError } from '../errors.js';
 import { builtinFeatureSpec, type FeatureSpec, replayTransactions, transactionsFromCsv } from '../features/index.js';
 import { fraudMetrics, handbookSplit } from '../fraud/index.js';
 import type { Matrix } from '../matrix.js';
-import { createEstimator, type Estimator, type ModelKind } from '../models/index.js';
+import { createEstimator, type Estimator, MODEL_KINDS, type ModelKind } from '../models/index.js';
 import { meanStd } from '../preprocessing/summary-statistics.js';
 
 /** The models `vigil benchmark fraud` compares, in table order. */
@@ -88,7 +88,11 @@ function scaled(features: Float64Array, nCols: number, rows: Int32Array, mean: n
  * and Card Precision@k per model, averaged over seeds.
  */
 export async function runFraudBenchmarkJob(options: FraudBenchmarkOptions): Promise<FraudBenchmarkResult> {
-  const models = options.models ?? FRAUD_BENCHMARK_MODELS;
+  const available = (m: string) => (MODEL_KINDS as readonly string[]).includes(m);
+  const models = options.models ?? FRAUD_BENCHMARK_MODELS.filter(available);
+  const missing = models.filter((m) => !available(m));
+  if (missing.length > 0)
+    throw new ConfigError('unknown_model', `model(s) not available in this build: ${missing.join(', ')}`);
   const seeds = options.seeds ?? [1, 2, 3];
   const stage = options.onStage ?? (() => {});
   const base = options.spec ?? builtinFeatureSpec('fraud-handbook');

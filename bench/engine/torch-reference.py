@@ -68,6 +68,21 @@ class Recurrent(nn.Module):
         return out if self.return_sequences else h[-1]
 
 
+class Attention(nn.Module):
+    """Vigil's attention layer (src/engine/attention-op.ts): q = h_T W, a = softmax over steps of H q,
+    output [sum_t a_t h_t, h_T]."""
+
+    def __init__(self, units):
+        super().__init__()
+        self.kernel = nn.Parameter(torch.empty(units, units))
+        nn.init.xavier_uniform_(self.kernel)
+
+    def forward(self, h):
+        last = h[:, -1, :]
+        weights = torch.softmax(torch.bmm(h, (last @ self.kernel).unsqueeze(2)), dim=1)
+        return torch.cat([(weights * h).sum(dim=1), last], dim=1)
+
+
 ACTIVATIONS = {"relu": nn.ReLU, "elu": nn.ELU, "selu": nn.SELU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid, "gelu": nn.GELU}
 
 
@@ -111,6 +126,10 @@ def build(spec):
             want("channels_last")
             mods.append(Recurrent(shape[1], layer["units"], layer.get("returnSequences", False)))
             shape = [shape[0], layer["units"]] if layer.get("returnSequences", False) else [layer["units"]]
+        elif kind == "attention":
+            want("channels_last")
+            mods.append(Attention(shape[1]))
+            shape = [2 * shape[1]]
         elif kind == "dropout":
             mods.append(nn.Dropout(layer["rate"]))
         else:

@@ -1,5 +1,6 @@
 import type { Tensor, Tensor1D, Tensor2D, Tensor3D } from '@tensorflow/tfjs-core';
 import { applyActivation } from './activations.js';
+import { attentionOp } from './attention-op.js';
 import { denseOp } from './dense-op.js';
 import type { ResolvedLayer } from './network-spec.js';
 import { gruOp, lstmOp } from './recurrent-ops.js';
@@ -135,6 +136,10 @@ export function forwardNetwork(
           layer.returnSequences ?? false,
           needGrad,
         );
+        needGrad = true;
+        break;
+      case 'attention':
+        h = attentionOp(tf, h as Tensor3D, w('kernel') as Tensor2D);
         needGrad = true;
         break;
     }

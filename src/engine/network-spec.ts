@@ -26,6 +26,9 @@ export const ACTIVATIONS: readonly ActivationName[] = ['linear', 'relu', 'elu', 
  *   tfjs-layers `hard_sigmoid` default).
  * - `gru` (Keras `reset_after: true`, PyTorch's formulation): `kernel` [in, 3u],
  *   `recurrent_kernel` [u, 3u], `bias` [2, 3u] (row 0 input bias, row 1 recurrent bias); gate order z, r, h.
+ * - `attention` (after an `lstm` or `gru` with `returnSequences: true`): `kernel` [u, u]. Luong's
+ *   "general" score with the last step's state as the query: q = h_T·W, aₜ = softmax(hₜ·q),
+ *   output [Σ aₜ hₜ, h_T] of width 2u (see `attentionOp`).
  * - `activation` (an activation on its own, e.g. after `batchNorm`), `dropout` (identity when
  *   scoring), `maxPool1d` (pool = stride = `poolSize`, 'valid'), `flatten`: no weights.
  */
@@ -38,7 +41,8 @@ export type LayerSpec =
   | { type: 'maxPool1d'; name?: string; poolSize: number }
   | { type: 'flatten'; name?: string }
   | { type: 'lstm'; name?: string; units: number; returnSequences?: boolean }
-  | { type: 'gru'; name?: string; units: number; returnSequences?: boolean };
+  | { type: 'gru'; name?: string; units: number; returnSequences?: boolean }
+  | { type: 'attention'; name?: string };
 
 export type LayerType = LayerSpec['type'];
 
@@ -69,6 +73,7 @@ const SNAKE: Record<LayerType, string> = {
   flatten: 'flatten',
   lstm: 'lstm',
   gru: 'gru',
+  attention: 'attention',
 };
 
 function bad(message: string): never {
@@ -147,6 +152,12 @@ export function resolveNetwork(spec: NetworkSpec): ResolvedLayer[] {
         shape = layer.returnSequences ? [shape[0] as number, u] : [u];
         break;
       }
+      case 'attention':
+        if (shape.length !== 2) {
+          bad(`${at} needs a [steps, units] input (an lstm or gru with returnSequences), got [${shape.join(', ')}]`);
+        }
+        shape = [2 * last];
+        break;
       default:
         bad(`${at}: unknown layer type '${(layer as { type: unknown }).type}'`);
     }
@@ -187,6 +198,9 @@ export function weightSlots(spec: NetworkSpec): WeightSlot[] {
         w('kernel', [inCh, 3 * layer.units]);
         w('recurrent_kernel', [layer.units, 3 * layer.units]);
         w('bias', [2, 3 * layer.units]);
+        break;
+      case 'attention':
+        w('kernel', [inCh, inCh]);
         break;
       default:
         break;

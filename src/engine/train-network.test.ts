@@ -264,7 +264,15 @@ test('no growth of tensors or wasm heap over 20 epochs of each model', async () 
       { type: 'dense', units: 12 },
     ],
   };
-  const cases = { ...MODELS, autoencoder: { spec: autoencoder, loss: { name: 'mse' } as LossConfig } };
+  const lstmAttention: NetworkSpec = {
+    inputShape: [6, 4],
+    layers: [{ type: 'lstm', units: 12, returnSequences: true }, { type: 'attention' }, { type: 'dense', units: 1 }],
+  };
+  const cases = {
+    ...MODELS,
+    lstmAttention: { spec: lstmAttention, loss: { name: 'binary' } as LossConfig },
+    autoencoder: { spec: autoencoder, loss: { name: 'mse' } as LossConfig },
+  };
   for (const [name, { spec, loss }] of Object.entries(cases)) {
     const { x, y } = labelledData(1024, 7, spec.inputShape);
     const perEpoch: { tensors: number; buffers: number; heap: number }[] = [];

@@ -192,6 +192,39 @@ describe('ONNX forward pass equals the TF.js forward pass within 1e-5', () => {
     );
   });
 
+  test('lstm returning sequences → attention → dense (the lstm-attention fraud model)', async () => {
+    await assertSameAsTfjs(
+      {
+        inputShape: [6, 16],
+        layers: [
+          { type: 'lstm', units: 12, returnSequences: true },
+          { type: 'attention' },
+          { type: 'dense', units: 8, activation: 'relu' },
+          { type: 'dropout', rate: 0.2 },
+          { type: 'dense', units: 1 },
+        ],
+      },
+      21,
+    );
+  });
+
+  test('attention as the last layer, after conv1d (steps-first layout) and after a gru', async () => {
+    await assertSameAsTfjs(
+      {
+        inputShape: [9, 3],
+        layers: [{ type: 'conv1d', filters: 5, kernelSize: 2, activation: 'tanh' }, { type: 'attention' }],
+      },
+      22,
+    );
+    await assertSameAsTfjs(
+      {
+        inputShape: [1, 4],
+        layers: [{ type: 'gru', units: 6, returnSequences: true }, { type: 'attention' }],
+      },
+      23,
+    );
+  });
+
   test('dense on a 3-D input ([steps, features]) → dense as the last layer', async () => {
     await assertSameAsTfjs(
       {

@@ -338,6 +338,27 @@ function lowerLayers(g: GraphBuilder, layers: ResolvedLayer[], weights: Map<stri
         }
         break;
       }
+      case 'attention': {
+        // attentionOp: q = h_T·W, a = softmax over steps of H·q, output [Σ aₜhₜ, h_T].
+        x = channelsLast(name);
+        const steps = layer.inputShape[0] as number;
+        const kernel = w(layer, 'kernel');
+        const k = g.floats(kernel.name, kernel.shape, kernel.values);
+        const lastStep = g.one('Gather', [x, g.int64s(`${name}/last_step`, [steps - 1])], `${name}/last`, [
+          int('axis', 1),
+        ]);
+        const last = g.one('Squeeze', [lastStep, g.int64s(`${name}/step_axis`, [1])], `${name}/last_state`);
+        const query = g.one('MatMul', [last, k], `${name}/query`);
+        const column = g.one('Unsqueeze', [query, g.int64s(`${name}/column_axis`, [2])], `${name}/query_column`);
+        const scores = g.one('MatMul', [x, column], `${name}/scores`);
+        const weights = g.one('Softmax', [scores], `${name}/weights`, [int('axis', 1)]);
+        const weighted = g.one('Mul', [x, weights], `${name}/weighted`);
+        const context = g.one('ReduceSum', [weighted, g.int64s(`${name}/sum_axis`, [1])], `${name}/context`, [
+          int('keepdims', 0),
+        ]);
+        x = g.one('Concat', [context, last], name, [int('axis', 1)]);
+        break;
+      }
       default: {
         // A layer type added to network-spec.ts without an ONNX lowering fails here at compile time.
         const unknown: never = layer;

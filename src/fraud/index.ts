@@ -1,11 +1,11 @@
 /**
  * Fraud evaluation as the open handbook *Reproducible Machine Learning for Credit Card Fraud
- * Detection* does it: a train week, a delay while labels arrive, a test week without cards already
- * known to be compromised, prequential folds, and AUC / average precision / Card Precision@k.
+ * Detection* does it: a training week, a delay while labels arrive, a test week without cards
+ * already known to be compromised, prequential folds, and AUC / average precision / Card
+ * Precision@k. See docs/fraud-protocol.md.
  */
+export { type FraudMetrics, fraudMetrics } from './fraud-metrics.js';
 export {
-  type FraudMetrics,
-  fraudMetrics,
   type HandbookSplit,
   type HandbookSplitOptions,
   handbookSplit,

@@ -1,14 +1,9 @@
 import {
   checkWeights,
-  createTfjsRunner,
   initialWeights,
   type LayerSpec,
   type LossConfig,
-  type NetworkRunner,
-  type NetworkRunnerFactory,
   type NetworkSpec,
-  TrainingDivergedError,
-  trainNetwork,
   weightSlots,
 } from '../engine/index.js';
 import { ConfigError, DataError } from '../errors.js';
@@ -24,15 +19,19 @@ import type {
   Target,
   Task,
 } from './estimator.js';
+import { type ClassWeight, checkFitInputs, checkPredictInput, checkTask, rowWeights } from './fit-inputs.js';
 import {
-  type ClassWeight,
-  checkFitInputs,
-  checkPredictInput,
-  checkTask,
-  holdOutValidation,
-  rowWeights,
-} from './fit-inputs.js';
-import { FittedEstimator } from './fitted-estimator.js';
+  checkNetworkTrainingParams,
+  copyWeights,
+  type EarlyStoppingConfig,
+  type NetworkTrainingParams,
+  resolveEarlyStopping,
+  trainEstimatorNetwork,
+  trainingPart,
+} from './network-training.js';
+import { SingleNetworkEstimator } from './single-network-estimator.js';
+
+export type { EarlyStoppingConfig } from './network-training.js';
 
 const ACTIVATIONS = ['relu', 'elu', 'tanh', 'gelu', 'selu'] as const;
 
@@ -48,48 +47,25 @@ export interface DenseLayerConfig {
   dropout?: number;
 }
 
-/** Keras `EarlyStopping` callback settings. */
-export interface EarlyStoppingConfig {
-  /** Default 'val_auc' for binary, 'val_loss' otherwise ('val_auc' for multiclass = macro one-vs-rest). */
-  monitor?: 'val_auc' | 'val_loss';
-  /** Epochs without improvement before stopping (default 20). */
-  patience?: number;
-  /** Minimum change that counts as an improvement (default 0). */
-  minDelta?: number;
-  /** Put back the weights of the best epoch when training ends (default true). */
-  restoreBestWeights?: boolean;
-}
-
 /**
  * Hyper-parameters of {@link MLP}, kept exactly as given. Everything but `task` and `seed`
  * has a default; `hiddenLayers`, `batchSize` and the dropout/patience defaults come from the
  * data-size rule in {@link defaultArchitecture}.
  */
-export interface MLPParams {
+export interface MLPParams extends NetworkTrainingParams {
   task: Task;
   hiddenLayers?: DenseLayerConfig[];
   /** Batch normalisation after each hidden dense layer, before the activation (default false). */
   batchNorm?: boolean;
   /** L2 penalty on kernels, Keras `regularizers.l2(l2)`: adds `l2 · Σ w²` to the mean loss (default `min(0.03, 20 / nRows)`). */
   l2?: number;
-  /** Adam learning rate (default 1e-3). */
-  learningRate?: number;
   /** Maximum epochs (default 200; early stopping usually ends training far sooner). */
   epochs?: number;
-  batchSize?: number;
-  /** Fraction held out for early stopping when `validationData` is not passed to fit (default 0.2; 0 = none). */
-  validationSplit?: number;
-  /** Early stopping on the validation part; `false` trains all `epochs`. */
+  /** Early stopping on the validation part (patience default 20); `false` trains all `epochs`. */
   earlyStopping?: EarlyStoppingConfig | false;
   classWeight?: ClassWeight;
   /** Regression loss on the standardised target (default 'mse'; 'huber' uses δ = 1 standard deviation). */
   loss?: 'mse' | 'huber';
-  /**
-   * Training threads, as scikit-learn's `n_jobs`: data-parallel replicas in worker threads
-   * (default: both cores for 16,384+ rows and batches of 256+, else 1; see `defaultThreads`).
-   * The same seed and thread count give the same model.
-   */
-  threads?: number;
   seed: number;
 }
 
@@ -173,10 +149,9 @@ interface FittedMLP {
  * });
  * const pd = await mlp.predictProba(xTest); // n × 2, column 1 = P(default)
  */
-export class MLP extends FittedEstimator<MLPParams, FittedMLP> {
+export class MLP extends SingleNetworkEstimator<MLPParams, FittedMLP> {
   readonly kind = 'mlp';
   private epochLogs: EpochLogs[] = [];
-  private runner: NetworkRunner | undefined;
   private threadsUsed = 0;
 
   constructor(params: MLPParams) {
@@ -216,29 +191,8 @@ export class MLP extends FittedEstimator<MLPParams, FittedMLP> {
       l2: p.l2 ?? defaults.l2,
     };
 
-    // Validation part: given data, else a (stratified) split of x.
-    let xTrain = x;
-    let yTrain = y;
-    let wTrain = options.sampleWeight;
-    let validation: { x: Matrix; y: Target } | undefined;
-    if (options.validationData !== undefined) {
-      const v = options.validationData;
-      checkFitInputs(task, v.x, v.y);
-      if (v.x.nCols !== x.nCols) {
-        throw new DataError('bad_shape', `validationData has ${v.x.nCols} columns, x has ${x.nCols}`);
-      }
-      validation = v;
-    } else {
-      const fraction = p.validationSplit ?? 0.2;
-      if (fraction > 0) {
-        ({
-          x: xTrain,
-          y: yTrain,
-          sampleWeight: wTrain,
-          validation,
-        } = holdOutValidation(task, x, y, options.sampleWeight, fraction, rng.childSeed()));
-      }
-    }
+    const part = trainingPart(task, x, y, options, p.validationSplit, () => rng.childSeed());
+    const { x: xTrain, y: yTrain, sampleWeight: wTrain, validation } = part;
     const weights = rowWeights(task, yTrain, nOutputs, p.classWeight, wTrain);
 
     // Regression trains on a standardised target so one learning rate fits every scale.
@@ -256,43 +210,32 @@ export class MLP extends FittedEstimator<MLPParams, FittedMLP> {
     const nLogits = task === 'multiclass' ? nOutputs : 1;
     const spec = mlpNetworkSpec(x.nCols, nLogits, architecture.hiddenLayers, p.batchNorm ?? false);
     const initial = initialWeights(spec, rng);
-    const early = p.earlyStopping === false || validation === undefined ? undefined : (p.earlyStopping ?? {});
-    const monitor = early?.monitor ?? (task === 'binary' ? 'val_auc' : 'val_loss');
     const loss: LossConfig = { name: task === 'regression' ? (p.loss ?? 'mse') : task };
-    const batchSize = Math.min(architecture.batchSize, xTrain.nRows);
     this.epochLogs = [];
-    let result: Awaited<ReturnType<typeof trainNetwork>>;
-    try {
-      result = await trainNetwork({
-        spec,
-        initialWeights: initial,
-        x: xTrain.data,
-        nRows: xTrain.nRows,
-        y: yScaled,
-        sampleWeight: weights,
-        validation: validation && { x: validation.x.data, nRows: validation.x.nRows, y: yValScaled as Float32Array },
-        loss,
-        l2: architecture.l2,
-        learningRate: p.learningRate ?? 1e-3,
-        epochs: p.epochs ?? 200,
-        batchSize,
-        seed: rng.childSeed(),
-        earlyStopping: early && {
-          monitor,
-          patience: architecture.patience,
-          minDelta: early.minDelta ?? 0,
-          restoreBestWeights: early.restoreBestWeights ?? true,
-        },
-        threads: p.threads,
-        onEpochEnd: (logs) => {
-          this.epochLogs.push(logs);
-          options.onEpochEnd?.(logs);
-        },
-      });
-    } catch (error) {
-      if (error instanceof TrainingDivergedError) throw new ConfigError('diverged', error.message, { cause: error });
-      throw error;
-    }
+    const result = await trainEstimatorNetwork({
+      spec,
+      initialWeights: initial,
+      x: xTrain.data,
+      nRows: xTrain.nRows,
+      y: yScaled,
+      sampleWeight: weights,
+      validation: validation && { x: validation.x.data, nRows: validation.x.nRows, y: yValScaled as Float32Array },
+      loss,
+      l2: architecture.l2,
+      learningRate: p.learningRate ?? 1e-3,
+      epochs: p.epochs ?? 200,
+      batchSize: Math.min(architecture.batchSize, xTrain.nRows),
+      seed: rng.childSeed(),
+      earlyStopping: resolveEarlyStopping(p.earlyStopping, validation !== undefined, {
+        monitor: task === 'binary' ? 'val_auc' : 'val_loss',
+        patience: architecture.patience,
+      }),
+      threads: p.threads,
+      onEpochEnd: (logs) => {
+        this.epochLogs.push(logs);
+        options.onEpochEnd?.(logs);
+      },
+    });
     this.disposeRunner();
     this.threadsUsed = result.threads;
     this.state = {
@@ -312,31 +255,13 @@ export class MLP extends FittedEstimator<MLPParams, FittedMLP> {
     return this.threadsUsed;
   }
 
-  /** The network this model runs, for export (ONNX) and alternative runtimes. */
-  networks(): EstimatorNetwork[] {
-    const s = this.fitted();
+  protected fittedNetwork(s: FittedMLP): EstimatorNetwork {
     const nLogits = this.task === 'multiclass' ? s.nOutputs : 1;
-    return [
-      {
-        name: 'mlp',
-        spec: mlpNetworkSpec(s.nInputs, nLogits, s.architecture.hiddenLayers, this.params.batchNorm ?? false),
-        weights: this.getWeights(),
-      },
-    ];
-  }
-
-  /** Scores through runners from `factory` from now on (e.g. ONNX Runtime); TF.js is the default. */
-  async useNetworkRunners(factory: NetworkRunnerFactory): Promise<void> {
-    const [network] = this.networks();
-    const runner = await factory((network as EstimatorNetwork).spec, (network as EstimatorNetwork).weights);
-    this.disposeRunner();
-    this.runner = runner;
-  }
-
-  /** Frees the runtime resources of the current runner (the model stays usable and makes a new one on demand). */
-  disposeRunner(): void {
-    this.runner?.dispose();
-    this.runner = undefined;
+    return {
+      name: 'mlp',
+      spec: mlpNetworkSpec(s.nInputs, nLogits, s.architecture.hiddenLayers, this.params.batchNorm ?? false),
+      weights: copyWeights(s.weights),
+    };
   }
 
   /**
@@ -347,11 +272,7 @@ export class MLP extends FittedEstimator<MLPParams, FittedMLP> {
     const s = this.fitted();
     checkPredictInput(x, s.nInputs);
     const nLogits = this.task === 'multiclass' ? s.nOutputs : 1;
-    if (this.runner === undefined) {
-      const [network] = this.networks();
-      this.runner = await createTfjsRunner((network as EstimatorNetwork).spec, (network as EstimatorNetwork).weights);
-    }
-    const out = await this.runner.run(x.data, x.nRows);
+    const out = await this.runNetwork(x.data, x.nRows);
     if (this.task === 'regression') {
       for (let i = 0; i < out.length; i++) out[i] = (out[i] as number) * s.targetStd + s.targetMean;
     }
@@ -391,46 +312,18 @@ export class MLP extends FittedEstimator<MLPParams, FittedMLP> {
   }
 }
 
-/** Deep copies, so neither the caller nor the model can change the other's weights. */
-function copyWeights(weights: NamedWeight[]): NamedWeight[] {
-  return weights.map((w) => ({ name: w.name, shape: [...w.shape], values: Float32Array.from(w.values) }));
-}
-
 function checkMLPParams(p: MLPParams): void {
   checkTask(p?.task);
+  checkNetworkTrainingParams('MLP', p, p.task);
   const bad = (what: string): never => {
     throw new ConfigError('bad_param', `MLP: ${what}`);
   };
-  if (!Number.isInteger(p.seed)) bad(`seed must be an integer, got ${p.seed}`);
   for (const [i, l] of (p.hiddenLayers ?? []).entries()) {
     if (!Number.isInteger(l.units) || l.units < 1) bad(`hiddenLayers[${i}].units must be a positive integer`);
     if (l.dropout !== undefined && !(l.dropout >= 0 && l.dropout < 1))
       bad(`hiddenLayers[${i}].dropout must be in [0, 1)`);
     if (l.activation !== undefined && !ACTIVATIONS.includes(l.activation)) {
       bad(`hiddenLayers[${i}].activation '${l.activation}' is not one of ${ACTIVATIONS.join(', ')}`);
-    }
-  }
-  if (p.l2 !== undefined && !(p.l2 >= 0)) bad('l2 must be ≥ 0');
-  if (p.threads !== undefined && !(Number.isInteger(p.threads) && p.threads >= 1)) {
-    bad(`threads must be a positive integer, got ${p.threads}`);
-  }
-  if (p.learningRate !== undefined && !(p.learningRate > 0)) bad('learningRate must be > 0');
-  if (p.epochs !== undefined && !(Number.isInteger(p.epochs) && p.epochs >= 1))
-    bad('epochs must be a positive integer');
-  if (p.batchSize !== undefined && !(Number.isInteger(p.batchSize) && p.batchSize >= 1)) {
-    bad('batchSize must be a positive integer');
-  }
-  if (p.validationSplit !== undefined && !(p.validationSplit >= 0 && p.validationSplit < 1)) {
-    bad('validationSplit must be in [0, 1)');
-  }
-  if (p.earlyStopping) {
-    const e = p.earlyStopping;
-    if (e.monitor !== undefined && e.monitor !== 'val_auc' && e.monitor !== 'val_loss') {
-      bad("earlyStopping.monitor must be 'val_auc' or 'val_loss'");
-    }
-    if (e.monitor === 'val_auc' && p.task === 'regression') bad("earlyStopping.monitor 'val_auc' needs classification");
-    if (e.patience !== undefined && !(Number.isInteger(e.patience) && e.patience >= 1)) {
-      bad('earlyStopping.patience must be a positive integer');
     }
   }
   if (p.loss !== undefined && p.loss !== 'mse' && p.loss !== 'huber') bad("loss must be 'mse' or 'huber'");

@@ -2,9 +2,18 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, test } from 'node:test';
+import { after, describe, test } from 'node:test';
 import { BundleError } from '../errors.js';
-import { addBundleFile, type BundleContent, readBundle, writeBundle } from './index.js';
+import { builtinFeatureSpec, featureSpecSha256 } from '../features/index.js';
+import {
+  addBundleFile,
+  BUNDLE_FORMAT_VERSION,
+  type BundleContent,
+  FEATURE_BUNDLE_FORMAT_VERSION,
+  type FeatureSpecRecord,
+  readBundle,
+  writeBundle,
+} from './index.js';
 
 const root = await mkdtemp(join(tmpdir(), 'vigil-bundle-'));
 after(() => rm(root, { recursive: true, force: true }));
@@ -168,4 +177,72 @@ test('a SHA256SUMS line pointing outside the bundle is refused, not read', async
   const sums = await readFile(join(dir, 'SHA256SUMS'), 'utf8');
   await writeFile(join(dir, 'SHA256SUMS'), `${sums}${'0'.repeat(64)}  ../bundle-secret\n`);
   await assertRefused(dir, 'bundle_corrupted');
+});
+
+describe('a recorded feature spec', () => {
+  const spec = builtinFeatureSpec('fraud-handbook');
+  const names = spec.features.map((f) => f.name);
+  const record = (over: Partial<FeatureSpecRecord> = {}): FeatureSpecRecord => ({
+    spec,
+    specSha256: featureSpecSha256(spec),
+    featureNames: names,
+    input: 'features',
+    ...over,
+  });
+  const withFeatures = (features: FeatureSpecRecord, nInputs = 15): BundleContent => ({
+    ...content,
+    features,
+    model: { ...content.model, nInputs },
+  });
+
+  test('makes a format version 2 bundle that reads back with the record; bundles without one stay version 1', async () => {
+    const dir = join(root, 'with-spec');
+    const manifest = await writeBundle(dir, withFeatures(record()), weights);
+    assert.equal(manifest.formatVersion, FEATURE_BUNDLE_FORMAT_VERSION);
+    assert.equal(FEATURE_BUNDLE_FORMAT_VERSION, BUNDLE_FORMAT_VERSION);
+    assert.deepEqual((await readBundle(dir)).manifest.features, record());
+    assert.equal((await readBundle(await freshBundle('no-spec'))).manifest.formatVersion, 1);
+  });
+
+  test('is refused when the spec does not hash to its sha256, lists other features, or misfits the sequence model', async () => {
+    const refused = async (name: string, bundle: BundleContent, pattern: RegExp) => {
+      const dir = join(root, name);
+      await writeBundle(dir, bundle, weights);
+      await assert.rejects(
+        readBundle(dir),
+        (e: unknown) => e instanceof BundleError && e.code === 'bundle_corrupted' && pattern.test(e.message),
+      );
+    };
+    const altered = { ...spec, retentionDays: 120 };
+    await refused('spec-altered', withFeatures(record({ spec: altered })), /does not match its sha256/);
+    await refused('spec-names', withFeatures(record({ featureNames: names.slice(1) })), /other features/);
+    const invalid = { ...spec, features: [] };
+    await refused(
+      'spec-invalid',
+      withFeatures(record({ spec: invalid as never, specSha256: featureSpecSha256(invalid as never) })),
+      /not a valid spec/,
+    );
+    const sequenced = { ...spec, sequence: { key: 'customerId' as const, length: 5 } };
+    const sequenceRecord = record({
+      spec: sequenced,
+      specSha256: featureSpecSha256(sequenced),
+      input: 'sequences',
+      sequence: { key: 'customerId', previous: 5, steps: 6, features: names },
+    });
+    await writeBundle(join(root, 'spec-sequence'), withFeatures(sequenceRecord, 6 * 15), weights);
+    assert.equal((await readBundle(join(root, 'spec-sequence'))).manifest.features?.sequence?.steps, 6);
+    await refused(
+      'spec-sequence-length',
+      withFeatures(
+        { ...sequenceRecord, sequence: { key: 'customerId', previous: 4, steps: 5, features: names } },
+        5 * 15,
+      ),
+      /other sequence settings/,
+    );
+    await refused(
+      'spec-sequence-inputs',
+      withFeatures(sequenceRecord, 15),
+      /6 × 15 sequence inputs, the model takes 15/,
+    );
+  });
 });

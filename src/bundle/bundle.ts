@@ -3,7 +3,15 @@ import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/p
 import { join } from 'node:path';
 import { BundleError, ConfigError } from '../errors.js';
 import type { NamedWeight } from '../models/estimator.js';
-import { BUNDLE_FORMAT, BUNDLE_FORMAT_VERSION, type BundleManifest, type WeightSpec } from './manifest.js';
+import { checkFeatureRecord } from './feature-record.js';
+import {
+  BUNDLE_FORMAT,
+  BUNDLE_FORMAT_VERSION,
+  type BundleManifest,
+  FEATURE_BUNDLE_FORMAT_VERSION,
+  TABLE_BUNDLE_FORMAT_VERSION,
+  type WeightSpec,
+} from './manifest.js';
 
 const MANIFEST_FILE = 'manifest.json';
 const WEIGHTS_FILE = 'weights.bin';
@@ -98,7 +106,8 @@ export async function writeBundle(
   for (const [name, fileBytes] of extra) files[name] = sha256(fileBytes);
   const manifest: BundleManifest = {
     format: BUNDLE_FORMAT,
-    formatVersion: BUNDLE_FORMAT_VERSION,
+    // Only bundles with a feature spec need a reader that knows specs; the rest stay readable by older ones.
+    formatVersion: content.features === undefined ? TABLE_BUNDLE_FORMAT_VERSION : FEATURE_BUNDLE_FORMAT_VERSION,
     ...content,
     weightsManifest: [{ paths: [WEIGHTS_FILE], weights: specs }],
     files,
@@ -156,7 +165,8 @@ function parseChecksums(text: string): Map<string, string> {
 /**
  * Reads and verifies a bundle. Every file listed in `SHA256SUMS` must be present with that
  * sha256, every file of the manifest's `files` must be listed there with the same digest, and the
- * weights must have exactly the bytes their specs describe. Anything else is refused with a
+ * weights must have exactly the bytes their specs describe, and a recorded feature spec must match
+ * its sha256 and the features and sequences the bundle lists. Anything else is refused with a
  * `BundleError` (`bundle_not_found`, `bundle_corrupted`, `bundle_version`).
  */
 export async function readBundle(dir: string): Promise<LoadedBundle> {
@@ -186,6 +196,8 @@ export async function readBundle(dir: string): Promise<LoadedBundle> {
       `model bundle ${dir} has format version ${manifest.formatVersion}; this Vigil reads up to ${BUNDLE_FORMAT_VERSION}`,
     );
   }
+
+  checkFeatureRecord(dir, manifest);
 
   // Every checksummed file, verified once; the manifest's files must be among them with the same digest.
   const verified = new Map<string, Buffer>();

@@ -12,11 +12,16 @@ export {
   type WriteBundleOptions,
   writeBundle,
 } from './bundle.js';
+export { checkFeatureRecord } from './feature-record.js';
 export {
   BUNDLE_FORMAT,
   BUNDLE_FORMAT_VERSION,
   type BundleManifest,
   type DataRecord,
+  FEATURE_BUNDLE_FORMAT_VERSION,
+  type FeatureSpecRecord,
+  type SequenceRecord,
+  TABLE_BUNDLE_FORMAT_VERSION,
   type TargetRecord,
   type ThresholdRecord,
   type WeightSpec,

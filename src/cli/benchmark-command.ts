@@ -1,5 +1,4 @@
 import { ConfigError } from '../errors.js';
-import { loadFeatureSpec } from '../features/index.js';
 import {
   FRAUD_BENCHMARK_MODELS,
   type FraudBenchmarkModel,
@@ -7,6 +6,7 @@ import {
 } from '../training/fraud-benchmark-job.js';
 import { parseIntegerFlag } from './flags.js';
 import { type CliIO, formatTable } from './output.js';
+import { featureSpecFlag } from './train-command.js';
 
 export interface BenchmarkFraudFlags {
   data: string;
@@ -14,7 +14,7 @@ export interface BenchmarkFraudFlags {
   models?: string;
   seeds: string;
   trainStart: string;
-  sequenceLength: string;
+  sequenceLength?: string;
   json?: boolean;
 }
 
@@ -32,11 +32,13 @@ export async function runBenchmarkFraudCommand(flags: BenchmarkFraudFlags, io: C
     );
   const result = await runFraudBenchmarkJob({
     dataPath: flags.data,
-    spec: loadFeatureSpec(flags.features),
+    spec: featureSpecFlag('--features', flags.features),
     models: models as FraudBenchmarkModel[] | undefined,
     seeds,
     trainStart: flags.trainStart,
-    sequenceLength: parseIntegerFlag('--sequence-length', flags.sequenceLength, { min: 1 }),
+    ...(flags.sequenceLength !== undefined
+      ? { sequenceLength: parseIntegerFlag('--sequence-length', flags.sequenceLength, { min: 1, max: 256 }) }
+      : {}),
     onStage: flags.json ? undefined : (stage) => io.stderr(`vigil: ${stage}\n`),
   });
   if (flags.json) {

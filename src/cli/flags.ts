@@ -1,13 +1,16 @@
 import { ConfigError } from '../errors.js';
 
 /** Parses an integer flag, naming the flag in the error. */
-export function parseIntegerFlag(flag: string, raw: string, { min = Number.NEGATIVE_INFINITY } = {}): number {
+export function parseIntegerFlag(
+  flag: string,
+  raw: string,
+  { min = Number.NEGATIVE_INFINITY, max = Number.POSITIVE_INFINITY } = {},
+): number {
   const value = Number(raw);
-  if (!/^-?\d+$/.test(raw.trim()) || !Number.isSafeInteger(value) || value < min) {
-    throw new ConfigError(
-      'invalid_flag',
-      `${flag} must be an integer${min > Number.NEGATIVE_INFINITY ? ` ≥ ${min}` : ''}, got ${JSON.stringify(raw)}`,
-    );
+  if (!/^-?\d+$/.test(raw.trim()) || !Number.isSafeInteger(value) || value < min || value > max) {
+    const range =
+      max < Number.POSITIVE_INFINITY ? ` from ${min} to ${max}` : min > Number.NEGATIVE_INFINITY ? ` ≥ ${min}` : '';
+    throw new ConfigError('invalid_flag', `${flag} must be an integer${range}, got ${JSON.stringify(raw)}`);
   }
   return value;
 }

@@ -33,12 +33,37 @@ function buildProgram(io: CliIO, run: (task: () => Promise<void>) => void): Comm
     .option('--positive <value>', 'binary target value that counts as positive (the risky outcome)')
     .option('--split-column <column>', 'rows where this column is truthy (true/1/yes) form the test part')
     .option('--test-fraction <f>', 'random stratified test fraction, e.g. 0.25 (default when no split is given)')
-    .option('--time-column <column>', 'datetime column for an out-of-time split (with --test-from)')
-    .option('--test-from <date>', 'rows at or after this date form the test part (with --time-column)')
-    .addOption(
-      new Option('--task <task>', 'what to predict').choices(['binary', 'multiclass', 'regression']).default('binary'),
+    .option(
+      '--time-column <column>',
+      "datetime column for an out-of-time split (with --test-from; with --features the spec's timestamp)",
     )
-    .addOption(new Option('--model <kind>', 'model family').choices([...MODEL_KINDS]).default('mlp'))
+    .option(
+      '--test-from <date>',
+      'rows at or after this date form the test part (with --time-column, or alone with --features)',
+    )
+    .addOption(
+      new Option('--task <task>', 'what to predict (default binary)').choices(['binary', 'multiclass', 'regression']),
+    )
+    .addOption(
+      new Option(
+        '--model <kind>',
+        'model family; cnn, lstm and lstm-attention read sequences and need --features; autoencoder gives an anomaly score',
+      )
+        .choices([...MODEL_KINDS])
+        .default('mlp'),
+    )
+    .option(
+      '--features <spec>',
+      `read raw transactions through a feature spec (${BUILTIN_FEATURE_SPECS.join(', ')} or a .json file) and train on the replayed features`,
+    )
+    .option(
+      '--sequence-key <key>',
+      "sequence models: whose previous transactions form a row's sequence, an entity (customerId) or the column the spec maps to it (default: the spec's, else the customer)",
+    )
+    .option(
+      '--sequence-length <n>',
+      "sequence models: previous transactions per row, plus the current one (default: the spec's, else 5)",
+    )
     .option('--seed <n>', 'random seed; the same seed gives the same model', '1')
     .option('--epochs <n>', 'maximum training epochs (early stopping usually stops sooner)')
     .option(
@@ -58,8 +83,16 @@ function buildProgram(io: CliIO, run: (task: () => Promise<void>) => void): Comm
     .requiredOption('--data <file>', 'labelled data: CSV, plain or .gz')
     .option('--delimiter <char>', 'CSV delimiter (default: detected among , ; tab |)')
     .option('--split-column <column>', 'evaluate only rows where this column is truthy (the test rows)')
-    .option('--time-column <column>', 'evaluate only rows from --test-from on, by this datetime column')
-    .option('--test-from <date>', 'first date of the evaluated rows (with --time-column)')
+    .option(
+      '--time-column <column>',
+      'datetime column of --test-from, and of the days of --card-column (a bundle with a feature spec uses its timestamp)',
+    )
+    .option('--test-from <date>', 'evaluate only rows from this date on (by --time-column or the spec timestamp)')
+    .option(
+      '--card-column <column>',
+      'also report Card Precision@k: cards ranked per day by their highest score, share of compromised among the top k',
+    )
+    .option('--k <n>', 'k of Card Precision@k (default 100)')
     .option('--report <file.html>', 'write a self-contained HTML report')
     .option('--json', 'print one JSON object with the metrics on stdout')
     .action((_opts, command: Command) => run(() => runEvaluateCommand(command.optsWithGlobals(), io)));
@@ -68,9 +101,16 @@ function buildProgram(io: CliIO, run: (task: () => Promise<void>) => void): Comm
     .command('predict')
     .description('score a CSV file with a model bundle, streaming, to a CSV of id, score and decision')
     .requiredOption('--model <dir>', 'model bundle directory')
-    .requiredOption('--data <file>', 'rows to score: CSV, plain or .gz')
+    .requiredOption(
+      '--data <file>',
+      'rows to score: CSV, plain or .gz; for a bundle with a feature spec, raw transactions in time order with their history',
+    )
     .option('--delimiter <char>', 'CSV delimiter (default: detected among , ; tab |)')
     .requiredOption('--out <file>', 'output CSV')
+    .option(
+      '--score-from <date>',
+      'bundle with a feature spec: score only transactions from this date on; earlier rows are history only',
+    )
     .addOption(
       new Option('--engine <engine>', 'runtime for network models (tfjs = TensorFlow.js, as in training)')
         .choices(['onnx', 'tfjs'])
@@ -146,7 +186,7 @@ function buildProgram(io: CliIO, run: (task: () => Promise<void>) => void): Comm
     .option('--models <list>', `comma-separated, default all: ${FRAUD_BENCHMARK_MODELS.join(',')}`)
     .option('--seeds <list>', 'comma-separated seeds; figures are their mean', '1,2,3')
     .option('--train-start <date>', 'first day of the training week', '2018-07-25')
-    .option('--sequence-length <n>', 'earlier transactions per sequence row', '5')
+    .option('--sequence-length <n>', "earlier transactions per sequence row (default: the spec's, else 5)")
     .option('--json', 'print one JSON object {models: {name: {auc, ap, cpAt100, trainSeconds}}, featureRowsPerSec}')
     .action((_opts, command: Command) => run(() => runBenchmarkFraudCommand(command.optsWithGlobals(), io)));
 

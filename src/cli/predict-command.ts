@@ -8,6 +8,7 @@ export interface PredictFlags {
   delimiter?: string;
   out: string;
   engine?: ScoringEngine;
+  scoreFrom?: string;
 }
 
 export async function runPredictCommand(flags: PredictFlags, io: CliIO): Promise<void> {
@@ -17,6 +18,7 @@ export async function runPredictCommand(flags: PredictFlags, io: CliIO): Promise
     outPath: flags.out,
     delimiter: flags.delimiter,
     engine: flags.engine,
+    ...(flags.scoreFrom !== undefined ? { scoreFrom: flags.scoreFrom } : {}),
   }).catch((error: unknown) => {
     // The flag is valid, but not for this bundle: a usage error (exit 2), named as the flag.
     if (error instanceof ConfigError && error.code === 'unsupported_engine') {
@@ -27,7 +29,8 @@ export async function runPredictCommand(flags: PredictFlags, io: CliIO): Promise
   const rate = result.elapsedMs > 0 ? Math.round((result.rows / result.elapsedMs) * 1000) : result.rows;
   const flagged = result.positives !== undefined ? `, ${result.positives} at or above the threshold` : '';
   const engine = result.engine === undefined ? '' : ` with ${result.engine === 'onnx' ? 'onnxruntime' : 'TF.js'}`;
+  const history = result.history ? ` after ${result.history} rows of history` : '';
   io.stdout(
-    `Scored ${result.rows} rows in ${(result.elapsedMs / 1000).toFixed(2)}s (${rate} rows/s)${engine}${flagged}; wrote ${flags.out}\n`,
+    `Scored ${result.rows} rows${history} in ${(result.elapsedMs / 1000).toFixed(2)}s (${rate} rows/s)${engine}${flagged}; wrote ${flags.out}\n`,
   );
 }

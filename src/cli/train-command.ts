@@ -1,4 +1,5 @@
 import { ConfigError } from '../errors.js';
+import { type FeatureSpec, loadFeatureSpec } from '../features/index.js';
 import type { Task } from '../models/estimator.js';
 import type { ModelKind } from '../models/index.js';
 import { parseThresholdPolicy, runTrainJob, type SplitSpec, type TrainJobResult } from '../training/index.js';
@@ -15,13 +16,16 @@ export interface TrainFlags {
   testFraction?: string;
   timeColumn?: string;
   testFrom?: string;
-  task: Task;
+  task?: Task;
   model: ModelKind;
   seed: string;
   epochs?: string;
   threads?: string;
   threshold: string;
   schema?: string;
+  features?: string;
+  sequenceKey?: string;
+  sequenceLength?: string;
   out: string;
   json?: boolean;
   verbose?: boolean;
@@ -30,6 +34,8 @@ export interface TrainFlags {
 /** Turns the three mutually exclusive split flags into one split, defaulting to a 25 % random test part. */
 export function splitFromFlags(
   flags: Pick<TrainFlags, 'splitColumn' | 'testFraction' | 'timeColumn' | 'testFrom'>,
+  /** The time column when --test-from comes alone (the feature spec's timestamp). */
+  defaultTimeColumn?: string,
 ): SplitSpec {
   const given = [
     flags.splitColumn !== undefined,
@@ -44,7 +50,8 @@ export function splitFromFlags(
   }
   if (flags.splitColumn !== undefined) return { kind: 'column', column: flags.splitColumn };
   if (flags.timeColumn !== undefined || flags.testFrom !== undefined) {
-    if (flags.timeColumn === undefined || flags.testFrom === undefined) {
+    const timeColumn = flags.timeColumn ?? defaultTimeColumn;
+    if (timeColumn === undefined || flags.testFrom === undefined) {
       throw new ConfigError('invalid_flag', '--time-column and --test-from go together');
     }
     if (Number.isNaN(Date.parse(flags.testFrom))) {
@@ -53,12 +60,23 @@ export function splitFromFlags(
         `--test-from must be a date like 2024-07-01, got ${JSON.stringify(flags.testFrom)}`,
       );
     }
-    return { kind: 'time', column: flags.timeColumn, testFrom: flags.testFrom };
+    return { kind: 'time', column: timeColumn, testFrom: flags.testFrom };
   }
   return {
     kind: 'random',
     testFraction: flags.testFraction === undefined ? 0.25 : parseFractionFlag('--test-fraction', flags.testFraction),
   };
+}
+
+/** Loads a `--features`/`--spec` value; an unknown name is a bad flag (exit 2), named as such. */
+export function featureSpecFlag(flag: string, value: string): FeatureSpec {
+  try {
+    return loadFeatureSpec(value);
+  } catch (error) {
+    if (error instanceof ConfigError && error.code === 'unknown_feature_spec')
+      throw new ConfigError('invalid_flag', `${flag}: ${error.message}`, { cause: error });
+    throw error;
+  }
 }
 
 /** The metrics table printed after training and evaluation. */
@@ -68,6 +86,7 @@ export function metricsTable(metrics: Record<string, unknown>): string {
     'ks',
     'gini',
     'ap',
+    'cpAtK',
     'brier',
     'logLoss',
     'threshold',
@@ -84,13 +103,29 @@ export function metricsTable(metrics: Record<string, unknown>): string {
   const rows: [string, number][] = [];
   for (const key of order) {
     const value = metrics[key];
-    if (typeof value === 'number') rows.push([key, value]);
+    if (typeof value === 'number') rows.push([key === 'cpAtK' ? `cp@${String(metrics.k)}` : key, value]);
   }
   return formatTable(['metric', 'value'], rows);
 }
 
 export async function runTrainCommand(flags: TrainFlags, io: CliIO): Promise<void> {
-  const split = splitFromFlags(flags);
+  const spec = flags.features === undefined ? undefined : featureSpecFlag('--features', flags.features);
+  if (spec === undefined) {
+    for (const [flag, value] of [
+      ['--sequence-key', flags.sequenceKey],
+      ['--sequence-length', flags.sequenceLength],
+    ] as const)
+      if (value !== undefined)
+        throw new ConfigError(
+          'invalid_flag',
+          `${flag} needs --features SPEC: sequences are built from replayed transactions`,
+        );
+  }
+  const split = splitFromFlags(flags, spec?.columns.timestamp);
+  const sequenceLength =
+    flags.sequenceLength === undefined
+      ? undefined
+      : parseIntegerFlag('--sequence-length', flags.sequenceLength, { min: 1, max: 256 });
   const seed = parseIntegerFlag('--seed', flags.seed, { min: 0 });
   const epochs = flags.epochs === undefined ? undefined : parseIntegerFlag('--epochs', flags.epochs, { min: 1 });
   const threads = flags.threads === undefined ? undefined : parseIntegerFlag('--threads', flags.threads, { min: 1 });
@@ -112,6 +147,7 @@ export async function runTrainCommand(flags: TrainFlags, io: CliIO): Promise<voi
       outDir: flags.out,
       schemaPath: flags.schema,
       thresholdPolicy,
+      ...(spec ? { features: { spec, sequenceKey: flags.sequenceKey, sequenceLength } } : {}),
       onEpochEnd: progress.onEpochEnd,
       onStage: (stage) => {
         if (flags.verbose) io.stderr(`${stage}…\n`);
@@ -127,6 +163,16 @@ export async function runTrainCommand(flags: TrainFlags, io: CliIO): Promise<voi
         bundle: result.bundleDir,
         task: result.manifest.target.task,
         model: result.manifest.model.kind,
+        ...(result.manifest.features
+          ? {
+              features: {
+                spec: result.manifest.features.spec.name,
+                specSha256: result.manifest.features.specSha256,
+                input: result.manifest.features.input,
+                ...(result.manifest.features.sequence ? { sequence: result.manifest.features.sequence } : {}),
+              },
+            }
+          : {}),
         metrics: result.metrics,
         validationMetrics: result.validationMetrics,
         threshold: result.manifest.threshold?.value,
@@ -141,8 +187,15 @@ export async function runTrainCommand(flags: TrainFlags, io: CliIO): Promise<voi
     return;
   }
   const { data } = result.manifest;
+  const record = result.manifest.features;
+  const inputs =
+    record === undefined
+      ? `${result.nFeatures} features`
+      : record.sequence
+        ? `sequences of ${record.sequence.steps} × ${record.sequence.features.length} features of '${record.spec.name}' by ${record.sequence.key}`
+        : `${result.nFeatures} features of '${record.spec.name}'`;
   io.stdout(
-    `Trained ${result.manifest.model.kind} (${result.manifest.target.task}) on ${data.trainRows} rows, ${result.nFeatures} features, ` +
+    `Trained ${result.manifest.model.kind} (${result.manifest.target.task}) on ${data.trainRows} rows, ${inputs}, ` +
       `${result.epochs} epoch(s) in ${(result.timingsMs.totalMs ?? 0) / 1000}s\n`,
   );
   const hasTest = Object.keys(result.metrics).length > 0;

@@ -3,8 +3,9 @@ import { createWriteStream } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import { readCsv, tableFromRecords } from '../data/index.js';
 import { cellText, findColumn } from '../data/table.js';
-import { DataError } from '../errors.js';
-import { loadScoringModel, type ScoringEngine } from './scoring-model.js';
+import { ConfigError, DataError } from '../errors.js';
+import { loadScoringModel, type ScoringEngine, type ScoringModel } from './scoring-model.js';
+import { readTransactionsForModel, scoredRows } from './transactions-input.js';
 
 export interface PredictJobOptions {
   modelDir: string;
@@ -16,6 +17,11 @@ export interface PredictJobOptions {
   delimiter?: string;
   /** Rows scored per batch; bounds memory (default 8,192). */
   batchRows?: number;
+  /**
+   * Spec bundles: score only transactions at or after this date (ISO, UTC without a zone); the
+   * earlier ones are replayed as history only. Default: every row is scored.
+   */
+  scoreFrom?: string;
   onProgress?: (rowsDone: number) => void;
 }
 
@@ -26,6 +32,8 @@ export interface PredictJobResult {
   engine?: ScoringEngine;
   /** Binary only: rows whose score reached the bundle threshold. */
   positives?: number;
+  /** Spec bundles: rows replayed as history only (before `scoreFrom`). */
+  history?: number;
 }
 
 /** Quotes a CSV field when it needs it (RFC 4180). */
@@ -46,6 +54,20 @@ function csvField(text: string): string {
 export async function runPredictJob(options: PredictJobOptions): Promise<PredictJobResult> {
   const started = performance.now();
   const model = await loadScoringModel(options.modelDir, options.engine ? { engine: options.engine } : {});
+  if (model.features !== undefined) {
+    try {
+      return await predictTransactions(model, options, started);
+    } finally {
+      model.dispose();
+    }
+  }
+  if (options.scoreFrom !== undefined) {
+    model.dispose();
+    throw new ConfigError(
+      'invalid_flag',
+      `--score-from applies to bundles trained with --features; ${options.modelDir} scores each row on its own`,
+    );
+  }
   const { manifest } = model;
   const { task, classes } = manifest.target;
   const threshold = manifest.threshold?.value ?? 0.5;
@@ -124,5 +146,66 @@ export async function runPredictJob(options: PredictJobOptions): Promise<Predict
     elapsedMs: Math.round(performance.now() - started),
     ...(model.engine ? { engine: model.engine } : {}),
     ...(task === 'binary' ? { positives } : {}),
+  };
+}
+
+/**
+ * A spec bundle's predictions: the whole file is read through the recorded spec and replayed in
+ * time order from an empty state (as training did), then the rows asked for are scored and written
+ * in file order as `id` (the spec's transaction id column, when it maps one), `score`, `decision`.
+ * Unlike table bundles this holds the file in memory: every row is history for later rows' windows.
+ */
+async function predictTransactions(
+  model: ScoringModel,
+  options: PredictJobOptions,
+  started: number,
+): Promise<PredictJobResult> {
+  if (options.delimiter !== undefined)
+    throw new ConfigError(
+      'invalid_flag',
+      '--delimiter does not apply to a bundle with a feature spec: transaction files are read with a detected delimiter',
+    );
+  const { manifest } = model;
+  const tx = await readTransactionsForModel(options.dataPath, model, { needLabels: false });
+  const rows = scoredRows(tx, options.scoreFrom);
+  const proba = await model.scoreTransactions(tx, rows);
+  const threshold = manifest.threshold?.value ?? 0.5;
+  const { classes } = manifest.target;
+  const idColumn = model.features?.spec.columns.id;
+  const partial = `${options.outPath}.partial-${process.pid}`;
+  const out = createWriteStream(partial);
+  const write = async (text: string) => {
+    if (!out.write(text)) await once(out, 'drain');
+  };
+  let positives = 0;
+  try {
+    await write(`${[...(idColumn ? [csvField(idColumn)] : []), 'score', 'decision'].join(',')}\n`);
+    for (let start = 0; start < rows.length; start += 8192) {
+      const lines: string[] = [];
+      for (let r = start; r < Math.min(rows.length, start + 8192); r++) {
+        const p = proba.data[r * 2 + 1] as number;
+        const positive = p >= threshold;
+        if (positive) positives++;
+        const fields = idColumn ? [csvField(tx.ids[rows[r] as number] as string)] : [];
+        fields.push(p.toFixed(6), csvField(classes[positive ? 1 : 0] as string));
+        lines.push(fields.join(','));
+      }
+      await write(`${lines.join('\n')}\n`);
+      options.onProgress?.(Math.min(rows.length, start + 8192));
+    }
+    out.end();
+    await once(out, 'finish');
+    await rename(partial, options.outPath);
+  } catch (error) {
+    out.destroy();
+    await rm(partial, { force: true });
+    throw error;
+  }
+  return {
+    rows: rows.length,
+    elapsedMs: Math.round(performance.now() - started),
+    ...(model.engine ? { engine: model.engine } : {}),
+    positives,
+    history: tx.nRows - rows.length,
   };
 }

@@ -1,12 +1,14 @@
-import { type BundleManifest, type LoadedBundle, readBundle } from '../bundle/index.js';
+import { type BundleManifest, type FeatureSpecRecord, type LoadedBundle, readBundle } from '../bundle/index.js';
 import type { Table } from '../data/table.js';
 import { createTfjsRunner, type NetworkRunner, type NetworkRunnerFactory } from '../engine/index.js';
 import { BundleError, ConfigError, type VigilError } from '../errors.js';
+import type { TransactionColumns } from '../features/index.js';
 import type { Matrix } from '../matrix.js';
 import type { Estimator } from '../models/estimator.js';
 import { estimatorFromState, isNetworkEstimator } from '../models/index.js';
 import { onnxRunnerFactory } from '../onnx/index.js';
 import { TabularPipeline } from '../preprocessing/index.js';
+import { modelInput, replayForModel, specPreprocessing } from '../training/feature-inputs.js';
 import { IMPORTED_MODEL_KIND, type LoadedImportedModel, loadImportedModel } from './imported-onnx-model.js';
 
 /** The runtimes a network model can score with. */
@@ -40,6 +42,15 @@ export interface ScoringModel {
   estimator: Estimator | undefined;
   /** Classification: n × k probabilities; regression: n × 1 predictions. */
   scoreTable(table: Table): Promise<Matrix>;
+  /** The feature spec the model was trained with, for a bundle trained on transactions (`train --features`). */
+  features: FeatureSpecRecord | undefined;
+  /**
+   * Spec bundles: replays transactions (in time order, read with `transactionsFromCsv` and the
+   * recorded spec) through the feature executor from an empty state, as training did, and scores
+   * `rows` (ascending; default every row): n × 2 probabilities. Every row is history for the
+   * windows of later ones, so give the rows of interest with enough history before them.
+   */
+  scoreTransactions(tx: TransactionColumns, rows?: Int32Array): Promise<Matrix>;
   /** Frees the runtime's native or wasm memory; the model cannot score afterwards. */
   dispose(): void;
 }
@@ -78,11 +89,46 @@ export async function loadScoringModel(dir: string, options: LoadScoringModelOpt
       ? await importedScorer(bundle, options)
       : await estimatorScorer(bundle, options);
   const { predictProba, ...parts } = scorer;
+  const record = bundle.manifest.features;
   return {
     dir,
     manifest: bundle.manifest,
     ...parts,
+    features: record,
     scoreTable: (table) => predictProba(parts.pipeline.transform(table)),
+    scoreTransactions: async (tx, rows) => {
+      if (record === undefined)
+        throw new ConfigError(
+          'no_feature_spec',
+          `model bundle ${dir} was trained on table columns, not on transaction features: score it with scoreTable`,
+        );
+      const selected = rows ?? Int32Array.from({ length: tx.nRows }, (_, i) => i);
+      const replay = replayForModel(record, tx, selected);
+      const preprocessing = specPreprocessing(record, bundle.manifest.preprocessing);
+      // Model inputs a chunk at a time: a sequence row is (previous + 1) × features wide.
+      const out = new Float32Array(selected.length * 2);
+      for (let start = 0; start < selected.length; start += SCORE_CHUNK_ROWS) {
+        const chunk = selected.subarray(start, Math.min(selected.length, start + SCORE_CHUNK_ROWS));
+        const proba = await predictProba(modelInput(record, preprocessing, replay, chunk));
+        out.set(proba.data, start * 2);
+      }
+      return { data: out, nRows: selected.length, nCols: 2 };
+    },
+  };
+}
+
+/** Rows per model call when scoring replayed transactions. */
+const SCORE_CHUNK_ROWS = 8192;
+
+/** The pipeline of a spec bundle: its inputs come from replayed transactions, never from table columns. */
+function transactionsOnlyPipeline(dir: string, record: FeatureSpecRecord): { transform(table: Table): Matrix } {
+  return {
+    transform: () => {
+      throw new ConfigError(
+        'needs_transactions',
+        `model bundle ${dir} scores raw transactions through its feature spec '${record.spec.name}': read them with transactionsFromCsv and use scoreTransactions`,
+      );
+    },
   };
 }
 
@@ -120,10 +166,13 @@ async function estimatorScorer(
   { dir, manifest, weights }: LoadedBundle,
   options: LoadScoringModelOptions,
 ): Promise<Scorer> {
-  let pipeline: TabularPipeline;
+  let pipeline: { transform(table: Table): Matrix };
   let estimator: Estimator;
   try {
-    pipeline = TabularPipeline.fromJSON(manifest.preprocessing as never);
+    if (manifest.features !== undefined) {
+      specPreprocessing(manifest.features, manifest.preprocessing);
+      pipeline = transactionsOnlyPipeline(dir, manifest.features);
+    } else pipeline = TabularPipeline.fromJSON(manifest.preprocessing as never);
     estimator = estimatorFromState(manifest.model, weights);
   } catch (cause) {
     throw rebuildError(dir, cause);

@@ -1,15 +1,18 @@
 import { ConfigError } from '../errors.js';
 import { builtinFeatureSpec, type FeatureSpec, replayTransactions, transactionsFromCsv } from '../features/index.js';
 import { fraudMetrics, handbookSplit } from '../fraud/index.js';
-import type { Matrix } from '../matrix.js';
 import { createEstimator, type Estimator, MODEL_KINDS, type ModelKind } from '../models/index.js';
-import { meanStd } from '../preprocessing/summary-statistics.js';
+import {
+  fitFeatureStandardisation,
+  isSequenceModel,
+  sequenceMatrix,
+  standardisedFeatures,
+  withSequence,
+} from './feature-inputs.js';
 
 /** The models `vigil benchmark fraud` compares, in table order. */
 export const FRAUD_BENCHMARK_MODELS = ['logistic', 'mlp', 'cnn', 'lstm', 'lstm-attention', 'autoencoder'] as const;
 export type FraudBenchmarkModel = (typeof FRAUD_BENCHMARK_MODELS)[number];
-
-const SEQUENCE_MODELS: readonly string[] = ['cnn', 'lstm', 'lstm-attention'];
 
 export interface FraudBenchmarkOptions {
   dataPath: string;
@@ -22,7 +25,7 @@ export interface FraudBenchmarkOptions {
   trainDays?: number;
   delayDays?: number;
   testDays?: number;
-  /** Earlier transactions per sequence row (default 5). */
+  /** Earlier transactions per sequence row (default: the spec's `sequence.length`, else 5). */
   sequenceLength?: number;
   /** Card Precision@k's k (default 100). */
   k?: number;
@@ -54,33 +57,6 @@ export interface FraudBenchmarkResult {
   };
 }
 
-function standardise(
-  features: Float64Array,
-  nCols: number,
-  rows: Int32Array,
-  train: Int32Array,
-): { x: Matrix; mean: number[]; std: number[] } {
-  const mean: number[] = [];
-  const std: number[] = [];
-  const column = new Float64Array(train.length);
-  for (let c = 0; c < nCols; c++) {
-    for (let r = 0; r < train.length; r++) column[r] = features[(train[r] as number) * nCols + c] as number;
-    const s = meanStd(column);
-    mean.push(s.mean);
-    std.push(s.std > 0 ? s.std : 1);
-  }
-  return { x: scaled(features, nCols, rows, mean, std), mean, std };
-}
-
-function scaled(features: Float64Array, nCols: number, rows: Int32Array, mean: number[], std: number[]): Matrix {
-  const data = new Float32Array(rows.length * nCols);
-  for (let r = 0; r < rows.length; r++)
-    for (let c = 0; c < nCols; c++)
-      data[r * nCols + c] =
-        ((features[(rows[r] as number) * nCols + c] as number) - (mean[c] as number)) / (std[c] as number);
-  return { data, nRows: rows.length, nCols };
-}
-
 /**
  * The fraud handbook's protocol for several models: replay the transactions through the feature
  * spec (with sequences of each customer's previous transactions), train on one week, skip the
@@ -98,10 +74,7 @@ export async function runFraudBenchmarkJob(options: FraudBenchmarkOptions): Prom
   const base = options.spec ?? builtinFeatureSpec('fraud-handbook');
   if (base.columns.label === undefined)
     throw new ConfigError('no_label', `feature spec '${base.name}' maps no label column: the benchmark needs labels`);
-  const spec: FeatureSpec = {
-    ...base,
-    sequence: { key: 'customerId', length: options.sequenceLength ?? 5, ...base.sequence },
-  };
+  const spec: FeatureSpec = withSequence(base, { previous: options.sequenceLength });
   stage(`reading ${options.dataPath}`);
   const tx = await transactionsFromCsv(options.dataPath, spec);
   const labels = tx.labels as Float64Array;
@@ -119,29 +92,19 @@ export async function runFraudBenchmarkJob(options: FraudBenchmarkOptions): Prom
   const replayStart = performance.now();
   const replay = replayTransactions(spec, tx, { sequenceRows: used });
   const featureRowsPerSec = tx.nRows / ((performance.now() - replayStart) / 1000);
-  const nCols = replay.featureNames.length;
-  const slotOf = new Map<number, number>();
+  const sequenceSlot = new Int32Array(tx.nRows).fill(-1);
   used.forEach((row, slot) => {
-    slotOf.set(row, slot);
+    sequenceSlot[row] = slot;
   });
   const yOf = (rows: Int32Array) => Float32Array.from(rows, (i) => labels[i] as number);
   const yTrain = yOf(split.train);
   const yTest = yOf(split.test);
-  const tabular = standardise(replay.features, nCols, split.train, split.train);
-  const xTrain = tabular.x;
-  const xTest = scaled(replay.features, nCols, split.test, tabular.mean, tabular.std);
-  const sequenceRows = (rows: Int32Array): Matrix => {
-    const width = replay.sequenceWidth;
-    const data = new Float32Array(rows.length * width);
-    const sequences = replay.sequences as Float32Array;
-    rows.forEach((row, r) => {
-      const slot = slotOf.get(row) as number;
-      data.set(sequences.subarray(slot * width, (slot + 1) * width), r * width);
-    });
-    return { data, nRows: rows.length, nCols: width };
-  };
-  const sTrain = sequenceRows(split.train);
-  const sTest = sequenceRows(split.test);
+  const scaling = fitFeatureStandardisation(replay.features, replay.featureNames, split.train);
+  const xTrain = standardisedFeatures(scaling, replay.features, split.train);
+  const xTest = standardisedFeatures(scaling, replay.features, split.test);
+  const sequences = { ...replay, sequenceSlot };
+  const sTrain = sequenceMatrix(sequences, split.train);
+  const sTest = sequenceMatrix(sequences, split.test);
   const testCards = split.test.reduce<string[]>((cards, i) => {
     cards.push(tx.customerIds[i] as string);
     return cards;
@@ -155,11 +118,11 @@ export async function runFraudBenchmarkJob(options: FraudBenchmarkOptions): Prom
       const params = {
         task: 'binary' as const,
         seed,
-        ...(SEQUENCE_MODELS.includes(kind) ? { sequenceLength: replay.executor.sequenceLength + 1 } : {}),
+        ...(isSequenceModel(kind) ? { sequenceLength: replay.executor.sequenceLength + 1 } : {}),
         ...options.modelParams?.[kind],
       };
       const model: Estimator = createEstimator(kind as ModelKind, params);
-      const sequence = SEQUENCE_MODELS.includes(kind);
+      const sequence = isSequenceModel(kind);
       const start = performance.now();
       await model.fit(sequence ? sTrain : xTrain, yTrain);
       const trainSeconds = (performance.now() - start) / 1000;

@@ -1,9 +1,21 @@
 /**
  * Training jobs: from a CSV file to a verified model bundle.
  */
-export { type EncodedTarget, encodeTarget } from './target.js';
-export { taskMetrics } from './task-metrics.js';
+
 export {
+  DEFAULT_PREVIOUS_TRANSACTIONS,
+  featureSpecRecord,
+  isSequenceModel,
+  SEQUENCE_MODEL_KINDS,
+  sequenceKeyOf,
+  withSequence,
+} from './feature-inputs.js';
+export { runFeatureTrainJob, trainingSpec } from './feature-train-job.js';
+export { type FitAndMeasureInput, type FitAndMeasureResult, fitAndMeasure } from './fit-and-measure.js';
+export { type EncodedTarget, encodeTarget } from './target.js';
+export { type CardPrecisionMetrics, cardPrecisionMetrics, isAnomalyModel, taskMetrics } from './task-metrics.js';
+export {
+  type FeatureTrainOptions,
   parseThresholdPolicy,
   runTrainJob,
   type SplitSpec,

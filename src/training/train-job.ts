@@ -4,13 +4,16 @@ import { readSchemaFile, readTable, splitByColumn, stratifiedSplit, timeSplit } 
 import { findColumn, type Schema, type Table } from '../data/table.js';
 import { runtimeVersions } from '../engine/index.js';
 import { ConfigError, DataError } from '../errors.js';
-import { chooseThreshold, type ThresholdPolicy } from '../evaluation/index.js';
-import { column, takeRows, takeValues } from '../matrix.js';
+import type { ThresholdPolicy } from '../evaluation/index.js';
+import type { FeatureSpec } from '../features/index.js';
+import { takeRows } from '../matrix.js';
 import type { EpochLogs, Task } from '../models/estimator.js';
-import { createEstimator, type ModelKind } from '../models/index.js';
+import type { ModelKind } from '../models/index.js';
 import { TabularPipeline } from '../preprocessing/index.js';
+import { isSequenceModel } from './feature-inputs.js';
+import { runFeatureTrainJob } from './feature-train-job.js';
+import { fitAndMeasure } from './fit-and-measure.js';
 import { encodeTarget } from './target.js';
-import { taskMetrics } from './task-metrics.js';
 import { VIGIL_VERSION } from './version.js';
 
 /** How rows are divided into training and test parts. */
@@ -42,6 +45,22 @@ export interface TrainJobOptions {
   modelParams?: Record<string, unknown>;
   onEpochEnd?: (logs: EpochLogs) => void;
   onStage?: (stage: string) => void;
+  /**
+   * Train on raw transactions replayed through a feature spec instead of the file's columns
+   * (see {@link runFeatureTrainJob}); needed by the sequence models.
+   */
+  features?: FeatureTrainOptions;
+}
+
+/** How `--features` training reads and shapes transactions. */
+export interface FeatureTrainOptions {
+  spec: FeatureSpec;
+  /** Sequence models: whose transactions (an entity key or the column the spec maps to one); default the spec's, else the customer. */
+  sequenceKey?: string;
+  /** Sequence models: previous transactions per row; default the spec's, else 5. */
+  sequenceLength?: number;
+  /** k of the test part's Card Precision@k (default 100). */
+  cardK?: number;
 }
 
 export interface TrainJobResult {
@@ -83,6 +102,12 @@ function withTarget(rows: Int32Array, y: Float32Array): Int32Array {
  *   split: { kind: 'random', testFraction: 0.25 }, seed: 1, outDir: 'models/pd' });
  */
 export async function runTrainJob(options: TrainJobOptions): Promise<TrainJobResult> {
+  if (options.features !== undefined) return runFeatureTrainJob({ ...options, features: options.features });
+  if (isSequenceModel(options.model))
+    throw new ConfigError(
+      'invalid_flag',
+      `--model ${options.model} reads sequences of each customer's transactions: give --features SPEC (e.g. fraud-handbook) to replay raw transactions into them`,
+    );
   // Before any work: a bundle replaces its directory whole, so --out must be new or a bundle.
   await checkBundleTarget(options.outDir);
   const timingsMs: Record<string, number> = {};
@@ -120,16 +145,6 @@ export async function runTrainJob(options: TrainJobOptions): Promise<TrainJobRes
   if (trainRows.length === 0)
     throw new DataError('empty_training_part', 'the split left no training rows with a target value');
 
-  const validationFraction = options.validationFraction ?? 0.15;
-  const trainY = takeValues(target.y, trainRows);
-  const inner = stratifiedSplit(
-    task === 'regression' ? new Float32Array(trainY.length) : trainY,
-    validationFraction,
-    options.seed + 1,
-  );
-  const fitRows = takeValues(trainRows, inner.trainRows);
-  const validationRows = takeValues(trainRows, inner.testRows);
-
   stage('preprocessing');
   const exclude = [options.target, ...(splitColumn ? [splitColumn] : [])];
   const pipeline = new TabularPipeline({ exclude });
@@ -139,41 +154,25 @@ export async function runTrainJob(options: TrainJobOptions): Promise<TrainJobRes
   lap('preprocessMs');
 
   stage('training');
-  const estimator = createEstimator(options.model, {
+  const fitted = await fitAndMeasure({
+    model: options.model,
     task,
+    classes: target.classes,
+    y: target.y,
+    trainRows,
+    testRows,
+    inputs: (rows) => takeRows(x, rows),
     seed: options.seed,
-    ...(options.epochs !== undefined ? { epochs: options.epochs } : {}),
-    ...(options.threads !== undefined && options.model !== 'logistic' ? { threads: options.threads } : {}),
-    ...options.modelParams,
-  });
-  const xFit = takeRows(x, fitRows);
-  const yFit = takeValues(target.y, fitRows);
-  const xValidation = takeRows(x, validationRows);
-  const yValidation = takeValues(target.y, validationRows);
-  await estimator.fit(xFit, yFit, {
-    validationData: { x: xValidation, y: yValidation },
+    epochs: options.epochs,
+    threads: options.threads,
+    modelParams: options.modelParams,
+    thresholdPolicy: options.thresholdPolicy,
+    validationFraction: options.validationFraction,
     onEpochEnd: options.onEpochEnd,
   });
+  const { estimator, threshold, metrics, validationMetrics, validationFraction } = fitted;
+  warnings.push(...fitted.warnings);
   lap('fitMs');
-
-  stage('evaluating');
-  let threshold: { value: number; policy: ThresholdPolicy } | undefined;
-  const validationProba = await estimator.predictProba(xValidation);
-  if (task === 'binary') {
-    const policy = options.thresholdPolicy ?? { kind: 'max-f1' };
-    // Column 1 of a binary model's n × 2 output is the positive class's probability.
-    const scores = column(validationProba, 1);
-    threshold = { value: chooseThreshold(yValidation, scores, policy).threshold, policy };
-  }
-  const validationMetrics = taskMetrics(task, yValidation, validationProba, target.classes, threshold?.value);
-  let metrics: Record<string, unknown> = {};
-  if (testRows.length > 0) {
-    const testProba = await estimator.predictProba(takeRows(x, testRows));
-    metrics = taskMetrics(task, takeValues(target.y, testRows), testProba, target.classes, threshold?.value);
-  } else {
-    warnings.push('the split left no test rows; metrics are reported on the validation slice only');
-  }
-  lap('evaluateMs');
 
   stage('writing bundle');
   const inputSchema: Schema = { columns: pipeline.inputColumns };

@@ -1,0 +1,115 @@
+import { stratifiedSplit } from '../data/index.js';
+import { ConfigError } from '../errors.js';
+import { chooseThreshold, type ThresholdPolicy } from '../evaluation/index.js';
+import { column, type Matrix, takeValues } from '../matrix.js';
+import type { EpochLogs, Estimator, Task } from '../models/estimator.js';
+import { createEstimator, type ModelKind } from '../models/index.js';
+import { isAnomalyModel, taskMetrics } from './task-metrics.js';
+
+/** What both train paths (table columns, replayed transactions) hand to the shared fitting step. */
+export interface FitAndMeasureInput {
+  model: ModelKind;
+  task: Task;
+  /** Class labels in output order (binary: [negative, positive]); empty for regression. */
+  classes: string[];
+  /** Encoded target of every row (NaN where missing). */
+  y: Float32Array;
+  trainRows: Int32Array;
+  testRows: Int32Array;
+  /** The model input of the given rows. */
+  inputs: (rows: Int32Array) => Matrix;
+  seed: number;
+  epochs?: number;
+  threads?: number;
+  /** Hyper-parameters the input fixes (e.g. a sequence model's `sequenceLength`). */
+  inputParams?: Record<string, unknown>;
+  modelParams?: Record<string, unknown>;
+  thresholdPolicy?: ThresholdPolicy;
+  /** Share of the training rows held out for early stopping and the threshold (default 0.15). */
+  validationFraction?: number;
+  onEpochEnd?: (logs: EpochLogs) => void;
+}
+
+export interface FitAndMeasureResult {
+  estimator: Estimator;
+  threshold?: { value: number; policy: ThresholdPolicy };
+  /** Test-part metrics (empty when there are no test rows). */
+  metrics: Record<string, unknown>;
+  validationMetrics: Record<string, unknown>;
+  validationFraction: number;
+  /** Positive-class score of each test row (binary tasks). */
+  testScores?: Float32Array;
+  warnings: string[];
+}
+
+/**
+ * Fits the model on the training rows less a stratified validation slice, which serves early
+ * stopping and the choice of the decision threshold, and measures the test rows at that
+ * threshold, so no choice is ever made on the rows measured.
+ *
+ * The autoencoder fits without labels (it learns what ordinary rows look like), but its anomaly
+ * score gets its threshold from the labelled validation slice like any other score, and its
+ * metrics leave out the probability ones (brier, logLoss).
+ */
+export async function fitAndMeasure(input: FitAndMeasureInput): Promise<FitAndMeasureResult> {
+  const { task, y, model } = input;
+  if (isAnomalyModel(model) && task !== 'binary')
+    throw new ConfigError('invalid_flag', `--model ${model} scores anomalies: it needs --task binary, not ${task}`);
+  const warnings: string[] = [];
+  const validationFraction = input.validationFraction ?? 0.15;
+  const trainY = takeValues(y, input.trainRows);
+  const inner = stratifiedSplit(
+    task === 'regression' ? new Float32Array(trainY.length) : trainY,
+    validationFraction,
+    input.seed + 1,
+  );
+  const fitRows = takeValues(input.trainRows, inner.trainRows);
+  const validationRows = takeValues(input.trainRows, inner.testRows);
+
+  const estimator = createEstimator(model, {
+    task,
+    seed: input.seed,
+    ...input.inputParams,
+    ...(input.epochs !== undefined ? { epochs: input.epochs } : {}),
+    ...(input.threads !== undefined && model !== 'logistic' ? { threads: input.threads } : {}),
+    ...input.modelParams,
+  });
+  const xValidation = input.inputs(validationRows);
+  const yValidation = takeValues(y, validationRows);
+  await estimator.fit(input.inputs(fitRows), takeValues(y, fitRows), {
+    validationData: { x: xValidation, y: yValidation },
+    onEpochEnd: input.onEpochEnd,
+  });
+
+  const anomaly = isAnomalyModel(model);
+  let threshold: FitAndMeasureResult['threshold'];
+  const validationProba = await estimator.predictProba(xValidation);
+  if (task === 'binary') {
+    const policy = input.thresholdPolicy ?? { kind: 'max-f1' };
+    // Column 1 of a binary model's n × 2 output is the positive class's probability (or anomaly score).
+    threshold = { value: chooseThreshold(yValidation, column(validationProba, 1), policy).threshold, policy };
+  }
+  const validationMetrics = taskMetrics(task, yValidation, validationProba, input.classes, threshold?.value, {
+    anomaly,
+  });
+  let metrics: Record<string, unknown> = {};
+  let testScores: Float32Array | undefined;
+  if (input.testRows.length > 0) {
+    const testProba = await estimator.predictProba(input.inputs(input.testRows));
+    metrics = taskMetrics(task, takeValues(y, input.testRows), testProba, input.classes, threshold?.value, {
+      anomaly,
+    });
+    if (task === 'binary') testScores = column(testProba, 1);
+  } else {
+    warnings.push('the split left no test rows; metrics are reported on the validation slice only');
+  }
+  return {
+    estimator,
+    ...(threshold ? { threshold } : {}),
+    metrics,
+    validationMetrics,
+    validationFraction,
+    ...(testScores ? { testScores } : {}),
+    warnings,
+  };
+}

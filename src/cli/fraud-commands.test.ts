@@ -32,13 +32,12 @@ async function directCardPrecision(scoresPath: string, k: number): Promise<numbe
   const scores = await csvRows(scoresPath);
   assert.equal(scores.length, raw.length);
   const rows = raw.flatMap((r, i) => ((r.TX_DATETIME as string) >= TEST_FROM ? [i] : []));
+  const cell = (i: number, name: string) => (raw[i] as Record<string, string>)[name] as string;
   return cardPrecisionAtK(
     {
-      day: rows.map((i) =>
-        Math.floor(Date.parse(`${(raw[i]?.TX_DATETIME as string).replace(' ', 'T')}Z`) / 86_400_000),
-      ),
-      card: rows.map((i) => raw[i]?.CUSTOMER_ID as string),
-      yTrue: Float32Array.from(rows, (i) => Number(raw[i]?.TX_FRAUD)),
+      day: rows.map((i) => Math.floor(Date.parse(`${cell(i, 'TX_DATETIME').replace(' ', 'T')}Z`) / 86_400_000)),
+      card: rows.map((i) => cell(i, 'CUSTOMER_ID')),
+      yTrue: Float32Array.from(rows, (i) => Number(cell(i, 'TX_FRAUD'))),
       score: Float32Array.from(rows, (i) => Number(scores[i]?.score)),
     },
     k,

@@ -4,7 +4,7 @@ import { ConfigError, DataError } from '../errors.js';
 import type { TransactionColumns } from '../features/index.js';
 import type { Matrix } from '../matrix.js';
 import { column, takeValues } from '../matrix.js';
-import { readExtraColumn, timeSplitRows } from '../training/feature-inputs.js';
+import { csvHeader, readExtraColumn, timeSplitRows } from '../training/feature-inputs.js';
 import { cardPrecisionMetrics, encodeTarget, isAnomalyModel, taskMetrics } from '../training/index.js';
 import { loadScoringModel, type ScoringEngine, type ScoringModel } from './scoring-model.js';
 import { readTransactionsForModel } from './transactions-input.js';
@@ -131,6 +131,18 @@ async function evaluate(model: ScoringModel, options: EvaluateJobOptions): Promi
         `--test-from needs --time-column: ${model.dir} has no feature spec whose timestamp could be used`,
       );
     add(options.split.column, 'datetime');
+  }
+  if (options.cardColumn !== undefined || options.dayColumn !== undefined) {
+    const header = await csvHeader(options.dataPath, options.delimiter);
+    for (const [flag, name] of [
+      ['--card-column', options.cardColumn],
+      ['--time-column', options.dayColumn],
+    ] as const)
+      if (name !== undefined && !header.includes(name))
+        throw new DataError(
+          'missing_column',
+          `${flag} ${name}: ${options.dataPath} has no column "${name}" (columns: ${header.join(', ')})`,
+        );
   }
   if (options.cardColumn !== undefined) add(options.cardColumn, 'identifier');
   if (options.dayColumn !== undefined) add(options.dayColumn, 'datetime');

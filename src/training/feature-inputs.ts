@@ -267,9 +267,9 @@ export async function readExtraColumn(
   return table.columns[0] as Column;
 }
 
-/** The header of a CSV file (plain or .gz). */
-export async function csvHeader(path: string): Promise<string[]> {
-  for await (const batch of readCsv(path, { batchSize: 1 })) return batch.header;
+/** The header of a CSV file (plain or .gz); the delimiter is detected unless given. */
+export async function csvHeader(path: string, delimiter?: string): Promise<string[]> {
+  for await (const batch of readCsv(path, { batchSize: 1, ...(delimiter ? { delimiter } : {}) })) return batch.header;
   return [];
 }
 

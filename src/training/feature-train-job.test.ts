@@ -5,11 +5,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { readBundle } from '../bundle/index.js';
-import { BundleError, ConfigError } from '../errors.js';
+import { BundleError, ConfigError, DataError } from '../errors.js';
 import { builtinFeatureSpec, featureSpecSha256, replayTransactions, transactionsFromCsv } from '../features/index.js';
 import { column, takeValues } from '../matrix.js';
 import { estimatorFromState } from '../models/index.js';
-import { loadScoringModel, runPredictJob } from '../scoring/index.js';
+import { loadScoringModel, runEvaluateJob, runPredictJob } from '../scoring/index.js';
 import { writeTransactionsCsv } from '../simulation/index.js';
 import { type FeatureStandardisationState, standardisedFeatures } from './feature-inputs.js';
 import { runTrainJob, type TrainJobOptions } from './index.js';
@@ -137,6 +137,54 @@ describe('train --features: bundles that carry the feature spec', () => {
       [...d].some(([id, score]) => c.get(id) !== score),
       'scores without the history differ',
     );
+  });
+
+  test('a split column gives the same split as --test-from, and evaluate on the raw events the test metrics of training', async () => {
+    const lines = (await readFile(dataPath, 'utf8')).trimEnd().split('\n');
+    const flagged = join(root, 'flagged.csv');
+    await writeFile(
+      flagged,
+      `${lines.map((line, i) => `${line},${i === 0 ? '_is_test' : Number((line.split(',')[1] as string) >= TEST_FROM)}`).join('\n')}\n`,
+    );
+    const byColumn = await runTrainJob(
+      options('split-column', { dataPath: flagged, split: { kind: 'column', column: '_is_test' } }),
+    );
+    const byTime = await readBundle(mlpDir);
+    assert.equal(byColumn.manifest.data.testRows, byTime.manifest.data.testRows);
+    assert.deepEqual(byColumn.metrics, byTime.manifest.metrics.test);
+
+    for (const split of [
+      { kind: 'column' as const, column: '_is_test' },
+      { kind: 'time' as const, testFrom: TEST_FROM },
+    ]) {
+      const evaluated = await runEvaluateJob({
+        modelDir: byColumn.bundleDir,
+        dataPath: flagged,
+        split,
+        cardColumn: 'CUSTOMER_ID',
+      });
+      const { cpAtK, k, cpPerDay, ...rest } = evaluated.metrics;
+      const { cpAtK: trainCp, k: trainK, cpPerDay: trainPerDay, ...trainRest } = byColumn.metrics;
+      for (const [key, value] of Object.entries(trainRest))
+        if (typeof value === 'number')
+          assert.ok(Math.abs((rest[key] as number) - value) <= 1e-6, `${split.kind} ${key}: ${rest[key]} vs ${value}`);
+      assert.equal(k, trainK);
+      assert.ok(Math.abs((cpAtK as number) - (trainCp as number)) <= 1e-12);
+      assert.deepEqual(cpPerDay, trainPerDay);
+    }
+    await assert.rejects(
+      runTrainJob(options('split-missing', { split: { kind: 'column', column: '_is_test' } })),
+      (e: unknown) => e instanceof DataError && /--split-column _is_test: .* has no column "_is_test"/.test(e.message),
+    );
+  });
+
+  test('a random split warns that it mixes the same days into training and test', async () => {
+    const result = await runTrainJob(
+      options('random', { model: 'logistic', split: { kind: 'random', testFraction: 0.25 } }),
+    );
+    assert.ok(result.warnings.some((w) => /random split mixes the same days/.test(w)));
+    // Stratified: a quarter of each class, each rounded.
+    assert.ok(Math.abs(result.manifest.data.testRows - result.manifest.data.nRows * 0.25) <= 1);
   });
 
   test('a spec altered in the manifest is refused, even with the checksums redone', async () => {

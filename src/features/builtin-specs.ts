@@ -3,7 +3,7 @@ import { ConfigError } from '../errors.js';
 import { type FeatureSpec, parseFeatureSpec } from './feature-spec.js';
 
 /** Feature specs shipped with Vigil, selectable by name (e.g. `--features fraud-handbook`). */
-export const BUILTIN_FEATURE_SPECS = ['fraud-handbook', 'fraud-behaviour'] as const;
+export const BUILTIN_FEATURE_SPECS = ['fraud-handbook', 'fraud-handbook-plus', 'fraud-behaviour'] as const;
 
 /** A built-in spec by name, parsed and checked like a user's file. */
 export function builtinFeatureSpec(name: string): FeatureSpec {

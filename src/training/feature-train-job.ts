@@ -86,6 +86,12 @@ export function trainingSpec(options: TrainJobOptions & { features: FeatureTrain
  * transactions (cnn, lstm, lstm-attention; scaled inside the model). The bundle records the
  * resolved spec, its sha256 and the sequence settings, so `vigil predict` computes the same
  * features from raw events. Test metrics include Card Precision@k by UTC day and customer.
+ * `runTrainJob` calls it when given `features`.
+ *
+ * @example
+ * const result = await runTrainJob({ dataPath: 'transactions.csv.gz', target: 'TX_FRAUD', model: 'lstm',
+ *   split: { kind: 'time', column: 'TX_DATETIME', testFrom: '2018-08-08' }, seed: 1, outDir: 'models/fraud',
+ *   features: { spec: loadFeatureSpec('fraud-handbook'), sequenceLength: 5 } });
  */
 export async function runFeatureTrainJob(
   options: TrainJobOptions & { features: FeatureTrainOptions },

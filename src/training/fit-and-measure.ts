@@ -30,6 +30,7 @@ export interface FitAndMeasureInput {
   onEpochEnd?: (logs: EpochLogs) => void;
 }
 
+/** The fitted model with its threshold and metrics, for the train job to write into a bundle. */
 export interface FitAndMeasureResult {
   estimator: Estimator;
   threshold?: { value: number; policy: ThresholdPolicy };

@@ -1,11 +1,20 @@
 import { parseDatetimeCell, parseNumberCell, readCsv } from '../data/index.js';
 import { DataError, type Issue } from '../errors.js';
 import type { TransactionEvent } from './feature-executor.js';
-import type { EventField, FeatureSpec } from './feature-spec.js';
+import type { CategoryField, EventField, FeatureSpec } from './feature-spec.js';
 
 /** Optional text fields of an event; an empty cell means the event has none. */
 const TEXT_FIELDS = ['channel', 'country', 'currency', 'ipAddress', 'deviceId'] as const;
 type TextField = (typeof TEXT_FIELDS)[number];
+
+/**
+ * A text column dictionary-encoded: row i holds `values[codes[i]]`, or nothing where the code is
+ * −1; codes are numbered in order of first appearance.
+ */
+export interface DictionaryColumn {
+  codes: Int32Array;
+  values: string[];
+}
 
 /** Transactions as columns, in file order (which must be time order for replay). */
 export interface TransactionColumns {
@@ -21,6 +30,13 @@ export interface TransactionColumns {
   text: Partial<Record<TextField, (string | undefined)[]>>;
   latitudes?: Float64Array;
   longitudes?: Float64Array;
+  /**
+   * The key and category columns (customerId, terminalId and the mapped ipAddress, deviceId,
+   * country, channel) as the reader encoded them, describing the same values as `customerIds`,
+   * `terminalIds` and `text`. Optional: a replay encodes a column it does not find here itself
+   * (slower), so code that builds or slices columns should leave it out rather than keep stale codes.
+   */
+  dictionaries?: Partial<Record<CategoryField, DictionaryColumn>>;
   /** The event of row i, for {@link FeatureExecutor.update}. */
   event(i: number): TransactionEvent;
 }
@@ -47,11 +63,13 @@ export async function transactionsFromCsv(path: string, spec: FeatureSpec): Prom
   let longitudes: Float64Array | undefined = located ? new Float64Array(1 << 16) : undefined;
   const textFields = TEXT_FIELDS.filter((f) => spec.columns[f] !== undefined);
   const text: Partial<Record<TextField, (string | undefined)[]>> = Object.fromEntries(textFields.map((f) => [f, []]));
-  // One string instance per value: less memory, and the executor's map lookups then match by
-  // identity instead of comparing characters.
-  const canonical = new Map<string, (value: string) => string>(
-    ['customerId', 'terminalId', ...textFields].map((f) => [f, canonicalizer()]),
+  // One string instance per value (less memory, and the executor's map lookups then match by
+  // identity instead of comparing characters), numbered as it first appears: replays group rows
+  // by entity with these codes instead of looking strings up again.
+  const canonical = new Map<string, DictionaryEncoder>(
+    ['customerId', 'terminalId', ...textFields].map((f) => [f, new DictionaryEncoder()]),
   );
+  const encoderOf = (field: string) => canonical.get(field) as DictionaryEncoder;
   let n = 0;
   let latestSeconds = Number.NEGATIVE_INFINITY;
   let at: Partial<Record<EventField, number>> | undefined;
@@ -112,9 +130,7 @@ export async function transactionsFromCsv(path: string, spec: FeatureSpec): Prom
       }
       for (const field of textFields) {
         const value = cell(record, field);
-        (text[field] as (string | undefined)[]).push(
-          value === '' ? undefined : (canonical.get(field) as (v: string) => string)(value),
-        );
+        (text[field] as (string | undefined)[]).push(encoderOf(field).add(value === '' ? undefined : value));
       }
       if (ms / 1000 < latestSeconds)
         report(line, spec.columns.timestamp as string, 'earlier than a row before it: rows must be in time order');
@@ -122,8 +138,8 @@ export async function transactionsFromCsv(path: string, spec: FeatureSpec): Prom
       times[n] = ms / 1000;
       amounts[n] = amount;
       ids.push(spec.columns.id === undefined ? String(n) : cell(record, 'id'));
-      customerIds.push((canonical.get('customerId') as (v: string) => string)(cell(record, 'customerId')));
-      terminalIds.push((canonical.get('terminalId') as (v: string) => string)(cell(record, 'terminalId')));
+      customerIds.push(encoderOf('customerId').add(cell(record, 'customerId')) as string);
+      terminalIds.push(encoderOf('terminalId').add(cell(record, 'terminalId')) as string);
       n++;
     }
   }
@@ -134,6 +150,9 @@ export async function transactionsFromCsv(path: string, spec: FeatureSpec): Prom
   const latValues = latitudes?.subarray(0, n);
   const lonValues = longitudes?.subarray(0, n);
   const { channel, country, currency, ipAddress, deviceId } = text;
+  const dictionaries: Partial<Record<CategoryField, DictionaryColumn>> = {};
+  for (const field of ['customerId', 'terminalId', ...textFields] as const)
+    if (field !== 'currency') dictionaries[field] = encoderOf(field).column(n);
   return {
     nRows: n,
     ids,
@@ -145,6 +164,7 @@ export async function transactionsFromCsv(path: string, spec: FeatureSpec): Prom
     text,
     latitudes: latValues,
     longitudes: lonValues,
+    dictionaries,
     event: (i) => {
       const event: TransactionEvent = {
         id: ids[i],
@@ -168,14 +188,37 @@ export async function transactionsFromCsv(path: string, spec: FeatureSpec): Prom
   };
 }
 
-function canonicalizer(): (value: string) => string {
-  const seen = new Map<string, string>();
-  return (value) => {
-    const known = seen.get(value);
-    if (known !== undefined) return known;
-    seen.set(value, value);
-    return value;
-  };
+/** Numbers a column's values as they first appear, and gives each value's first instance back. */
+class DictionaryEncoder {
+  private readonly index = new Map<string, number>();
+  private readonly values: string[] = [];
+  private codes = new Int32Array(1 << 16);
+  private n = 0;
+
+  /** Adds a row's value (undefined: none) and returns the value's canonical instance. */
+  add(value: string | undefined): string | undefined {
+    if (this.n === this.codes.length) {
+      const grown = new Int32Array(this.codes.length * 2);
+      grown.set(this.codes);
+      this.codes = grown;
+    }
+    if (value === undefined) {
+      this.codes[this.n++] = -1;
+      return undefined;
+    }
+    let code = this.index.get(value);
+    if (code === undefined) {
+      code = this.values.length;
+      this.index.set(value, code);
+      this.values.push(value);
+    }
+    this.codes[this.n++] = code;
+    return this.values[code];
+  }
+
+  column(nRows: number): DictionaryColumn {
+    return { codes: this.codes.subarray(0, nRows), values: this.values };
+  }
 }
 
 function grow(a: Float64Array): Float64Array {

@@ -50,18 +50,11 @@ export class EntityState {
   }
 
   /**
-   * Appends an event's fixed fields and returns its offset, so the caller can write the category
+   * Appends an event's fixed fields (`fields` at the EVENT_ offsets) and returns its offset, so the caller can write the category
    * values. `loSlots` are the cursor slots of the windows' first events (nothing before the
    * smallest is needed any more); `positionSlots` every slot that holds an event position.
    */
-  append(
-    time: number,
-    amount: number,
-    label: number,
-    ordinal: number,
-    loSlots: Int32Array,
-    positionSlots: Int32Array,
-  ): number {
+  append(fields: Float64Array, loSlots: Int32Array, positionSlots: Int32Array): number {
     if ((this.end + 1) * this.stride > this.events.length) {
       let oldest = this.end;
       for (let i = 0; i < loSlots.length; i++) oldest = Math.min(oldest, this.cursors[loSlots[i] as number] as number);
@@ -69,10 +62,10 @@ export class EntityState {
     }
     const at = this.end * this.stride;
     const e = this.events;
-    e[at + EVENT_TIME] = time;
-    e[at + EVENT_AMOUNT] = amount;
-    e[at + EVENT_LABEL] = label;
-    e[at + EVENT_ORDINAL] = ordinal;
+    e[at + EVENT_TIME] = fields[EVENT_TIME] as number;
+    e[at + EVENT_AMOUNT] = fields[EVENT_AMOUNT] as number;
+    e[at + EVENT_LABEL] = fields[EVENT_LABEL] as number;
+    e[at + EVENT_ORDINAL] = fields[EVENT_ORDINAL] as number;
     this.end++;
     return at;
   }

@@ -54,9 +54,27 @@ export interface LabelTarget {
   deviceId?: string;
 }
 
+/**
+ * An event's fields an entity holds, as numbers in a Float64Array at their {@link EVENT_TIME}…
+ * offsets (doubles passed to a call V8 does not inline are boxed, an allocation per value).
+ */
+export const STEP_FIELDS = EVENT_FIXED_FIELDS;
+
+/**
+ * What the per-entity step reads of a run of events besides what the entity holds: locations
+ * (NaN where none) and the novelty fields' hashed values (NaN where none), the event at
+ * position p of the entity's events at index p − base; arrays undefined when the group reads none.
+ */
+export interface RunInputs {
+  latitudes: Float64Array | undefined;
+  longitudes: Float64Array | undefined;
+  novelty: Float64Array[];
+  base: number;
+}
+
 const DAY_SECONDS = 86_400;
 /** Entities idle past the retention are swept after this many events. */
-const SWEEP_EVERY_EVENTS = 65_536;
+export const SWEEP_EVERY_EVENTS = 65_536;
 const EARTH_RADIUS_KM = 6371.0088;
 const MIN_SPEED_HOURS = 1 / 60;
 
@@ -79,9 +97,27 @@ export interface Group {
   noveltyMemories: number[];
   noveltyFields: CategoryField[];
   sequenceSlots: number;
+  /** Whether a feature of the group reads locations (distanceKm, speedKmh); only then does the entity track them. */
+  readsLocation: boolean;
   stride: number;
   loSlots: Int32Array;
   positionSlots: Int32Array;
+  /** The group's features in spec order, and their output columns. */
+  outputs: Output[];
+  columns: Int32Array;
+  /** The plan as typed arrays for the per-event loops: per window its delay class, delay and length; per delay its seconds. */
+  windowDelayClass: Int32Array;
+  windowDelaySeconds: Float64Array;
+  windowLengthSeconds: Float64Array;
+  delaySeconds: Float64Array;
+  /** Per output of the group: its kind and cursor slots (see {@link Output}). */
+  outputKinds: Int32Array;
+  outputLoSlots: Int32Array;
+  outputHiSlots: Int32Array;
+  outputSlots: Int32Array;
+  /** The online event's hashed category values and its other inputs (one event), for {@link updateEntityRun}. */
+  categoryValues: Float64Array;
+  eventInputs: RunInputs;
   /** What the current event found: its entity and the values read before the event was added. */
   entity: EntityState | undefined;
   previousSeconds: number;
@@ -170,6 +206,10 @@ export class FeatureExecutor {
   readonly groups: Group[] = [];
   /** @internal */
   readonly outputs: Output[];
+  /** @internal the features of the event alone (no group), and their output columns. */
+  readonly eventOutputs: Output[];
+  /** @internal */
+  readonly eventColumns: Int32Array;
   /** @internal */
   readonly retentionSeconds: number;
   /** @internal the sequence group's index, −1 without a sequence. */
@@ -181,6 +221,7 @@ export class FeatureExecutor {
   /** @internal events seen; the next event's ordinal. */
   seen = 0;
   private readonly scratchSet = new Set<number>();
+  private readonly step = new Float64Array(STEP_FIELDS);
 
   constructor(readonly spec: FeatureSpec) {
     this.featureNames = spec.features.map((f) => f.name);
@@ -215,6 +256,17 @@ export class FeatureExecutor {
       o.loSlot = o.window * WINDOW_SLOTS + WINDOW_LO;
       o.hiSlot = group.windows.length * WINDOW_SLOTS + (group.windows[o.window] as WindowPlan).delayClass;
     }
+    this.eventColumns = Int32Array.from(this.outputs.flatMap((o, f) => (o.group < 0 ? [f] : [])));
+    this.eventOutputs = Array.from(this.eventColumns, (f) => this.outputs[f] as Output);
+    this.groups.forEach((group, g) => {
+      group.columns = Int32Array.from(this.outputs.flatMap((o, f) => (o.group === g ? [f] : [])));
+      group.outputs = Array.from(group.columns, (f) => this.outputs[f] as Output);
+      group.outputKinds = Int32Array.from(group.outputs, (o) => o.kind);
+      group.outputLoSlots = Int32Array.from(group.outputs, (o) => o.loSlot);
+      group.outputHiSlots = Int32Array.from(group.outputs, (o) => o.hiSlot);
+      group.outputSlots = Int32Array.from(group.outputs, (o) => o.slot);
+      group.readsLocation = group.outputs.some((o) => o.kind === Kind.DistanceKm || o.kind === Kind.SpeedKmh);
+    });
   }
 
   /** The ordinal of the last event given to {@link update}: what {@link applyLabel} needs to find it. */
@@ -240,11 +292,17 @@ export class FeatureExecutor {
     this.latestSeconds = t;
     const ordinal = this.seen++;
     if (isSweepOrdinal(ordinal)) this.sweep(t);
-    const label = event.label ?? 0;
+    const step = this.step;
+    step[EVENT_TIME] = t;
+    step[EVENT_AMOUNT] = event.amount;
+    step[EVENT_LABEL] = event.label ?? 0;
+    step[EVENT_ORDINAL] = ordinal;
+    const located = event.latitude !== undefined && event.longitude !== undefined;
+    writeEventValues(this, step, out, 0);
     for (const group of this.groups) {
       const id = keyOf(event, group.key);
       if (id === undefined) {
-        leaveEntity(group);
+        writeAbsentValues(group, this.scratchSet, out, 0, group.columns);
         continue;
       }
       let entity = group.entities.get(id);
@@ -252,15 +310,20 @@ export class FeatureExecutor {
         entity = newEntity(group);
         group.entities.set(id, entity);
       }
-      enterEntity(group, entity, event, t, label, ordinal);
-    }
-    const outputs = this.outputs;
-    for (let i = 0; i < outputs.length; i++) {
-      const o = outputs[i] as Output;
-      out[i] =
-        o.group < 0
-          ? eventValue(o, event, t)
-          : groupValue(o, this.groups[o.group] as Group, event.amount, t, this.scratchSet);
+      const at = entity.append(step, group.loSlots, group.positionSlots);
+      for (let f = 0; f < group.categoryFields.length; f++)
+        entity.events[at + EVENT_FIXED_FIELDS + f] = hashCategory(
+          categoryOf(event, group.categoryFields[f] as CategoryField),
+        );
+      const inputs = group.eventInputs;
+      inputs.base = entity.end - 1;
+      (inputs.latitudes as Float64Array)[0] = located ? (event.latitude as number) : Number.NaN;
+      (inputs.longitudes as Float64Array)[0] = located ? (event.longitude as number) : Number.NaN;
+      for (let k = 0; k < group.noveltyFields.length; k++)
+        (inputs.novelty[k] as Float64Array)[0] = hashCategory(
+          categoryOf(event, group.noveltyFields[k] as CategoryField),
+        );
+      updateEntityRun(group, entity, entity.end - 1, entity.end, inputs, this.scratchSet, out, 0, 0, group.columns);
     }
     if (this.sequenceGroup >= 0) {
       const group = this.groups[this.sequenceGroup] as Group;
@@ -301,9 +364,8 @@ export class FeatureExecutor {
 
   /** Forgets entities idle for longer than the retention (every {@link SWEEP_EVERY_EVENTS} events). */
   private sweep(now: number): void {
-    const oldest = now - this.retentionSeconds;
     for (const group of this.groups)
-      for (const [id, entity] of group.entities) if (entity.lastSeconds < oldest) group.entities.delete(id);
+      for (const [id, entity] of group.entities) if (forgetsEntity(this, entity, now)) group.entities.delete(id);
   }
 
   /** Room for events the state holds over all entities: bounded by the windows, not the stream. */
@@ -330,9 +392,22 @@ export class FeatureExecutor {
         noveltyMemories: [],
         noveltyFields: [],
         sequenceSlots: 0,
+        readsLocation: false,
         stride: EVENT_FIXED_FIELDS,
         loSlots: new Int32Array(0),
         positionSlots: new Int32Array(0),
+        outputs: [],
+        columns: new Int32Array(0),
+        windowDelayClass: new Int32Array(0),
+        windowDelaySeconds: new Float64Array(0),
+        windowLengthSeconds: new Float64Array(0),
+        delaySeconds: new Float64Array(0),
+        outputKinds: new Int32Array(0),
+        outputLoSlots: new Int32Array(0),
+        outputHiSlots: new Int32Array(0),
+        outputSlots: new Int32Array(0),
+        categoryValues: new Float64Array(0),
+        eventInputs: { latitudes: undefined, longitudes: undefined, novelty: [], base: 0 },
         entity: undefined,
         previousSeconds: Number.NaN,
         distanceKm: 0,
@@ -433,13 +508,24 @@ export function lastSweepOrdinal(ordinal: number): number {
   return k > 0 ? k : -1;
 }
 
-/** A fresh entity of the group. */
-export function newEntity(group: Group): EntityState {
+/** Whether a sweep at time `now` forgets the entity: idle for longer than the retention. */
+export function forgetsEntity(executor: FeatureExecutor, entity: EntityState, now: number): boolean {
+  return forgetsEntityLastSeenAt(executor, entity.lastSeconds, now);
+}
+
+/** Whether a sweep at time `now` forgets an entity last seen at `lastSeconds`. */
+export function forgetsEntityLastSeenAt(executor: FeatureExecutor, lastSeconds: number, now: number): boolean {
+  return lastSeconds < now - executor.retentionSeconds;
+}
+
+/** A fresh entity of the group (with room for `initialEvents`, by default a few). */
+export function newEntity(group: Group, initialEvents?: number): EntityState {
   return new EntityState(
     group.stride,
     group.windows.length * WINDOW_SLOTS + group.delays.length,
     group.noveltyMemories,
     group.sequenceSlots,
+    initialEvents,
   );
 }
 
@@ -449,45 +535,77 @@ export function leaveEntity(group: Group): void {
   group.novel.fill(0);
 }
 
-/** The current event reaches its entity: remember what came before, then add the event. */
-export function enterEntity(
+/**
+ * The per-entity step both paths run, for a run of the entity's events in time order: positions
+ * [from, to) of `entity.events`, which already hold them (the online path appends its one event;
+ * a replay points the entity at the stretch of its gathered events). For each event in turn the
+ * entity takes it (the previous event, location, novelty memories, windows) and the group's
+ * features are written into `out`, one row of `rowWidth` values per event from `outStart`, at
+ * their `columns` (the group's output columns, or 0, 1, … for the group's features alone).
+ */
+export function updateEntityRun(
   group: Group,
   entity: EntityState,
-  event: TransactionEvent,
-  t: number,
-  label: number,
-  ordinal: number,
+  from: number,
+  to: number,
+  inputs: RunInputs,
+  scratchSet: Set<number>,
+  out: Float64Array,
+  outStart: number,
+  rowWidth: number,
+  columns: Int32Array,
 ): void {
   group.entity = entity;
-  group.previousSeconds = entity.lastSeconds;
-  entity.lastSeconds = t;
-  const lat = event.latitude;
-  const lon = event.longitude;
-  if (lat !== undefined && lon !== undefined && Number.isFinite(lat) && Number.isFinite(lon)) {
+  const stride = group.stride;
+  const windowed = group.windows.length > 0;
+  for (let p = from; p < to; p++) {
+    const e = entity.events;
+    const at = p * stride;
+    const t = e[at + EVENT_TIME] as number;
+    entity.end = p + 1;
+    group.previousSeconds = entity.lastSeconds;
+    entity.lastSeconds = t;
+    if (group.readsLocation) {
+      const latitude = (inputs.latitudes as Float64Array)[p - inputs.base] as number;
+      const longitude = (inputs.longitudes as Float64Array)[p - inputs.base] as number;
+      locate(group, entity, t, latitude, longitude);
+    }
+    for (let k = 0; k < group.noveltyFields.length; k++)
+      group.novel[k] = rememberValue(entity, k, (inputs.novelty[k] as Float64Array)[p - inputs.base] as number);
+    if (windowed) advanceWindows(group, entity);
+    writeGroupValues(group, entity, scratchSet, out, outStart + (p - from) * rowWidth, columns);
+  }
+}
+
+/** An event without a value for the group's key: its features read as if the entity were new and empty. */
+export function writeAbsentValues(
+  group: Group,
+  scratchSet: Set<number>,
+  out: Float64Array,
+  offset: number,
+  columns: Int32Array,
+): void {
+  leaveEntity(group);
+  writeGroupValues(group, undefined, scratchSet, out, offset, columns);
+}
+
+/** The distance and speed from the entity's previous located event (NaN coordinates: the event has none). */
+function locate(group: Group, entity: EntityState, t: number, latitude: number, longitude: number): void {
+  if (Number.isFinite(latitude) && Number.isFinite(longitude)) {
     if (Number.isNaN(entity.lastLocatedSeconds)) {
       group.distanceKm = 0;
       group.speedKmh = 0;
     } else {
-      const km = haversineKm(entity.lastLatitude, entity.lastLongitude, lat, lon);
+      const km = haversineKm(entity.lastLatitude, entity.lastLongitude, latitude, longitude);
       group.distanceKm = km;
       group.speedKmh = km / Math.max((t - entity.lastLocatedSeconds) / 3600, MIN_SPEED_HOURS);
     }
     entity.lastLocatedSeconds = t;
-    entity.lastLatitude = lat;
-    entity.lastLongitude = lon;
+    entity.lastLatitude = latitude;
+    entity.lastLongitude = longitude;
   } else {
     group.distanceKm = 0;
     group.speedKmh = 0;
-  }
-  for (let k = 0; k < group.noveltyFields.length; k++)
-    group.novel[k] = rememberValue(entity, k, hashCategory(categoryOf(event, group.noveltyFields[k] as CategoryField)));
-  if (group.windows.length > 0) {
-    const at = entity.append(t, event.amount, label, ordinal, group.loSlots, group.positionSlots);
-    for (let f = 0; f < group.categoryFields.length; f++)
-      entity.events[at + EVENT_FIXED_FIELDS + f] = hashCategory(
-        categoryOf(event, group.categoryFields[f] as CategoryField),
-      );
-    advanceWindows(group, entity, t);
   }
 }
 
@@ -503,11 +621,50 @@ function rememberValue(entity: EntityState, k: number, value: number): number {
   return 1;
 }
 
+/** Writes the features of the event alone into `out` at `offset` (a row of the output). */
+export function writeEventValues(
+  executor: FeatureExecutor,
+  step: Float64Array,
+  out: Float64Array,
+  offset: number,
+): void {
+  const amount = step[EVENT_AMOUNT] as number;
+  const t = step[EVENT_TIME] as number;
+  const outputs = executor.eventOutputs;
+  const columns = executor.eventColumns;
+  for (let j = 0; j < outputs.length; j++)
+    out[offset + (columns[j] as number)] = eventValue(outputs[j] as Output, amount, t);
+}
+
+/** Writes the group's features of the entity (after its last event; undefined: none) into `out` at `offset` plus `columns`. */
+function writeGroupValues(
+  group: Group,
+  entity: EntityState | undefined,
+  scratchSet: Set<number>,
+  out: Float64Array,
+  offset: number,
+  columns: Int32Array,
+): void {
+  const kinds = group.outputKinds;
+  for (let j = 0; j < columns.length; j++) {
+    const at = offset + (columns[j] as number);
+    const kind = kinds[j] as Kind;
+    // Counts, sums and means (most features) read two cursors; the rest are worked out below.
+    if (entity !== undefined && (kind === Kind.Count || kind === Kind.Mean || kind === Kind.Sum)) {
+      const c = entity.cursors;
+      const lo = group.outputLoSlots[j] as number;
+      const count = (c[group.outputHiSlots[j] as number] as number) - (c[lo] as number);
+      const sum = c[lo + (group.outputSlots[j] as number)] as number;
+      out[at] = kind === Kind.Count ? count : kind === Kind.Sum ? sum : count > 0 ? sum / count : 0;
+    } else writeGroupValue(group.outputs[j] as Output, group, entity, scratchSet, out, at);
+  }
+}
+
 /** A feature of the event alone. */
-export function eventValue(o: Output, event: TransactionEvent, t: number): number {
+export function eventValue(o: Output, amount: number, t: number): number {
   switch (o.kind) {
     case Kind.Amount:
-      return event.amount;
+      return amount;
     case Kind.Weekend: {
       // 1970-01-01 was a Thursday: day 0 → 4 with Sunday = 0.
       const weekday = (Math.floor(t / DAY_SECONDS) + 4) % 7;
@@ -520,48 +677,70 @@ export function eventValue(o: Output, event: TransactionEvent, t: number): numbe
   }
 }
 
-/** A feature of the group's current entity (after {@link enterEntity} or {@link leaveEntity}). */
-export function groupValue(o: Output, group: Group, amount: number, t: number, scratchSet: Set<number>): number {
-  const entity = group.entity;
+/**
+ * Writes a feature of the group's current entity (after {@link updateGroup}) into `out[at]`
+ * (a store, not a return value: a double returned from a call that is not inlined is boxed).
+ */
+function writeGroupValue(
+  o: Output,
+  group: Group,
+  entity: EntityState | undefined,
+  scratchSet: Set<number>,
+  out: Float64Array,
+  at: number,
+): void {
   switch (o.kind) {
     case Kind.SecondsSincePrevious:
-      return entity === undefined || Number.isNaN(group.previousSeconds)
-        ? o.param
-        : Math.min(o.param, t - group.previousSeconds);
+      // The entity's last event is the current one.
+      out[at] =
+        entity === undefined || Number.isNaN(group.previousSeconds)
+          ? o.param
+          : Math.min(o.param, entity.lastSeconds - group.previousSeconds);
+      return;
     case Kind.FirstUse:
-      return group.novel[o.param] as number;
+      out[at] = group.novel[o.param] as number;
+      return;
     case Kind.DistanceKm:
-      return entity === undefined ? 0 : group.distanceKm;
+      out[at] = entity === undefined ? 0 : group.distanceKm;
+      return;
     case Kind.SpeedKmh:
-      return entity === undefined ? 0 : group.speedKmh;
+      out[at] = entity === undefined ? 0 : group.speedKmh;
+      return;
     default:
       break;
   }
-  if (entity === undefined) return o.kind === Kind.AmountToMean ? 1 : 0;
+  if (entity === undefined) {
+    out[at] = o.kind === Kind.AmountToMean ? 1 : 0;
+    return;
+  }
   const c = entity.cursors;
   const lo = c[o.loSlot] as number;
   const hi = c[o.hiSlot] as number;
   const count = hi - lo;
   switch (o.kind) {
     case Kind.Count:
-      return count;
+      out[at] = count;
+      return;
     case Kind.Sum:
-      return c[o.loSlot + o.slot] as number;
+      out[at] = c[o.loSlot + o.slot] as number;
+      return;
     case Kind.Mean:
-      return count > 0 ? (c[o.loSlot + o.slot] as number) / count : 0;
+      out[at] = count > 0 ? (c[o.loSlot + o.slot] as number) / count : 0;
+      return;
     case Kind.AmountToMean: {
-      // The window holds this event (no delay): the mean of the others.
+      // The window holds this event, the entity's last (no delay): the mean of the others.
+      const amount = entity.events[(entity.end - 1) * group.stride + EVENT_AMOUNT] as number;
       const others = count - 1;
-      if (others <= 0) return 1;
-      const mean = ((c[o.loSlot + WINDOW_AMOUNT] as number) - amount) / others;
-      return mean > 0 ? amount / mean : 1;
+      const mean = others <= 0 ? 0 : ((c[o.loSlot + WINDOW_AMOUNT] as number) - amount) / others;
+      out[at] = mean > 0 ? amount / mean : 1;
+      return;
     }
     case Kind.Max: {
-      if (count === 0) return 0;
       const e = entity.events;
       let max = Number.NEGATIVE_INFINITY;
       for (let j = lo; j < hi; j++) max = Math.max(max, e[j * group.stride + o.slot] as number);
-      return max;
+      out[at] = count === 0 ? 0 : max;
+      return;
     }
     default: {
       // Distinct: values in the window; events without one are not counted.
@@ -571,7 +750,7 @@ export function groupValue(o: Output, group: Group, amount: number, t: number, s
         const v = e[j * group.stride + o.slot] as number;
         if (!Number.isNaN(v)) scratchSet.add(v);
       }
-      return scratchSet.size;
+      out[at] = scratchSet.size;
     }
   }
 }
@@ -617,27 +796,39 @@ export function stepSequence(
 function finishLayout(group: Group): void {
   group.stride = EVENT_FIXED_FIELDS + group.categoryFields.length;
   group.novel = new Float64Array(group.noveltyFields.length);
+  group.categoryValues = new Float64Array(group.categoryFields.length);
+  group.eventInputs = {
+    latitudes: new Float64Array(1),
+    longitudes: new Float64Array(1),
+    novelty: group.noveltyFields.map(() => new Float64Array(1)),
+    base: 0,
+  };
   const nWindows = group.windows.length;
+  group.windowDelayClass = Int32Array.from(group.windows, (w) => w.delayClass);
+  group.windowDelaySeconds = Float64Array.from(group.windows, (w) => w.delaySeconds);
+  group.windowLengthSeconds = Float64Array.from(group.windows, (w) => w.lengthSeconds);
+  group.delaySeconds = Float64Array.from(group.delays);
   group.loSlots = Int32Array.from(group.windows, (_, w) => w * WINDOW_SLOTS + WINDOW_LO);
   group.positionSlots = Int32Array.from([...group.loSlots, ...group.delays.map((_, d) => nWindows * WINDOW_SLOTS + d)]);
 }
 
 /**
- * Moves every window of the entity to (now − delay − length, now − delay]: each distinct delay's
- * end advances once and adds what it passes to its windows' sums; each window's start then drops
- * what fell out.
+ * Moves every window of the entity to (now − delay − length, now − delay], now the time of its
+ * last event: each distinct delay's end advances once and adds what it passes to its windows'
+ * sums; each window's start then drops what fell out.
  */
-function advanceWindows(group: Group, entity: EntityState, now: number): void {
+function advanceWindows(group: Group, entity: EntityState): void {
   const c = entity.cursors;
   const e = entity.events;
   const stride = group.stride;
   const end = entity.end;
-  const windows = group.windows;
-  const nWindows = windows.length;
-  const delays = group.delays;
+  const now = e[(end - 1) * stride + EVENT_TIME] as number;
+  const delayClass = group.windowDelayClass;
+  const nWindows = delayClass.length;
+  const delays = group.delaySeconds;
+  const ends = nWindows * WINDOW_SLOTS;
   for (let d = 0; d < delays.length; d++) {
-    const slot = nWindows * WINDOW_SLOTS + d;
-    const from = c[slot] as number;
+    const from = c[ends + d] as number;
     const upper = now - (delays[d] as number);
     let hi = from;
     let amount = 0;
@@ -648,19 +839,18 @@ function advanceWindows(group: Group, entity: EntityState, now: number): void {
       hi++;
     }
     if (hi === from) continue;
-    c[slot] = hi;
+    c[ends + d] = hi;
     for (let w = 0; w < nWindows; w++) {
-      if ((windows[w] as WindowPlan).delayClass !== d) continue;
+      if (delayClass[w] !== d) continue;
       const o = w * WINDOW_SLOTS;
       c[o + WINDOW_AMOUNT] = (c[o + WINDOW_AMOUNT] as number) + amount;
       c[o + WINDOW_LABEL] = (c[o + WINDOW_LABEL] as number) + label;
     }
   }
   for (let w = 0; w < nWindows; w++) {
-    const plan = windows[w] as WindowPlan;
     const o = w * WINDOW_SLOTS;
-    const hi = c[nWindows * WINDOW_SLOTS + plan.delayClass] as number;
-    const lower = now - plan.delaySeconds - plan.lengthSeconds;
+    const hi = c[ends + (delayClass[w] as number)] as number;
+    const lower = now - (group.windowDelaySeconds[w] as number) - (group.windowLengthSeconds[w] as number);
     let lo = c[o + WINDOW_LO] as number;
     if (lo >= hi || (e[lo * stride + EVENT_TIME] as number) > lower) continue;
     let amount = c[o + WINDOW_AMOUNT] as number;

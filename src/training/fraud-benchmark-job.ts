@@ -11,7 +11,15 @@ import {
 } from './feature-inputs.js';
 
 /** The models `vigil benchmark fraud` compares, in table order. */
-export const FRAUD_BENCHMARK_MODELS = ['logistic', 'mlp', 'ensemble', 'cnn', 'lstm', 'lstm-attention', 'autoencoder'] as const;
+export const FRAUD_BENCHMARK_MODELS = [
+  'logistic',
+  'mlp',
+  'ensemble',
+  'cnn',
+  'lstm',
+  'lstm-attention',
+  'autoencoder',
+] as const;
 export type FraudBenchmarkModel = (typeof FRAUD_BENCHMARK_MODELS)[number];
 
 export interface FraudBenchmarkOptions {

@@ -2,7 +2,8 @@
  * Scoring with a verified model bundle: in-process (`loadScoringModel`, on onnxruntime or TF.js),
  * over a labelled file (`runEvaluateJob`) and streaming over a file of any size (`runPredictJob`);
  * exporting a bundle's networks as ONNX (`runExportJob`) and wrapping an external ONNX model in
- * a bundle (`runImportOnnxJob`).
+ * a bundle (`runImportOnnxJob`); scoring live transactions one at a time with a spec bundle
+ * (`OnlineScorer`).
  */
 export { type EvaluateJobOptions, type EvaluateJobResult, runEvaluateJob } from './evaluate-job.js';
 export {
@@ -26,6 +27,17 @@ export {
   type ImportedOutput,
   type PassthroughState,
 } from './imported-onnx-model.js';
+export {
+  DECISIONS,
+  DEFAULT_REVIEW_FRACTION,
+  type Decision,
+  type DecisionBands,
+  decide,
+  decisionBands,
+  type EventScore,
+  OnlineScorer,
+  type OnlineScorerOptions,
+} from './online-scorer.js';
 export { type PredictJobOptions, type PredictJobResult, runPredictJob } from './predict-job.js';
 export { writeEvaluationReport } from './report.js';
 export {

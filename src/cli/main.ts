@@ -11,6 +11,7 @@ import { runFeaturesCommand } from './features-command.js';
 import { runImportOnnxCommand } from './import-onnx-command.js';
 import { type CliIO, processIO, reportError } from './output.js';
 import { runPredictCommand } from './predict-command.js';
+import { runServeCommand } from './serve-command.js';
 import { runSimulateCommand } from './simulate-command.js';
 import { runTrainCommand } from './train-command.js';
 
@@ -117,6 +118,20 @@ function buildProgram(io: CliIO, run: (task: () => Promise<void>) => void): Comm
         .default('onnx'),
     )
     .action((_opts, command: Command) => run(() => runPredictCommand(command.optsWithGlobals(), io)));
+
+  program
+    .command('serve')
+    .description('the real-time risk service: score transaction events over HTTP with a bundle trained with --features')
+    .requiredOption('--model <dir>', 'model bundle directory (trained with vigil train --features)')
+    .option('--port <n>', 'port to listen on (0: any free port)', '8080')
+    .option('--host <host>', 'address to listen on', '127.0.0.1')
+    .option('--review-from <score>', "start of the review band (default: half the bundle's threshold)")
+    .addOption(
+      new Option('--engine <engine>', 'runtime for network models (tfjs = TensorFlow.js, as in training)')
+        .choices(['onnx', 'tfjs'])
+        .default('onnx'),
+    )
+    .action((_opts, command: Command) => run(() => runServeCommand(command.optsWithGlobals(), io)));
 
   program
     .command('export')

@@ -1,0 +1,18 @@
+/**
+ * The HTTP face of the real-time risk service (`vigil serve`, docs/service.md): Fastify routes
+ * over the domain's OnlineScorer and a decision log, validation that lists every problem, the one
+ * error → status mapping, and Prometheus metrics per app instance.
+ */
+export type { DecisionLog, DecisionRecord, LabelRecord, StoredEvent } from './decision-log.js';
+export { type ErrorReply, errorReply, RequestError, STATUS_OF_CODE } from './http-errors.js';
+export { MemoryDecisionLog } from './memory-decision-log.js';
+export { MAX_BATCH_EVENTS } from './request-schemas.js';
+export {
+  buildRiskService,
+  DEFAULT_BODY_LIMIT_BYTES,
+  DEFAULT_MAX_FUTURE_SECONDS,
+  PERSONAL_FIELDS,
+  type PersonalField,
+  type RiskServiceOptions,
+} from './risk-service.js';
+export { createServiceMetrics, type ServiceMetrics } from './service-metrics.js';

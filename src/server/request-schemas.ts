@@ -1,0 +1,223 @@
+/**
+ * The service's request and response bodies as TypeBox schemas (the route types come from them),
+ * and the checks JSON Schema cannot say: the event kind first, amounts, and times not too far
+ * ahead of the server's clock.
+ */
+import Type, { type Static, type TSchema } from 'typebox';
+import Value from 'typebox/value';
+import type { Issue } from '../errors.js';
+
+const Id = Type.String({ minLength: 1, maxLength: 256 });
+const Text = Type.String({ maxLength: 256 });
+
+/** A transaction event: the fields the fraud feature engine reads (docs/features.md). */
+export const TransactionBody = Type.Object(
+  {
+    kind: Type.Literal('transaction'),
+    id: Id,
+    /** ISO 8601 / RFC 3339 with a zone: `2026-12-03T08:00:00Z`, `2026-12-03T09:00:00.250+01:00`. */
+    timestamp: Type.String({ format: 'date-time' }),
+    customerId: Id,
+    terminalId: Id,
+    /** In the currency's major unit; finite, ≥ 0. */
+    amount: Type.Number(),
+    channel: Type.Optional(Text),
+    country: Type.Optional(Text),
+    currency: Type.Optional(Text),
+    latitude: Type.Optional(Type.Number({ minimum: -90, maximum: 90 })),
+    longitude: Type.Optional(Type.Number({ minimum: -180, maximum: 180 })),
+    ipAddress: Type.Optional(Text),
+    deviceId: Type.Optional(Text),
+  },
+  { additionalProperties: false },
+);
+export type TransactionBody = Static<typeof TransactionBody>;
+
+/** Events per `POST /v1/events:batch`. */
+export const MAX_BATCH_EVENTS = 1000;
+
+export const BatchBody = Type.Object(
+  { events: Type.Array(TransactionBody, { minItems: 1, maxItems: MAX_BATCH_EVENTS }) },
+  { additionalProperties: false },
+);
+export type BatchBody = Static<typeof BatchBody>;
+
+/** A confirmed outcome for an event scored earlier: 1 fraud, 0 genuine (cleared). */
+export const LabelBody = Type.Object(
+  { eventId: Id, label: Type.Integer({ minimum: 0, maximum: 1 }) },
+  { additionalProperties: false },
+);
+export type LabelBody = Static<typeof LabelBody>;
+
+export const IssueBody = Type.Object({
+  code: Type.String(),
+  path: Type.Array(Type.Union([Type.String(), Type.Number()])),
+  message: Type.String(),
+});
+
+export const ErrorBody = Type.Object({
+  code: Type.String(),
+  message: Type.String(),
+  issues: Type.Array(IssueBody),
+});
+
+export const DecisionBody = Type.Object({
+  eventId: Type.String(),
+  decision: Type.Union([Type.Literal('approve'), Type.Literal('review'), Type.Literal('decline')]),
+  score: Type.Number(),
+  reasons: Type.Array(Type.String()),
+  rulesHit: Type.Array(Type.String()),
+  modelVersion: Type.String(),
+  latencyMs: Type.Number(),
+});
+export type DecisionBody = Static<typeof DecisionBody>;
+
+export const BatchDecisionBody = Type.Object({ results: Type.Array(DecisionBody) });
+
+export const LabelResultBody = Type.Object({
+  eventId: Type.String(),
+  label: Type.Integer(),
+  /** Whether the online label windows still held the event (false: stored only). */
+  appliedOnline: Type.Boolean(),
+});
+
+/** Limits of the checks beyond the schema. */
+export interface EventChecks {
+  /** The server's clock, ms since the epoch. */
+  nowMs: number;
+  /** How far ahead of `nowMs` an event's time may be. */
+  maxFutureSeconds: number;
+}
+
+const CODES: Record<string, string> = {
+  required: 'missing_field',
+  additionalProperties: 'unknown_field',
+  type: 'invalid_type',
+  format: 'invalid_format',
+  minLength: 'too_short',
+  maxLength: 'too_long',
+  minimum: 'out_of_range',
+  maximum: 'out_of_range',
+  minItems: 'too_few_items',
+  maxItems: 'too_many_items',
+  const: 'invalid_value',
+};
+
+function pathOf(instancePath: string): (string | number)[] {
+  if (instancePath === '') return [];
+  return instancePath
+    .slice(1)
+    .split('/')
+    .map((p) => p.replaceAll('~1', '/').replaceAll('~0', '~'))
+    .map((p) => (/^\d+$/.test(p) ? Number(p) : p));
+}
+
+function valueAt(data: unknown, path: (string | number)[]): unknown {
+  let v = data;
+  for (const p of path) v = typeof v === 'object' && v !== null ? (v as Record<string, unknown>)[p] : undefined;
+  return v;
+}
+
+/** Every way `data` breaks `schema`, as issues: one per missing or unknown property. */
+export function schemaIssues(schema: TSchema, data: unknown, prefix: (string | number)[] = []): Issue[] {
+  const issues: Issue[] = [];
+  for (const e of Value.Errors(schema, data)) {
+    const path = [...prefix, ...pathOf(e.instancePath)];
+    const params = e.params as Record<string, unknown>;
+    if (e.keyword === 'boolean') continue; // the additionalProperties error says it
+    if (e.keyword === 'required')
+      for (const name of (params.requiredProperties as string[]) ?? [])
+        issues.push({ code: 'missing_field', path: [...path, name], message: `${name} is required` });
+    else if (e.keyword === 'additionalProperties')
+      for (const name of (params.additionalProperties as string[]) ?? [])
+        issues.push({ code: 'unknown_field', path: [...path, name], message: `${name} is not a field of this body` });
+    else {
+      const value = valueAt(data, path.slice(prefix.length));
+      const nonFinite = e.keyword === 'type' && params.type === 'number' && typeof value === 'number';
+      issues.push({
+        code: nonFinite ? 'not_finite' : (CODES[e.keyword] ?? 'invalid_value'),
+        path,
+        message: nonFinite ? 'must be a finite number' : e.message,
+      });
+    }
+  }
+  return issues;
+}
+
+/**
+ * Every problem of one event body: an unknown or missing `kind` alone (other kinds are not
+ * supported yet, so their fields are not checked), else the schema's problems, a negative
+ * amount, and a time more than `maxFutureSeconds` ahead of the server's clock.
+ */
+export function eventIssues(data: unknown, checks: EventChecks, prefix: (string | number)[] = []): Issue[] {
+  if (typeof data !== 'object' || data === null || Array.isArray(data))
+    return [{ code: 'invalid_type', path: prefix, message: 'an event must be a JSON object' }];
+  const kind = (data as Record<string, unknown>).kind;
+  if (kind !== 'transaction')
+    return [
+      kind === undefined
+        ? { code: 'missing_field', path: [...prefix, 'kind'], message: 'kind is required ("transaction")' }
+        : {
+            code: 'unknown_kind',
+            path: [...prefix, 'kind'],
+            message: `unknown event kind ${JSON.stringify(kind)}: this service takes "transaction" events`,
+          },
+    ];
+  const issues = schemaIssues(TransactionBody, data, prefix);
+  const { amount, timestamp } = data as Record<string, unknown>;
+  if (typeof amount === 'number' && amount < 0)
+    issues.push({ code: 'out_of_range', path: [...prefix, 'amount'], message: 'amount must be ≥ 0' });
+  if (typeof timestamp === 'string' && Value.Check(TransactionBody.properties.timestamp, timestamp)) {
+    const ms = Date.parse(timestamp);
+    if (!Number.isFinite(ms))
+      issues.push({ code: 'invalid_format', path: [...prefix, 'timestamp'], message: 'not a valid time' });
+    else if (ms > checks.nowMs + checks.maxFutureSeconds * 1000)
+      issues.push({
+        code: 'in_future',
+        path: [...prefix, 'timestamp'],
+        message: `${timestamp} is more than ${checks.maxFutureSeconds} s ahead of the server's clock (${new Date(checks.nowMs).toISOString()})`,
+      });
+  }
+  return issues;
+}
+
+/** Every problem of a batch body: its shape, each event's problems, and ids repeated within it. */
+export function batchIssues(data: unknown, checks: EventChecks): Issue[] {
+  if (typeof data !== 'object' || data === null || Array.isArray(data))
+    return [{ code: 'invalid_type', path: [], message: 'the body must be a JSON object {events: [...]}' }];
+  const { events, ...rest } = data as Record<string, unknown>;
+  const issues: Issue[] = Object.keys(rest).map((name) => ({
+    code: 'unknown_field',
+    path: [name],
+    message: `${name} is not a field of this body`,
+  }));
+  if (!Array.isArray(events)) {
+    issues.push(
+      events === undefined
+        ? { code: 'missing_field', path: ['events'], message: 'events is required' }
+        : { code: 'invalid_type', path: ['events'], message: 'events must be an array' },
+    );
+    return issues;
+  }
+  if (events.length === 0 || events.length > MAX_BATCH_EVENTS)
+    issues.push({
+      code: events.length === 0 ? 'too_few_items' : 'too_many_items',
+      path: ['events'],
+      message: `a batch holds 1 to ${MAX_BATCH_EVENTS} events, got ${events.length}`,
+    });
+  const seen = new Map<unknown, number>();
+  events.forEach((event, i) => {
+    issues.push(...eventIssues(event, checks, ['events', i]));
+    const id = (event as { id?: unknown } | null)?.id;
+    if (typeof id !== 'string') return;
+    const first = seen.get(id);
+    if (first === undefined) seen.set(id, i);
+    else
+      issues.push({
+        code: 'duplicate_event',
+        path: ['events', i, 'id'],
+        message: `event id ${JSON.stringify(id)} is also at events[${first}]`,
+      });
+  });
+  return issues;
+}

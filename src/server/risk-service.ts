@@ -1,0 +1,250 @@
+/**
+ * The real-time risk service: Fastify routes over the domain's {@link OnlineScorer} and a
+ * {@link DecisionLog}. Events are validated (every problem listed), pseudonymised, scored,
+ * committed to the log and only then answered.
+ */
+import { randomUUID } from 'node:crypto';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import type { TSchema } from 'typebox';
+import type { Issue } from '../errors.js';
+import type { TransactionEvent } from '../features/index.js';
+import type { OnlineScorer } from '../scoring/index.js';
+import type { DecisionLog, DecisionRecord, StoredEvent } from './decision-log.js';
+import { errorReply, invalidRequest, RequestError } from './http-errors.js';
+import {
+  BatchBody,
+  batchIssues,
+  type DecisionBody,
+  type EventChecks,
+  eventIssues,
+  LabelBody,
+  schemaIssues,
+  TransactionBody,
+} from './request-schemas.js';
+import { countDecision, createServiceMetrics, type ServiceMetrics } from './service-metrics.js';
+
+/** Default body limit: a full batch of 1,000 events with every field fits with room to spare. */
+export const DEFAULT_BODY_LIMIT_BYTES = 1024 * 1024;
+/** Default tolerance for event times ahead of the server's clock. */
+export const DEFAULT_MAX_FUTURE_SECONDS = 3600;
+
+/** The event fields holding personal identifiers, pseudonymised at intake. */
+export const PERSONAL_FIELDS = ['customerId', 'ipAddress', 'deviceId'] as const;
+export type PersonalField = (typeof PERSONAL_FIELDS)[number];
+
+export interface RiskServiceOptions {
+  scorer: OnlineScorer;
+  log: DecisionLog;
+  /** Metrics registry and instruments (a new registry by default). */
+  metrics?: ServiceMetrics;
+  /** Replaces a personal identifier by its pseudonym (see PERSONAL_FIELDS). Default: kept as is. */
+  pseudonymise?: (field: PersonalField, value: string) => string;
+  bodyLimitBytes?: number;
+  maxFutureSeconds?: number;
+  /** The server's clock, ms since the epoch (tests move it). */
+  nowMs?: () => number;
+  /** Fastify's logger option (a pino logger's options, or false, the default). */
+  logger?: FastifyServerOptions['logger'];
+}
+
+/** A validator for Fastify that returns every problem of a body at once, as one RequestError. */
+function validatorOf(check: (data: unknown) => Issue[]) {
+  return () => (data: unknown) => {
+    const issues = check(data);
+    return issues.length === 0 ? { value: data } : { error: invalidRequest(issues) };
+  };
+}
+
+function schemaValidator(schema: TSchema) {
+  return validatorOf((data) => schemaIssues(schema, data));
+}
+
+/**
+ * Builds the service (not yet listening): `POST /v1/events`, `POST /v1/events:batch`,
+ * `POST /v1/labels`, `GET /healthz`, `GET /readyz`, `GET /metrics`. Closing it closes the log
+ * (the scorer belongs to the caller).
+ *
+ * @example
+ * const scorer = await OnlineScorer.load('models/fraud-lstm');
+ * const app = await buildRiskService({ scorer, log: new MemoryDecisionLog() });
+ * await app.listen({ host: '127.0.0.1', port: 8080 });
+ */
+export async function buildRiskService(options: RiskServiceOptions): Promise<FastifyInstance> {
+  const { scorer, log } = options;
+  const metrics = options.metrics ?? createServiceMetrics();
+  const pseudonymise = options.pseudonymise ?? ((_field, value) => value);
+  const nowMs = options.nowMs ?? Date.now;
+  const maxFutureSeconds = options.maxFutureSeconds ?? DEFAULT_MAX_FUTURE_SECONDS;
+  const checks = (): EventChecks => ({ nowMs: nowMs(), maxFutureSeconds });
+  // Each run of the service numbers events from 0 in a new executor; labels use the ordinal only within a run.
+  const runId = randomUUID();
+  const pending = new Set<string>();
+  let closing = false;
+
+  const app = Fastify({
+    logger: options.logger ?? false,
+    bodyLimit: options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES,
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  // JSON only: a text/plain body is refused (415) rather than parsed as a string.
+  app.removeContentTypeParser('text/plain');
+  app.setErrorHandler((error, request, reply) => {
+    const { status, body } = errorReply(error);
+    if (status >= 500) request.log.error({ err: error }, 'request failed');
+    return reply.status(status).send(body);
+  });
+  app.setNotFoundHandler((request, reply) =>
+    reply.status(404).send({ code: 'not_found', message: `no route ${request.method} ${request.url}`, issues: [] }),
+  );
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    metrics.requests.inc({ method: request.method, route, status: String(reply.statusCode) });
+    metrics.requestSeconds.observe({ method: request.method, route }, reply.elapsedTime / 1000);
+  });
+  app.addHook('onClose', async () => {
+    closing = true;
+    log.close();
+  });
+
+  /** The stored form of an event: the body with personal identifiers pseudonymised. */
+  function storedEvent(body: TransactionBody): StoredEvent {
+    const event: StoredEvent = { ...body, customerId: pseudonymise('customerId', body.customerId) };
+    if (body.ipAddress !== undefined) event.ipAddress = pseudonymise('ipAddress', body.ipAddress);
+    if (body.deviceId !== undefined) event.deviceId = pseudonymise('deviceId', body.deviceId);
+    return event;
+  }
+
+  function executorEvent(e: StoredEvent): TransactionEvent {
+    const { kind: _kind, timestamp, ...fields } = e;
+    return { ...fields, timestampSeconds: Date.parse(timestamp) / 1000 };
+  }
+
+  /** Scores events (already valid) in order, commits their records, and returns the answers. */
+  async function decideEvents(
+    bodies: readonly TransactionBody[],
+    elapsedMs: () => number,
+    pathOf: (i: number) => (string | number)[],
+  ): Promise<DecisionBody[]> {
+    const duplicates: Issue[] = [];
+    bodies.forEach((b, i) => {
+      if (pending.has(b.id) || log.has(b.id))
+        duplicates.push({
+          code: 'duplicate_event',
+          path: [...pathOf(i), 'id'],
+          message: `event ${JSON.stringify(b.id)} was already scored`,
+        });
+    });
+    if (duplicates.length > 0)
+      throw new RequestError('duplicate_event', `${duplicates.length} event(s) already scored`, { issues: duplicates });
+    const stored = bodies.map(storedEvent);
+    const events = stored.map(executorEvent);
+    const orderIssues = scorer
+      .eventIssues(events)
+      .map((issue) => ({ ...issue, path: [...pathOf(issue.path[0] as number), ...issue.path.slice(1)] }));
+    if (orderIssues.length > 0)
+      throw new RequestError('out_of_order', `${orderIssues.length} event(s) earlier than events already scored`, {
+        issues: orderIssues,
+      });
+    for (const b of bodies) pending.add(b.id);
+    try {
+      const receivedAtMs = nowMs();
+      const scores = await scorer.scoreEvents(events);
+      const latencyMs = Number(elapsedMs().toFixed(3));
+      const records: DecisionRecord[] = scores.map((s, i) => ({
+        eventId: (bodies[i] as TransactionBody).id,
+        receivedAtMs,
+        event: stored[i] as StoredEvent,
+        features: s.features,
+        modelVersion: scorer.modelVersion,
+        score: s.score,
+        decision: s.decision,
+        reasons: s.reasons,
+        rulesHit: [],
+        latencyMs,
+        ordinal: s.ordinal,
+        runId,
+      }));
+      await log.append(records);
+      for (const r of records) countDecision(metrics, r.decision, r.score);
+      return records.map((r) => ({
+        eventId: r.eventId,
+        decision: r.decision,
+        score: r.score,
+        reasons: r.reasons,
+        rulesHit: r.rulesHit,
+        modelVersion: r.modelVersion,
+        latencyMs: r.latencyMs,
+      }));
+    } finally {
+      for (const b of bodies) pending.delete(b.id);
+    }
+  }
+
+  app.post(
+    '/v1/events',
+    { schema: { body: TransactionBody }, validatorCompiler: validatorOf((data) => eventIssues(data, checks())) },
+    async (request, reply) => {
+      const [answer] = await decideEvents(
+        [request.body],
+        () => reply.elapsedTime,
+        () => [],
+      );
+      return answer;
+    },
+  );
+
+  app.post(
+    '/v1/events::batch',
+    { schema: { body: BatchBody }, validatorCompiler: validatorOf((data) => batchIssues(data, checks())) },
+    async (request, reply) => ({
+      results: await decideEvents(
+        request.body.events,
+        () => reply.elapsedTime,
+        (i) => ['events', i],
+      ),
+    }),
+  );
+
+  app.post(
+    '/v1/labels',
+    { schema: { body: LabelBody }, validatorCompiler: schemaValidator(LabelBody) },
+    async (request) => {
+      const { eventId, label } = request.body;
+      const record = log.find(eventId);
+      if (record === undefined)
+        throw new RequestError('unknown_event', `no decision is kept for event ${JSON.stringify(eventId)}`, {
+          issues: [{ code: 'unknown_event', path: ['eventId'], message: 'no decision is kept for this event id' }],
+        });
+      const e = record.event;
+      const appliedOnline =
+        record.runId === runId &&
+        scorer.applyLabel(
+          {
+            ordinal: record.ordinal,
+            timestampSeconds: Date.parse(e.timestamp) / 1000,
+            customerId: e.customerId,
+            terminalId: e.terminalId,
+            ...(e.ipAddress === undefined ? {} : { ipAddress: e.ipAddress }),
+            ...(e.deviceId === undefined ? {} : { deviceId: e.deviceId }),
+          },
+          label,
+        );
+      await log.appendLabel({ eventId, label, receivedAtMs: nowMs(), appliedOnline });
+      metrics.labels.inc({ label: String(label) });
+      return { eventId, label, appliedOnline };
+    },
+  );
+
+  app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/readyz', async (_request, reply) => {
+    if (closing) return reply.status(503).send({ status: 'closing', modelVersion: scorer.modelVersion });
+    return { status: 'ready', modelVersion: scorer.modelVersion };
+  });
+  app.get('/metrics', async (_request, reply) => {
+    reply.header('content-type', metrics.registry.contentType);
+    return metrics.registry.metrics();
+  });
+
+  return app;
+}

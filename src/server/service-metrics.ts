@@ -1,0 +1,65 @@
+/**
+ * The service's Prometheus metrics, in a prom-client Registry of its own (one per app instance,
+ * never the global one), served at `GET /metrics`.
+ */
+import { Counter, Histogram, Registry } from 'prom-client';
+import type { Decision } from '../scoring/index.js';
+
+export interface ServiceMetrics {
+  registry: Registry;
+  requests: Counter<'method' | 'route' | 'status'>;
+  requestSeconds: Histogram<'method' | 'route'>;
+  decisions: Counter<'decision'>;
+  scores: Histogram;
+  labels: Counter<'label'>;
+}
+
+/**
+ * Creates the metrics in `registry` (a new one by default):
+ * `vigil_http_requests_total{method,route,status}`, `vigil_http_request_duration_seconds{method,route}`,
+ * `vigil_decisions_total{decision}`, `vigil_model_score` (histogram of scores, 0.05 wide buckets)
+ * and `vigil_labels_total{label}`.
+ */
+export function createServiceMetrics(registry = new Registry()): ServiceMetrics {
+  const registers = [registry];
+  return {
+    registry,
+    requests: new Counter({
+      name: 'vigil_http_requests_total',
+      help: 'HTTP requests answered, by method, route and status',
+      labelNames: ['method', 'route', 'status'],
+      registers,
+    }),
+    requestSeconds: new Histogram({
+      name: 'vigil_http_request_duration_seconds',
+      help: 'Time from receiving a request to sending its response',
+      labelNames: ['method', 'route'],
+      buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers,
+    }),
+    decisions: new Counter({
+      name: 'vigil_decisions_total',
+      help: 'Decisions made, by outcome',
+      labelNames: ['decision'],
+      registers,
+    }),
+    scores: new Histogram({
+      name: 'vigil_model_score',
+      help: "Distribution of the deployed model's scores",
+      buckets: Array.from({ length: 20 }, (_, i) => Number(((i + 1) * 0.05).toFixed(2))),
+      registers,
+    }),
+    labels: new Counter({
+      name: 'vigil_labels_total',
+      help: 'Labels received, by label (1 fraud, 0 genuine)',
+      labelNames: ['label'],
+      registers,
+    }),
+  };
+}
+
+/** Counts one decision and its score. */
+export function countDecision(metrics: ServiceMetrics, decision: Decision, score: number): void {
+  metrics.decisions.inc({ decision });
+  metrics.scores.observe(score);
+}

@@ -123,6 +123,7 @@ function buildProgram(io: CliIO, run: (task: () => Promise<void>) => void): Comm
     .command('serve')
     .description('the real-time risk service: score transaction events over HTTP with a bundle trained with --features')
     .requiredOption('--model <dir>', 'model bundle directory (trained with vigil train --features)')
+    .option('--db <file>', 'SQLite audit store (created when missing)', 'vigil.db')
     .option('--port <n>', 'port to listen on (0: any free port)', '8080')
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('--review-from <score>', "start of the review band (default: half the bundle's threshold)")

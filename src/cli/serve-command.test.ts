@@ -3,6 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import Database from 'better-sqlite3';
 import { trainTestBundle, writeTestApplications } from '../scoring/test-bundles.js';
 import { request, type TestStream, trainTestStream } from '../server/test-service.js';
 import type { CliIO } from './output.js';
@@ -10,6 +11,9 @@ import { runServeCommand } from './serve-command.js';
 import { assertNoStack, runVigil } from './test-cli.js';
 
 const root = await mkdtemp(join(tmpdir(), 'vigil-serve-'));
+const KEY = 'k'.repeat(40);
+// runVigil reads the process environment.
+process.env.VIGIL_PSEUDONYM_KEY = KEY;
 let stream: TestStream;
 before(async () => {
   stream = await trainTestStream(root);
@@ -32,7 +36,7 @@ function serve(flags: Parameters<typeof runServeCommand>[0], stop: AbortControll
     stderr: () => {},
     isTTY: false,
   };
-  const done = runServeCommand(flags, io, stop.signal);
+  const done = runServeCommand(flags, io, { signal: stop.signal, env: { VIGIL_PSEUDONYM_KEY: KEY } });
   done.catch(() => listening(''));
   return { url, done, output: () => out };
 }
@@ -40,7 +44,7 @@ function serve(flags: Parameters<typeof runServeCommand>[0], stop: AbortControll
 describe('vigil serve', () => {
   test('listens on a loopback port, scores an event, and stops on a signal', async () => {
     const stop = new AbortController();
-    const s = serve({ model: stream.bundleDir, port: '0' }, stop);
+    const s = serve({ model: stream.bundleDir, port: '0', db: join(root, 'first.db') }, stop);
     const url = await s.url;
     assert.match(url, /^http:\/\/127\.0\.0\.1:\d+$/);
     assert.match(s.output(), /decline from 0\.\d+, review from 0\.\d+/);
@@ -49,6 +53,65 @@ describe('vigil serve', () => {
     stop.abort();
     await s.done;
     assert.match(s.output(), /stopped/);
+  });
+
+  test('a restart on the same audit store keeps its decisions and labels, and finds old events', async () => {
+    const db = join(root, 'restart.db');
+    const stop1 = new AbortController();
+    const first = serve({ model: stream.bundleDir, port: '0', db }, stop1);
+    const url1 = await first.url;
+    const batch = await request(url1, 'POST', '/v1/events:batch', { body: { events: stream.events.slice(0, 50) } });
+    assert.equal(batch.status, 200, batch.text);
+    const label = await request(url1, 'POST', '/v1/labels', { body: { eventId: stream.events[3]?.id, label: 1 } });
+    assert.equal(label.body.appliedOnline, true);
+    stop1.abort();
+    await first.done;
+
+    const stop2 = new AbortController();
+    const second = serve({ model: stream.bundleDir, port: '0', db }, stop2);
+    const url2 = await second.url;
+    const again = await request(url2, 'POST', '/v1/events', { body: stream.events[10] });
+    assert.equal(again.status, 409, 'an event scored before the restart is still known');
+    const late = await request(url2, 'POST', '/v1/labels', { body: { eventId: stream.events[20]?.id, label: 0 } });
+    assert.equal(late.status, 200, late.text);
+    assert.equal(late.body.appliedOnline, false, 'the new run holds no online state of the old one');
+    const next = await request(url2, 'POST', '/v1/events', { body: stream.events[50] });
+    assert.equal(next.status, 200, next.text);
+    stop2.abort();
+    await second.done;
+
+    const read = new Database(db, { readonly: true });
+    try {
+      assert.equal((read.prepare('SELECT count(*) AS n FROM decisions').get() as { n: number }).n, 51);
+      assert.equal((read.prepare('SELECT count(*) AS n FROM labels').get() as { n: number }).n, 2);
+      const runs = read.prepare('SELECT count(DISTINCT run_id) AS n FROM decisions').get() as { n: number };
+      assert.equal(runs.n, 2);
+    } finally {
+      read.close();
+    }
+  });
+
+  test('without VIGIL_PSEUDONYM_KEY, or with another key than the store was written with, it refuses to start', async () => {
+    const stop = new AbortController();
+    const io: CliIO = { stdout: () => {}, stderr: () => {}, isTTY: false };
+    const flags = { model: stream.bundleDir, port: '0', db: join(root, 'keys.db') };
+    await assert.rejects(() => runServeCommand(flags, io, { signal: stop.signal, env: {} }), {
+      code: 'missing_pseudonym_key',
+    });
+    await assert.rejects(
+      () => runServeCommand(flags, io, { signal: stop.signal, env: { VIGIL_PSEUDONYM_KEY: 'short' } }),
+      {
+        code: 'weak_pseudonym_key',
+      },
+    );
+    const s = serve(flags, stop);
+    await s.url;
+    stop.abort();
+    await s.done;
+    await assert.rejects(
+      () => runServeCommand(flags, io, { signal: stop.signal, env: { VIGIL_PSEUDONYM_KEY: 'x'.repeat(40) } }),
+      { code: 'pseudonym_key_mismatch' },
+    );
   });
 
   test('bad flags exit 2, a table bundle exits 1, each with one message', async () => {

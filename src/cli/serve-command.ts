@@ -1,12 +1,14 @@
 import { once } from 'node:events';
 import { ConfigError } from '../errors.js';
 import { OnlineScorer, type ScoringEngine } from '../scoring/index.js';
-import { buildRiskService, MemoryDecisionLog } from '../server/index.js';
+import { buildRiskService, createPseudonymiser, PSEUDONYM_KEY_ENV } from '../server/index.js';
+import { AuditStore } from '../store/index.js';
 import { parseIntegerFlag } from './flags.js';
 import type { CliIO } from './output.js';
 
 export interface ServeFlags {
   model: string;
+  db?: string;
   port?: string;
   host?: string;
   engine?: ScoringEngine;
@@ -22,9 +24,16 @@ export interface RunningService {
 
 /** Default port of `vigil serve`. */
 export const DEFAULT_PORT = 8080;
+/** Default audit store file of `vigil serve`. */
+export const DEFAULT_DB = 'vigil.db';
 
-/** Starts the service the flags describe and returns once it listens. */
-export async function startService(flags: ServeFlags): Promise<RunningService> {
+/**
+ * Starts the service the flags describe (the pseudonymisation key from `env`) and returns once
+ * it listens.
+ *
+ * @throws ConfigError `missing_pseudonym_key` without VIGIL_PSEUDONYM_KEY
+ */
+export async function startService(flags: ServeFlags, env: NodeJS.ProcessEnv = process.env): Promise<RunningService> {
   const port = flags.port === undefined ? DEFAULT_PORT : parseIntegerFlag('--port', flags.port, { min: 0, max: 65535 });
   let reviewFrom: number | undefined;
   if (flags.reviewFrom !== undefined) {
@@ -32,6 +41,13 @@ export async function startService(flags: ServeFlags): Promise<RunningService> {
     if (flags.reviewFrom.trim() === '' || !Number.isFinite(reviewFrom))
       throw new ConfigError('invalid_flag', `--review-from must be a score, got ${JSON.stringify(flags.reviewFrom)}`);
   }
+  const key = env[PSEUDONYM_KEY_ENV];
+  if (key === undefined || key === '')
+    throw new ConfigError(
+      'missing_pseudonym_key',
+      `set ${PSEUDONYM_KEY_ENV} to a secret of 32+ characters (e.g. openssl rand -hex 32): customer, IP and device ids are stored only as keyed HMACs`,
+    );
+  const pseudonymiser = createPseudonymiser(key);
   const scorer = await OnlineScorer.load(flags.model, {
     ...(flags.engine === undefined ? {} : { engine: flags.engine }),
     ...(reviewFrom === undefined ? {} : { reviewFrom }),
@@ -40,8 +56,10 @@ export async function startService(flags: ServeFlags): Promise<RunningService> {
       throw new ConfigError('invalid_flag', `--review-from: ${error.message}`, { cause: error });
     throw error;
   });
+  let store: AuditStore | undefined;
   try {
-    const app = await buildRiskService({ scorer, log: new MemoryDecisionLog() });
+    store = AuditStore.open(flags.db ?? DEFAULT_DB, { keyFingerprint: pseudonymiser.keyFingerprint });
+    const app = await buildRiskService({ scorer, log: store, pseudonymise: pseudonymiser.pseudonymise });
     const url = await app.listen({ host: flags.host ?? '127.0.0.1', port });
     return {
       url,
@@ -52,6 +70,7 @@ export async function startService(flags: ServeFlags): Promise<RunningService> {
       },
     };
   } catch (error) {
+    store?.close();
     scorer.dispose();
     throw error;
   }
@@ -61,11 +80,15 @@ export async function startService(flags: ServeFlags): Promise<RunningService> {
  * `vigil serve`: starts the service, prints where it listens and its decision bands, and runs
  * until SIGINT or SIGTERM (or `signal` aborts), then closes it.
  */
-export async function runServeCommand(flags: ServeFlags, io: CliIO, signal?: AbortSignal): Promise<void> {
-  const service = await startService(flags);
+export async function runServeCommand(
+  flags: ServeFlags,
+  io: CliIO,
+  { signal, env }: { signal?: AbortSignal; env?: NodeJS.ProcessEnv } = {},
+): Promise<void> {
+  const service = await startService(flags, env);
   const { modelVersion, bands } = service.scorer;
   io.stdout(
-    `vigil serve: listening on ${service.url}; model ${modelVersion}: decline from ${bands.declineFrom.toFixed(4)}, review from ${bands.reviewFrom.toFixed(4)}\n`,
+    `vigil serve: listening on ${service.url}; audit store ${flags.db ?? DEFAULT_DB}; model ${modelVersion}: decline from ${bands.declineFrom.toFixed(4)}, review from ${bands.reviewFrom.toFixed(4)}\n`,
   );
   const stop = new AbortController();
   const onSignal = () => stop.abort();

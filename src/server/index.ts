@@ -3,9 +3,13 @@
  * over the domain's OnlineScorer and a decision log, validation that lists every problem, the one
  * error → status mapping, and Prometheus metrics per app instance.
  */
-export type { DecisionLog, DecisionRecord, LabelRecord, StoredEvent } from './decision-log.js';
 export { type ErrorReply, errorReply, RequestError, STATUS_OF_CODE } from './http-errors.js';
-export { MemoryDecisionLog } from './memory-decision-log.js';
+export {
+  createPseudonymiser,
+  MIN_PSEUDONYM_KEY_LENGTH,
+  PSEUDONYM_KEY_ENV,
+  type Pseudonymiser,
+} from './pseudonymiser.js';
 export { MAX_BATCH_EVENTS } from './request-schemas.js';
 export {
   buildRiskService,

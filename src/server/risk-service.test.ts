@@ -1,11 +1,13 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import Database from 'better-sqlite3';
 import type { FastifyInstance } from 'fastify';
 import { OnlineScorer } from '../scoring/index.js';
-import { MemoryDecisionLog } from './memory-decision-log.js';
+import { AuditStore } from '../store/index.js';
+import { createPseudonymiser } from './pseudonymiser.js';
 import type { TransactionBody } from './request-schemas.js';
 import { buildRiskService } from './risk-service.js';
 import { request, type TestStream, trainTestStream } from './test-service.js';
@@ -15,17 +17,33 @@ let stream: TestStream;
 let scorer: OnlineScorer;
 let app: FastifyInstance;
 let base = '';
-const log = new MemoryDecisionLog();
+let log: AuditStore;
+let dbPath = '';
+const pseudonymiser = createPseudonymiser('test-key-'.repeat(4));
+/** A separate connection, as an auditor would read the store. */
+let reader: Database.Database;
+const committed = (eventId: string) =>
+  reader.prepare('SELECT 1 FROM decisions WHERE event_id = ?').get(eventId) !== undefined;
 /** The simulated stream is from 2025; the server's clock is set just after its end. */
 const NOW_MS = Date.parse('2025-02-10T00:00:00Z');
 
 before(async () => {
   stream = await trainTestStream(root);
   scorer = await OnlineScorer.load(stream.bundleDir);
-  app = await buildRiskService({ scorer, log, nowMs: () => NOW_MS, bodyLimitBytes: 256 * 1024 });
+  dbPath = join(root, 'audit.db');
+  log = AuditStore.open(dbPath, { keyFingerprint: pseudonymiser.keyFingerprint });
+  reader = new Database(dbPath, { readonly: true });
+  app = await buildRiskService({
+    scorer,
+    log,
+    pseudonymise: pseudonymiser.pseudonymise,
+    nowMs: () => NOW_MS,
+    bodyLimitBytes: 256 * 1024,
+  });
   base = await app.listen({ host: '127.0.0.1', port: 0 });
 });
 after(async () => {
+  reader?.close();
   await app?.close();
   scorer?.dispose();
   await rm(root, { recursive: true, force: true });
@@ -39,6 +57,7 @@ describe('vigil serve: events, labels, metrics', () => {
     try {
       const first = await request(base, 'POST', '/v1/events', { body: eventAt(0) });
       assert.equal(first.status, 200, first.text);
+      assert.ok(committed(eventAt(0).id), 'the decision is in the store when the answer arrives');
       assert.deepEqual(Object.keys(first.body).sort(), [
         'decision',
         'eventId',
@@ -54,6 +73,7 @@ describe('vigil serve: events, labels, metrics', () => {
       const batch = await request(base, 'POST', '/v1/events:batch', { body: { events: stream.events.slice(1, 400) } });
       assert.equal(batch.status, 200, batch.text);
       assert.equal(batch.body.results.length, 399);
+      assert.ok(stream.events.slice(1, 400).every((e) => committed(e.id)));
       const got = [first.body, ...batch.body.results];
       for (let i = 0; i < 400; i++) {
         const e = eventAt(i);
@@ -66,7 +86,10 @@ describe('vigil serve: events, labels, metrics', () => {
         assert.ok(['approve', 'review', 'decline'].includes(got[i].decision));
         assert.equal(got[i].reasons.length === 0, got[i].decision === 'approve');
       }
-      assert.equal(log.find(eventAt(399).id)?.score, got[399].score);
+      const kept = log.find(eventAt(399).id);
+      assert.equal(kept?.score, got[399].score);
+      assert.equal(kept?.event.customerId, pseudonymiser.pseudonymise('customerId', eventAt(399).customerId));
+      assert.deepEqual(Object.keys(kept?.features ?? {}), scorer.featureNames);
     } finally {
       reference.dispose();
     }
@@ -166,7 +189,23 @@ describe('vigil serve: events, labels, metrics', () => {
     const r = await request(base, 'POST', '/v1/labels', { body: { eventId: eventAt(5).id, label: 1 } });
     assert.equal(r.status, 200, r.text);
     assert.deepEqual(r.body, { eventId: eventAt(5).id, label: 1, appliedOnline: true });
-    assert.equal(log.labels.at(-1)?.eventId, eventAt(5).id);
+    const row = reader.prepare('SELECT label, applied_online FROM labels WHERE event_id = ?').get(eventAt(5).id);
+    assert.deepEqual(row, { label: 1, applied_online: 1 });
+  });
+
+  test('personal identifiers are stored only as keyed HMACs', async () => {
+    const raw = { customerId: 'card-4111-RAW', ipAddress: '203.0.113.77', deviceId: 'device-RAW-1234' };
+    const r = await request(base, 'POST', '/v1/events', { body: { ...eventAt(400), id: 'pii-check', ...raw } });
+    assert.equal(r.status, 200, r.text);
+    const kept = log.find('pii-check');
+    assert.equal(kept?.event.ipAddress, pseudonymiser.pseudonymise('ipAddress', raw.ipAddress));
+    assert.match(kept?.event.deviceId ?? '', /^[0-9a-f]{32}$/);
+    // Nothing raw in the database, its WAL or anything else SQLite wrote.
+    for (const name of await readdir(root)) {
+      if (!name.startsWith('audit.db')) continue;
+      const bytes = (await readFile(join(root, name))).toString('latin1');
+      for (const value of Object.values(raw)) assert.ok(!bytes.includes(value), `${value} in ${name}`);
+    }
   });
 
   test('health, readiness and Prometheus metrics', async () => {
@@ -179,8 +218,8 @@ describe('vigil serve: events, labels, metrics', () => {
     const total = ['approve', 'review', 'decline']
       .map((d) => Number(new RegExp(`vigil_decisions_total\\{decision="${d}"\\} (\\d+)`).exec(metrics.text)?.[1] ?? 0))
       .reduce((a, b) => a + b, 0);
-    assert.equal(total, 400);
-    assert.match(metrics.text, /vigil_model_score_count 400/);
+    assert.equal(total, 401);
+    assert.match(metrics.text, /vigil_model_score_count 401/);
     assert.match(metrics.text, /vigil_http_requests_total\{method="POST",route="\/v1\/events",status="400"\} \d+/);
     assert.match(
       metrics.text,

@@ -10,7 +10,7 @@ import type { TSchema } from 'typebox';
 import type { Issue } from '../errors.js';
 import type { TransactionEvent } from '../features/index.js';
 import type { OnlineScorer } from '../scoring/index.js';
-import type { DecisionLog, DecisionRecord, StoredEvent } from './decision-log.js';
+import type { DecisionLog, DecisionRecord, StoredEvent } from '../store/index.js';
 import { errorReply, invalidRequest, RequestError } from './http-errors.js';
 import {
   BatchBody,
@@ -38,7 +38,10 @@ export interface RiskServiceOptions {
   log: DecisionLog;
   /** Metrics registry and instruments (a new registry by default). */
   metrics?: ServiceMetrics;
-  /** Replaces a personal identifier by its pseudonym (see PERSONAL_FIELDS). Default: kept as is. */
+  /**
+   * Replaces a personal identifier by its pseudonym (see PERSONAL_FIELDS) before it reaches the
+   * online state or the log (`createPseudonymiser`). Default: kept as is.
+   */
   pseudonymise?: (field: PersonalField, value: string) => string;
   bodyLimitBytes?: number;
   maxFutureSeconds?: number;
@@ -67,7 +70,9 @@ function schemaValidator(schema: TSchema) {
  *
  * @example
  * const scorer = await OnlineScorer.load('models/fraud-lstm');
- * const app = await buildRiskService({ scorer, log: new MemoryDecisionLog() });
+ * const { pseudonymise, keyFingerprint } = createPseudonymiser(process.env.VIGIL_PSEUDONYM_KEY ?? '');
+ * const log = AuditStore.open('vigil.db', { keyFingerprint });
+ * const app = await buildRiskService({ scorer, log, pseudonymise });
  * await app.listen({ host: '127.0.0.1', port: 8080 });
  */
 export async function buildRiskService(options: RiskServiceOptions): Promise<FastifyInstance> {

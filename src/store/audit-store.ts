@@ -1,0 +1,261 @@
+/**
+ * The service's audit store: every decision and label in one SQLite file (WAL), committed before
+ * the service answers. Appends that arrive while a commit is pending join the next one (group
+ * commit), so a burst of requests shares one transaction and one sync.
+ */
+import Database from 'better-sqlite3';
+import { ConfigError, DataError } from '../errors.js';
+import type { DecisionLog, DecisionRecord, LabelRecord, StoredEvent } from './decision-log.js';
+
+/** Schema version in the `meta` table; a file of another version is refused. */
+export const AUDIT_SCHEMA_VERSION = 1;
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS decisions (
+  event_id TEXT PRIMARY KEY,
+  received_at_ms INTEGER NOT NULL,
+  event_time TEXT NOT NULL,
+  customer_ref TEXT NOT NULL,
+  terminal_id TEXT NOT NULL,
+  event_json TEXT NOT NULL,
+  features_json TEXT NOT NULL,
+  model_version TEXT NOT NULL,
+  score REAL NOT NULL,
+  decision TEXT NOT NULL,
+  reasons_json TEXT NOT NULL,
+  rules_hit_json TEXT NOT NULL,
+  latency_ms REAL NOT NULL,
+  ordinal INTEGER NOT NULL,
+  run_id TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS decisions_customer ON decisions (customer_ref, event_time);
+CREATE TABLE IF NOT EXISTS labels (
+  id INTEGER PRIMARY KEY,
+  event_id TEXT NOT NULL,
+  label INTEGER NOT NULL,
+  received_at_ms INTEGER NOT NULL,
+  applied_online INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS labels_event ON labels (event_id);
+`;
+
+interface DecisionRow {
+  event_id: string;
+  received_at_ms: number;
+  event_json: string;
+  features_json: string;
+  model_version: string;
+  score: number;
+  decision: DecisionRecord['decision'];
+  reasons_json: string;
+  rules_hit_json: string;
+  latency_ms: number;
+  ordinal: number;
+  run_id: string;
+}
+
+export interface AuditStoreOptions {
+  /**
+   * A fingerprint of the pseudonymisation key (never the key): stored in a new file, and a file
+   * holding another one is refused, since its pseudonyms would not match new ones.
+   */
+  keyFingerprint?: string;
+}
+
+/** A pending append: its records and who waits for their commit. */
+interface Pending {
+  run: () => void;
+  resolve: () => void;
+  reject: (error: unknown) => void;
+}
+
+/**
+ * The audit store on a SQLite file (created when missing). WAL journal with `synchronous = FULL`:
+ * a decision whose append has resolved is on disk, whatever happens to the process or machine
+ * after.
+ *
+ * @example
+ * const store = AuditStore.open('vigil.db', { keyFingerprint });
+ * await store.append(records); // committed
+ * store.close();
+ */
+export class AuditStore implements DecisionLog {
+  private readonly db: Database.Database;
+  private readonly insertDecision: Database.Statement;
+  private readonly insertLabel: Database.Statement;
+  private readonly selectDecision: Database.Statement<[string], DecisionRow>;
+  private readonly existsDecision: Database.Statement<[string], { one: number }>;
+  private queue: Pending[] = [];
+  private flushScheduled = false;
+  private closed = false;
+
+  private constructor(
+    readonly path: string,
+    db: Database.Database,
+  ) {
+    this.db = db;
+    this.insertDecision = db.prepare(
+      `INSERT INTO decisions (event_id, received_at_ms, event_time, customer_ref, terminal_id, event_json,
+         features_json, model_version, score, decision, reasons_json, rules_hit_json, latency_ms, ordinal, run_id)
+       VALUES (@eventId, @receivedAtMs, @eventTime, @customerRef, @terminalId, @event, @features, @modelVersion,
+         @score, @decision, @reasons, @rulesHit, @latencyMs, @ordinal, @runId)`,
+    );
+    this.insertLabel = db.prepare(
+      'INSERT INTO labels (event_id, label, received_at_ms, applied_online) VALUES (?, ?, ?, ?)',
+    );
+    this.selectDecision = db.prepare('SELECT * FROM decisions WHERE event_id = ?');
+    this.existsDecision = db.prepare('SELECT 1 AS one FROM decisions WHERE event_id = ?');
+  }
+
+  /**
+   * Opens (or creates) the store at `path`.
+   *
+   * @throws DataError `audit_store_unreadable` when the file is not a Vigil audit store of this
+   *   version; ConfigError `pseudonym_key_mismatch` when it was written with another key
+   */
+  static open(path: string, options: AuditStoreOptions = {}): AuditStore {
+    let db: Database.Database;
+    try {
+      db = new Database(path);
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = FULL');
+      db.pragma('busy_timeout = 5000');
+      db.exec(SCHEMA);
+    } catch (cause) {
+      throw new DataError(
+        'audit_store_unreadable',
+        `${path} cannot be opened as an audit store: ${cause instanceof Error ? cause.message : String(cause)}`,
+        { cause },
+      );
+    }
+    try {
+      const meta = db.prepare<[string], { value: string }>('SELECT value FROM meta WHERE key = ?');
+      const setMeta = db.prepare('INSERT INTO meta (key, value) VALUES (?, ?)');
+      const version = meta.get('schema_version')?.value;
+      if (version === undefined) setMeta.run('schema_version', String(AUDIT_SCHEMA_VERSION));
+      else if (version !== String(AUDIT_SCHEMA_VERSION))
+        throw new DataError(
+          'audit_store_unreadable',
+          `${path} is an audit store of schema version ${version}; this Vigil reads version ${AUDIT_SCHEMA_VERSION}`,
+        );
+      if (options.keyFingerprint !== undefined) {
+        const stored = meta.get('pseudonym_key_fingerprint')?.value;
+        if (stored === undefined) setMeta.run('pseudonym_key_fingerprint', options.keyFingerprint);
+        else if (stored !== options.keyFingerprint)
+          throw new ConfigError(
+            'pseudonym_key_mismatch',
+            `${path} was written with another pseudonymisation key (VIGIL_PSEUDONYM_KEY): its pseudonyms would not match new ones`,
+          );
+      }
+    } catch (error) {
+      db.close();
+      throw error;
+    }
+    return new AuditStore(path, db);
+  }
+
+  has(eventId: string): boolean {
+    return this.existsDecision.get(eventId) !== undefined;
+  }
+
+  find(eventId: string): DecisionRecord | undefined {
+    const row = this.selectDecision.get(eventId);
+    if (row === undefined) return undefined;
+    return {
+      eventId: row.event_id,
+      receivedAtMs: row.received_at_ms,
+      event: JSON.parse(row.event_json) as StoredEvent,
+      features: JSON.parse(row.features_json, (_k, v) => (v === null ? Number.NaN : v)) as Record<string, number>,
+      modelVersion: row.model_version,
+      score: row.score,
+      decision: row.decision,
+      reasons: JSON.parse(row.reasons_json) as string[],
+      rulesHit: JSON.parse(row.rules_hit_json) as string[],
+      latencyMs: row.latency_ms,
+      ordinal: row.ordinal,
+      runId: row.run_id,
+    };
+  }
+
+  append(records: readonly DecisionRecord[]): Promise<void> {
+    return this.enqueue(() => {
+      for (const r of records)
+        this.insertDecision.run({
+          eventId: r.eventId,
+          receivedAtMs: r.receivedAtMs,
+          eventTime: r.event.timestamp,
+          customerRef: r.event.customerId,
+          terminalId: r.event.terminalId,
+          event: JSON.stringify(r.event),
+          features: JSON.stringify(r.features),
+          modelVersion: r.modelVersion,
+          score: r.score,
+          decision: r.decision,
+          reasons: JSON.stringify(r.reasons),
+          rulesHit: JSON.stringify(r.rulesHit),
+          latencyMs: r.latencyMs,
+          ordinal: r.ordinal,
+          runId: r.runId,
+        });
+    });
+  }
+
+  appendLabel(label: LabelRecord): Promise<void> {
+    return this.enqueue(() => {
+      this.insertLabel.run(label.eventId, label.label, label.receivedAtMs, label.appliedOnline ? 1 : 0);
+    });
+  }
+
+  /** Counts of what is kept. */
+  counts(): { decisions: number; labels: number } {
+    const count = (table: string) => (this.db.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
+    return { decisions: count('decisions'), labels: count('labels') };
+  }
+
+  /** Commits what is pending, then closes the file. */
+  close(): void {
+    if (this.closed) return;
+    this.flush();
+    this.closed = true;
+    this.db.close();
+  }
+
+  private enqueue(run: () => void): Promise<void> {
+    if (this.closed)
+      return Promise.reject(new DataError('audit_store_closed', `the audit store ${this.path} is closed`));
+    return new Promise((resolve, reject) => {
+      this.queue.push({ run, resolve, reject });
+      if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        setImmediate(() => this.flush());
+      }
+    });
+  }
+
+  /**
+   * Commits every pending append in one transaction. When it fails, each append is retried in a
+   * transaction of its own, so one bad record (a repeated event id) fails only its own request.
+   */
+  private flush(): void {
+    this.flushScheduled = false;
+    const batch = this.queue;
+    this.queue = [];
+    if (batch.length === 0) return;
+    try {
+      this.db.transaction(() => {
+        for (const p of batch) p.run();
+      })();
+      for (const p of batch) p.resolve();
+    } catch {
+      for (const p of batch) {
+        try {
+          this.db.transaction(p.run)();
+          p.resolve();
+        } catch (error) {
+          p.reject(error);
+        }
+      }
+    }
+  }
+}

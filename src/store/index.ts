@@ -1,0 +1,6 @@
+/**
+ * What the risk service keeps: decisions and labels (`DecisionLog`), in SQLite (`AuditStore`:
+ * WAL, group commit, committed before the service answers).
+ */
+export { AUDIT_SCHEMA_VERSION, AuditStore, type AuditStoreOptions } from './audit-store.js';
+export type { DecisionLog, DecisionRecord, LabelRecord, StoredEvent } from './decision-log.js';

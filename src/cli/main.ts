@@ -127,6 +127,10 @@ function buildProgram(io: CliIO, run: (task: () => Promise<void>) => void): Comm
     .option('--port <n>', 'port to listen on (0: any free port)', '8080')
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('--review-from <score>', "start of the review band (default: half the bundle's threshold)")
+    .option(
+      '--insecure-no-auth',
+      'serve without API keys (every route open); refused otherwise when VIGIL_API_KEYS is empty',
+    )
     .addOption(
       new Option('--engine <engine>', 'runtime for network models (tfjs = TensorFlow.js, as in training)')
         .choices(['onnx', 'tfjs'])

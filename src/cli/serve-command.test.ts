@@ -12,8 +12,10 @@ import { assertNoStack, runVigil } from './test-cli.js';
 
 const root = await mkdtemp(join(tmpdir(), 'vigil-serve-'));
 const KEY = 'k'.repeat(40);
+const SCORER = 'scorer-key-0123456789';
+const ENV = { VIGIL_PSEUDONYM_KEY: KEY, VIGIL_API_KEYS: `scorer:${SCORER}` };
 // runVigil reads the process environment.
-process.env.VIGIL_PSEUDONYM_KEY = KEY;
+Object.assign(process.env, ENV);
 let stream: TestStream;
 before(async () => {
   stream = await trainTestStream(root);
@@ -21,8 +23,9 @@ before(async () => {
 after(() => rm(root, { recursive: true, force: true }));
 
 /** Runs `vigil serve` in this process until `stop` aborts; resolves with its URL once it listens. */
-function serve(flags: Parameters<typeof runServeCommand>[0], stop: AbortController) {
+function serve(flags: Parameters<typeof runServeCommand>[0], stop: AbortController, env: NodeJS.ProcessEnv = ENV) {
   let out = '';
+  let err = '';
   let listening: (url: string) => void = () => {};
   const url = new Promise<string>((resolve) => {
     listening = resolve;
@@ -33,12 +36,14 @@ function serve(flags: Parameters<typeof runServeCommand>[0], stop: AbortControll
       const m = /listening on (\S+);/.exec(out);
       if (m) listening(m[1] as string);
     },
-    stderr: () => {},
+    stderr: (t) => {
+      err += t;
+    },
     isTTY: false,
   };
-  const done = runServeCommand(flags, io, { signal: stop.signal, env: { VIGIL_PSEUDONYM_KEY: KEY } });
+  const done = runServeCommand(flags, io, { signal: stop.signal, env });
   done.catch(() => listening(''));
-  return { url, done, output: () => out };
+  return { url, done, output: () => out, errors: () => err };
 }
 
 describe('vigil serve', () => {
@@ -48,7 +53,7 @@ describe('vigil serve', () => {
     const url = await s.url;
     assert.match(url, /^http:\/\/127\.0\.0\.1:\d+$/);
     assert.match(s.output(), /decline from 0\.\d+, review from 0\.\d+/);
-    const r = await request(url, 'POST', '/v1/events', { body: stream.events[0] });
+    const r = await request(url, 'POST', '/v1/events', { body: stream.events[0], key: SCORER });
     assert.equal(r.status, 200, r.text);
     stop.abort();
     await s.done;
@@ -60,9 +65,15 @@ describe('vigil serve', () => {
     const stop1 = new AbortController();
     const first = serve({ model: stream.bundleDir, port: '0', db }, stop1);
     const url1 = await first.url;
-    const batch = await request(url1, 'POST', '/v1/events:batch', { body: { events: stream.events.slice(0, 50) } });
+    const batch = await request(url1, 'POST', '/v1/events:batch', {
+      body: { events: stream.events.slice(0, 50) },
+      key: SCORER,
+    });
     assert.equal(batch.status, 200, batch.text);
-    const label = await request(url1, 'POST', '/v1/labels', { body: { eventId: stream.events[3]?.id, label: 1 } });
+    const label = await request(url1, 'POST', '/v1/labels', {
+      body: { eventId: stream.events[3]?.id, label: 1 },
+      key: SCORER,
+    });
     assert.equal(label.body.appliedOnline, true);
     stop1.abort();
     await first.done;
@@ -70,12 +81,15 @@ describe('vigil serve', () => {
     const stop2 = new AbortController();
     const second = serve({ model: stream.bundleDir, port: '0', db }, stop2);
     const url2 = await second.url;
-    const again = await request(url2, 'POST', '/v1/events', { body: stream.events[10] });
+    const again = await request(url2, 'POST', '/v1/events', { body: stream.events[10], key: SCORER });
     assert.equal(again.status, 409, 'an event scored before the restart is still known');
-    const late = await request(url2, 'POST', '/v1/labels', { body: { eventId: stream.events[20]?.id, label: 0 } });
+    const late = await request(url2, 'POST', '/v1/labels', {
+      body: { eventId: stream.events[20]?.id, label: 0 },
+      key: SCORER,
+    });
     assert.equal(late.status, 200, late.text);
     assert.equal(late.body.appliedOnline, false, 'the new run holds no online state of the old one');
-    const next = await request(url2, 'POST', '/v1/events', { body: stream.events[50] });
+    const next = await request(url2, 'POST', '/v1/events', { body: stream.events[50], key: SCORER });
     assert.equal(next.status, 200, next.text);
     stop2.abort();
     await second.done;
@@ -95,11 +109,14 @@ describe('vigil serve', () => {
     const stop = new AbortController();
     const io: CliIO = { stdout: () => {}, stderr: () => {}, isTTY: false };
     const flags = { model: stream.bundleDir, port: '0', db: join(root, 'keys.db') };
-    await assert.rejects(() => runServeCommand(flags, io, { signal: stop.signal, env: {} }), {
-      code: 'missing_pseudonym_key',
-    });
     await assert.rejects(
-      () => runServeCommand(flags, io, { signal: stop.signal, env: { VIGIL_PSEUDONYM_KEY: 'short' } }),
+      () => runServeCommand(flags, io, { signal: stop.signal, env: { VIGIL_API_KEYS: ENV.VIGIL_API_KEYS } }),
+      {
+        code: 'missing_pseudonym_key',
+      },
+    );
+    await assert.rejects(
+      () => runServeCommand(flags, io, { signal: stop.signal, env: { ...ENV, VIGIL_PSEUDONYM_KEY: 'short' } }),
       {
         code: 'weak_pseudonym_key',
       },
@@ -109,9 +126,45 @@ describe('vigil serve', () => {
     stop.abort();
     await s.done;
     await assert.rejects(
-      () => runServeCommand(flags, io, { signal: stop.signal, env: { VIGIL_PSEUDONYM_KEY: 'x'.repeat(40) } }),
+      () => runServeCommand(flags, io, { signal: stop.signal, env: { ...ENV, VIGIL_PSEUDONYM_KEY: 'x'.repeat(40) } }),
       { code: 'pseudonym_key_mismatch' },
     );
+  });
+
+  test('without API keys it refuses to start unless --insecure-no-auth, which opens every route', async () => {
+    const io: CliIO = { stdout: () => {}, stderr: () => {}, isTTY: false };
+    const flags = { model: stream.bundleDir, port: '0', db: join(root, 'auth.db') };
+    const stop = new AbortController();
+    await assert.rejects(() => runServeCommand(flags, io, { signal: stop.signal, env: { VIGIL_PSEUDONYM_KEY: KEY } }), {
+      code: 'no_api_keys',
+    });
+    await assert.rejects(
+      () =>
+        runServeCommand(flags, io, {
+          signal: stop.signal,
+          env: { VIGIL_PSEUDONYM_KEY: KEY, VIGIL_API_KEYS: 'root:x' },
+        }),
+      { code: 'invalid_api_keys' },
+    );
+    const s = serve({ ...flags, insecureNoAuth: true }, stop, { VIGIL_PSEUDONYM_KEY: KEY });
+    const url = await s.url;
+    assert.match(s.errors(), /--insecure-no-auth/);
+    assert.match(s.output(), /no authentication/);
+    const r = await request(url, 'POST', '/v1/events', { body: stream.events[0] });
+    assert.equal(r.status, 200, r.text);
+    assert.equal((await request(url, 'GET', '/metrics')).status, 200);
+    stop.abort();
+    await s.done;
+  });
+
+  test('with keys, requests without one get 401', async () => {
+    const stop = new AbortController();
+    const s = serve({ model: stream.bundleDir, port: '0', db: join(root, 'keyed.db') }, stop);
+    const url = await s.url;
+    assert.match(s.output(), /1 API key/);
+    assert.equal((await request(url, 'POST', '/v1/events', { body: stream.events[0] })).status, 401);
+    stop.abort();
+    await s.done;
   });
 
   test('bad flags exit 2, a table bundle exits 1, each with one message', async () => {

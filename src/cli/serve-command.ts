@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import { ConfigError } from '../errors.js';
 import { OnlineScorer, type ScoringEngine } from '../scoring/index.js';
-import { buildRiskService, createPseudonymiser, PSEUDONYM_KEY_ENV } from '../server/index.js';
+import { API_KEYS_ENV, ApiKeys, buildRiskService, createPseudonymiser, PSEUDONYM_KEY_ENV } from '../server/index.js';
 import { AuditStore } from '../store/index.js';
 import { parseIntegerFlag } from './flags.js';
 import type { CliIO } from './output.js';
@@ -13,12 +13,15 @@ export interface ServeFlags {
   host?: string;
   engine?: ScoringEngine;
   reviewFrom?: string;
+  insecureNoAuth?: boolean;
 }
 
 export interface RunningService {
   /** `http://host:port` it listens on. */
   url: string;
   scorer: OnlineScorer;
+  /** Keys configured; 0 with --insecure-no-auth. */
+  apiKeys: number;
   close(): Promise<void>;
 }
 
@@ -31,7 +34,8 @@ export const DEFAULT_DB = 'vigil.db';
  * Starts the service the flags describe (the pseudonymisation key from `env`) and returns once
  * it listens.
  *
- * @throws ConfigError `missing_pseudonym_key` without VIGIL_PSEUDONYM_KEY
+ * @throws ConfigError `missing_pseudonym_key` without VIGIL_PSEUDONYM_KEY, `no_api_keys` without
+ *   VIGIL_API_KEYS (unless --insecure-no-auth), `invalid_api_keys`
  */
 export async function startService(flags: ServeFlags, env: NodeJS.ProcessEnv = process.env): Promise<RunningService> {
   const port = flags.port === undefined ? DEFAULT_PORT : parseIntegerFlag('--port', flags.port, { min: 0, max: 65535 });
@@ -48,6 +52,13 @@ export async function startService(flags: ServeFlags, env: NodeJS.ProcessEnv = p
       `set ${PSEUDONYM_KEY_ENV} to a secret of 32+ characters (e.g. openssl rand -hex 32): customer, IP and device ids are stored only as keyed HMACs`,
     );
   const pseudonymiser = createPseudonymiser(key);
+  const keys = ApiKeys.parse(env[API_KEYS_ENV] ?? '');
+  if (keys.size === 0 && flags.insecureNoAuth !== true)
+    throw new ConfigError(
+      'no_api_keys',
+      `no API keys: set ${API_KEYS_ENV}="scorer:KEY,analyst:KEY,admin:KEY" (keys of 16+ characters), or pass --insecure-no-auth to serve without authentication`,
+    );
+  const auth = flags.insecureNoAuth === true ? 'none' : keys;
   const scorer = await OnlineScorer.load(flags.model, {
     ...(flags.engine === undefined ? {} : { engine: flags.engine }),
     ...(reviewFrom === undefined ? {} : { reviewFrom }),
@@ -59,11 +70,12 @@ export async function startService(flags: ServeFlags, env: NodeJS.ProcessEnv = p
   let store: AuditStore | undefined;
   try {
     store = AuditStore.open(flags.db ?? DEFAULT_DB, { keyFingerprint: pseudonymiser.keyFingerprint });
-    const app = await buildRiskService({ scorer, log: store, pseudonymise: pseudonymiser.pseudonymise });
+    const app = await buildRiskService({ scorer, log: store, pseudonymise: pseudonymiser.pseudonymise, auth });
     const url = await app.listen({ host: flags.host ?? '127.0.0.1', port });
     return {
       url,
       scorer,
+      apiKeys: auth === 'none' ? 0 : keys.size,
       close: async () => {
         await app.close();
         scorer.dispose();
@@ -87,8 +99,10 @@ export async function runServeCommand(
 ): Promise<void> {
   const service = await startService(flags, env);
   const { modelVersion, bands } = service.scorer;
+  if (flags.insecureNoAuth === true)
+    io.stderr('vigil serve: warning: --insecure-no-auth: every route is open to anyone who can reach the port\n');
   io.stdout(
-    `vigil serve: listening on ${service.url}; audit store ${flags.db ?? DEFAULT_DB}; model ${modelVersion}: decline from ${bands.declineFrom.toFixed(4)}, review from ${bands.reviewFrom.toFixed(4)}\n`,
+    `vigil serve: listening on ${service.url}; audit store ${flags.db ?? DEFAULT_DB}; ${service.apiKeys === 0 ? 'no authentication' : `${service.apiKeys} API key(s)`}; model ${modelVersion}: decline from ${bands.declineFrom.toFixed(4)}, review from ${bands.reviewFrom.toFixed(4)}\n`,
   );
   const stop = new AbortController();
   const onSignal = () => stop.abort();

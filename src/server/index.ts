@@ -3,6 +3,8 @@
  * over the domain's OnlineScorer and a decision log, validation that lists every problem, the one
  * error → status mapping, and Prometheus metrics per app instance.
  */
+
+export { API_KEYS_ENV, ApiKeys, MIN_API_KEY_LENGTH, ROLES, type Role, roleAllows } from './api-keys.js';
 export { type ErrorReply, errorReply, RequestError, STATUS_OF_CODE } from './http-errors.js';
 export {
   createPseudonymiser,

@@ -7,10 +7,11 @@ import Database from 'better-sqlite3';
 import type { FastifyInstance } from 'fastify';
 import { OnlineScorer } from '../scoring/index.js';
 import { AuditStore } from '../store/index.js';
+import { ApiKeys } from './api-keys.js';
 import { createPseudonymiser } from './pseudonymiser.js';
 import type { TransactionBody } from './request-schemas.js';
 import { buildRiskService } from './risk-service.js';
-import { request, type TestStream, trainTestStream } from './test-service.js';
+import { request as send, type TestStream, trainTestStream } from './test-service.js';
 
 const root = await mkdtemp(join(tmpdir(), 'vigil-risk-service-'));
 let stream: TestStream;
@@ -37,6 +38,7 @@ before(async () => {
     scorer,
     log,
     pseudonymise: pseudonymiser.pseudonymise,
+    auth,
     nowMs: () => NOW_MS,
     bodyLimitBytes: 256 * 1024,
   });
@@ -50,6 +52,17 @@ after(async () => {
 });
 
 const eventAt = (i: number) => stream.events[i] as TransactionBody;
+const SCORER = 'scorer-key-0123456789';
+const ANALYST = 'analyst-key-0123456789';
+const ADMIN = 'admin-key-0123456789';
+const auth = ApiKeys.parse(`scorer:${SCORER}, analyst:${ANALYST}, admin:${ADMIN}`);
+/** A request with the admin key unless another (or none: `key: undefined`) is given. */
+const request = (
+  _base: string,
+  method: string,
+  path: string,
+  options: { body?: unknown; key?: string; contentType?: string } = {},
+) => send(base, method, path, { key: ADMIN, ...options });
 
 describe('vigil serve: events, labels, metrics', () => {
   test('events one by one and in batches score as the online scorer in-process', async () => {
@@ -208,6 +221,65 @@ describe('vigil serve: events, labels, metrics', () => {
     }
   });
 
+  test('API keys: scorers post, analysts read, admins do both; 401 without a known key, 403 for the wrong role', async () => {
+    const event = { ...eventAt(450), id: 'auth-check' };
+    const cases: [string, string, string | undefined, unknown, number][] = [
+      ['POST', '/v1/events', undefined, event, 401],
+      ['POST', '/v1/events', 'not-a-key-at-all-xyz', event, 401],
+      ['POST', '/v1/events', ANALYST, event, 403],
+      ['POST', '/v1/events', SCORER, event, 200],
+      ['POST', '/v1/labels', ANALYST, { eventId: 'auth-check', label: 0 }, 403],
+      ['POST', '/v1/labels', SCORER, { eventId: 'auth-check', label: 0 }, 200],
+      ['GET', '/v1/decisions/auth-check', SCORER, undefined, 403],
+      ['GET', '/v1/decisions/auth-check', ANALYST, undefined, 200],
+      ['GET', '/v1/decisions/auth-check', ADMIN, undefined, 200],
+      ['GET', '/v1/decisions/never-scored', ANALYST, undefined, 404],
+      ['GET', '/metrics', undefined, undefined, 401],
+      ['GET', '/metrics', SCORER, undefined, 403],
+      ['GET', '/metrics', ANALYST, undefined, 200],
+      ['GET', '/healthz', undefined, undefined, 200],
+      ['GET', '/readyz', undefined, undefined, 200],
+    ];
+    for (const [method, path, key, body, status] of cases) {
+      const r = await send(base, method, path, { key, ...(body === undefined ? {} : { body }) });
+      assert.equal(
+        r.status,
+        status,
+        `${method} ${path} with ${key?.split('-')[0] ?? 'no key'}: ${r.text.slice(0, 200)}`,
+      );
+      if (status === 401) {
+        assert.equal(r.body.code, 'unauthenticated');
+        assert.ok(!r.text.includes('not-a-key-at-all'), 'the key is not echoed');
+      }
+      if (status === 403) assert.equal(r.body.code, 'forbidden');
+    }
+    const record = (await send(base, 'GET', '/v1/decisions/auth-check', { key: ANALYST })).body;
+    assert.equal(record.eventId, 'auth-check');
+    assert.equal(record.event.customerId, pseudonymiser.pseudonymise('customerId', event.customerId));
+    assert.deepEqual(Object.keys(record.features), scorer.featureNames);
+    // An unauthenticated body is never parsed: invalid JSON without a key is a 401, not a 400.
+    const unparsed = await send(base, 'POST', '/v1/events', { body: '{not json' });
+    assert.equal(unparsed.status, 401);
+  });
+
+  test('API key lists: every bad entry reported, keys never echoed', () => {
+    assert.throws(
+      () => ApiKeys.parse('scorer:short,boss:abcdefghijklmnopq,analyst:same-key-0123456789,admin:same-key-0123456789'),
+      (e: unknown) => {
+        const err = e as { code: string; issues: { code: string }[]; message: string };
+        assert.equal(err.code, 'invalid_api_keys');
+        assert.deepEqual(
+          err.issues.map((i) => i.code),
+          ['weak_key', 'unknown_role', 'duplicate_key'],
+        );
+        assert.ok(!JSON.stringify(err.issues).includes('same-key'));
+        return true;
+      },
+    );
+    assert.equal(ApiKeys.parse('').size, 0);
+    assert.equal(ApiKeys.parse('admin:abcdefghijklmnop').roleOf('abcdefghijklmnop'), 'admin');
+  });
+
   test('health, readiness and Prometheus metrics', async () => {
     assert.deepEqual((await request(base, 'GET', '/healthz')).body, { status: 'ok' });
     const ready = await request(base, 'GET', '/readyz');
@@ -218,8 +290,8 @@ describe('vigil serve: events, labels, metrics', () => {
     const total = ['approve', 'review', 'decline']
       .map((d) => Number(new RegExp(`vigil_decisions_total\\{decision="${d}"\\} (\\d+)`).exec(metrics.text)?.[1] ?? 0))
       .reduce((a, b) => a + b, 0);
-    assert.equal(total, 401);
-    assert.match(metrics.text, /vigil_model_score_count 401/);
+    assert.equal(total, 402);
+    assert.match(metrics.text, /vigil_model_score_count 402/);
     assert.match(metrics.text, /vigil_http_requests_total\{method="POST",route="\/v1\/events",status="400"\} \d+/);
     assert.match(
       metrics.text,

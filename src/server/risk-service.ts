@@ -11,6 +11,7 @@ import type { Issue } from '../errors.js';
 import type { TransactionEvent } from '../features/index.js';
 import type { OnlineScorer } from '../scoring/index.js';
 import type { DecisionLog, DecisionRecord, StoredEvent } from '../store/index.js';
+import type { ApiKeys, Role } from './api-keys.js';
 import { errorReply, invalidRequest, RequestError } from './http-errors.js';
 import {
   BatchBody,
@@ -36,6 +37,11 @@ export type PersonalField = (typeof PERSONAL_FIELDS)[number];
 export interface RiskServiceOptions {
   scorer: OnlineScorer;
   log: DecisionLog;
+  /**
+   * The API keys every route but `/healthz` and `/readyz` checks (`Authorization: Bearer KEY`),
+   * or `'none'` to serve without authentication (`vigil serve --insecure-no-auth`).
+   */
+  auth: ApiKeys | 'none';
   /** Metrics registry and instruments (a new registry by default). */
   metrics?: ServiceMetrics;
   /**
@@ -65,14 +71,16 @@ function schemaValidator(schema: TSchema) {
 
 /**
  * Builds the service (not yet listening): `POST /v1/events`, `POST /v1/events:batch`,
- * `POST /v1/labels`, `GET /healthz`, `GET /readyz`, `GET /metrics`. Closing it closes the log
+ * `POST /v1/labels` (role scorer), `GET /v1/decisions/:eventId`, `GET /metrics` (analyst),
+ * `GET /healthz`, `GET /readyz` (open). Closing it closes the log
  * (the scorer belongs to the caller).
  *
  * @example
  * const scorer = await OnlineScorer.load('models/fraud-lstm');
  * const { pseudonymise, keyFingerprint } = createPseudonymiser(process.env.VIGIL_PSEUDONYM_KEY ?? '');
  * const log = AuditStore.open('vigil.db', { keyFingerprint });
- * const app = await buildRiskService({ scorer, log, pseudonymise });
+ * const auth = ApiKeys.parse(process.env.VIGIL_API_KEYS ?? '');
+ * const app = await buildRiskService({ scorer, log, pseudonymise, auth });
  * await app.listen({ host: '127.0.0.1', port: 8080 });
  */
 export async function buildRiskService(options: RiskServiceOptions): Promise<FastifyInstance> {
@@ -97,11 +105,17 @@ export async function buildRiskService(options: RiskServiceOptions): Promise<Fas
   app.setErrorHandler((error, request, reply) => {
     const { status, body } = errorReply(error);
     if (status >= 500) request.log.error({ err: error }, 'request failed');
+    if (status === 401) reply.header('www-authenticate', 'Bearer');
     return reply.status(status).send(body);
   });
   app.setNotFoundHandler((request, reply) =>
     reply.status(404).send({ code: 'not_found', message: `no route ${request.method} ${request.url}`, issues: [] }),
   );
+  // Before the body is read: an unauthenticated request costs no parsing.
+  app.addHook('onRequest', async (request) => {
+    const needs = (request.routeOptions.config as { role?: Role } | undefined)?.role;
+    if (needs !== undefined && options.auth !== 'none') options.auth.authorise(request.headers.authorization, needs);
+  });
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched';
     metrics.requests.inc({ method: request.method, route, status: String(reply.statusCode) });
@@ -188,7 +202,11 @@ export async function buildRiskService(options: RiskServiceOptions): Promise<Fas
 
   app.post(
     '/v1/events',
-    { schema: { body: TransactionBody }, validatorCompiler: validatorOf((data) => eventIssues(data, checks())) },
+    {
+      config: { role: 'scorer' },
+      schema: { body: TransactionBody },
+      validatorCompiler: validatorOf((data) => eventIssues(data, checks())),
+    },
     async (request, reply) => {
       const [answer] = await decideEvents(
         [request.body],
@@ -201,7 +219,11 @@ export async function buildRiskService(options: RiskServiceOptions): Promise<Fas
 
   app.post(
     '/v1/events::batch',
-    { schema: { body: BatchBody }, validatorCompiler: validatorOf((data) => batchIssues(data, checks())) },
+    {
+      config: { role: 'scorer' },
+      schema: { body: BatchBody },
+      validatorCompiler: validatorOf((data) => batchIssues(data, checks())),
+    },
     async (request, reply) => ({
       results: await decideEvents(
         request.body.events,
@@ -213,7 +235,7 @@ export async function buildRiskService(options: RiskServiceOptions): Promise<Fas
 
   app.post(
     '/v1/labels',
-    { schema: { body: LabelBody }, validatorCompiler: schemaValidator(LabelBody) },
+    { config: { role: 'scorer' }, schema: { body: LabelBody }, validatorCompiler: schemaValidator(LabelBody) },
     async (request) => {
       const { eventId, label } = request.body;
       const record = log.find(eventId);
@@ -241,12 +263,23 @@ export async function buildRiskService(options: RiskServiceOptions): Promise<Fas
     },
   );
 
+  app.get<{ Params: { eventId: string } }>(
+    '/v1/decisions/:eventId',
+    { config: { role: 'analyst' } },
+    async (request) => {
+      const record = log.find(request.params.eventId);
+      if (record === undefined)
+        throw new RequestError('not_found', `no decision is kept for event ${JSON.stringify(request.params.eventId)}`);
+      return record;
+    },
+  );
+
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_request, reply) => {
     if (closing) return reply.status(503).send({ status: 'closing', modelVersion: scorer.modelVersion });
     return { status: 'ready', modelVersion: scorer.modelVersion };
   });
-  app.get('/metrics', async (_request, reply) => {
+  app.get('/metrics', { config: { role: 'analyst' } }, async (_request, reply) => {
     reply.header('content-type', metrics.registry.contentType);
     return metrics.registry.metrics();
   });

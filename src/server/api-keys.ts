@@ -1,0 +1,96 @@
+/**
+ * API keys with roles. Keys come as `role:key,role:key` (`VIGIL_API_KEYS`), are kept only as
+ * their sha256, and arrive on requests as `Authorization: Bearer KEY`.
+ */
+import { createHash } from 'node:crypto';
+import { ConfigError, type Issue } from '../errors.js';
+import { RequestError } from './http-errors.js';
+
+/** `scorer` posts events and labels, `analyst` reads decisions and metrics, `admin` does both. */
+export const ROLES = ['scorer', 'analyst', 'admin'] as const;
+export type Role = (typeof ROLES)[number];
+
+/** The environment variable holding the keys. */
+export const API_KEYS_ENV = 'VIGIL_API_KEYS';
+/** Shortest key accepted, in characters. */
+export const MIN_API_KEY_LENGTH = 16;
+
+/** Whether a key of role `has` may do what needs role `needs` (admin may do everything). */
+export function roleAllows(has: Role, needs: Role): boolean {
+  return has === 'admin' || has === needs;
+}
+
+const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+
+/** The configured keys, by the sha256 of each key. */
+export class ApiKeys {
+  private constructor(private readonly roles: ReadonlyMap<string, Role>) {}
+
+  /**
+   * Parses `role:key,role:key`. Every problem is reported at once, naming the entry by its
+   * position and never echoing a key.
+   *
+   * @throws ConfigError `invalid_api_keys`
+   * @example
+   * const keys = ApiKeys.parse(process.env.VIGIL_API_KEYS ?? '');
+   * keys.roleOf('s3cret-scorer-key-1');  // 'scorer'
+   */
+  static parse(text: string): ApiKeys {
+    const roles = new Map<string, Role>();
+    const issues: Issue[] = [];
+    text
+      .split(',')
+      .map((entry) => entry.trim())
+      .forEach((entry, i) => {
+        if (entry === '') return;
+        const colon = entry.indexOf(':');
+        const role = colon < 0 ? entry : entry.slice(0, colon);
+        const key = colon < 0 ? '' : entry.slice(colon + 1);
+        const path = [API_KEYS_ENV, `entry ${i + 1}`];
+        if (!(ROLES as readonly string[]).includes(role))
+          issues.push({
+            code: 'unknown_role',
+            path,
+            message: `the role must be one of ${ROLES.join(', ')} (entries are role:key)`,
+          });
+        else if (key.length < MIN_API_KEY_LENGTH)
+          issues.push({ code: 'weak_key', path, message: `a key has at least ${MIN_API_KEY_LENGTH} characters` });
+        else {
+          const hash = sha256(key);
+          const other = roles.get(hash);
+          if (other !== undefined && other !== role)
+            issues.push({ code: 'duplicate_key', path, message: `the same key is also given to ${other}` });
+          else roles.set(hash, role as Role);
+        }
+      });
+    if (issues.length > 0)
+      throw new ConfigError('invalid_api_keys', `${API_KEYS_ENV} has ${issues.length} bad entr(ies)`, { issues });
+    return new ApiKeys(roles);
+  }
+
+  /** Keys configured. */
+  get size(): number {
+    return this.roles.size;
+  }
+
+  /** The role of a presented key, or undefined for an unknown key. */
+  roleOf(key: string): Role | undefined {
+    return this.roles.get(sha256(key));
+  }
+
+  /**
+   * Checks an `Authorization` header against the role a route needs.
+   *
+   * @throws RequestError `unauthenticated` (401) without a known bearer key, `forbidden` (403)
+   *   when its role may not do this
+   */
+  authorise(header: string | undefined, needs: Role): Role {
+    const match = header === undefined ? null : /^Bearer\s+(\S+)\s*$/i.exec(header);
+    if (match === null) throw new RequestError('unauthenticated', 'send an API key as Authorization: Bearer KEY');
+    const role = this.roleOf(match[1] as string);
+    if (role === undefined) throw new RequestError('unauthenticated', 'unknown API key');
+    if (!roleAllows(role, needs))
+      throw new RequestError('forbidden', `a ${role} key may not do this; it needs the ${needs} role (or admin)`);
+    return role;
+  }
+}

@@ -147,6 +147,7 @@ describe('OnlineScorer: one event at a time gives the batch path scores', () => 
     assert.equal(decide(0.4, bands), 'decline');
     assert.equal(decide(0.2, bands), 'review');
     assert.equal(decide(0.19, bands), 'approve');
+    assert.equal(decide(Number.NaN, bands), 'review', 'no score is never an approve');
     assert.throws(() => decisionBands(0.4, 0.5), ConfigError);
   });
 

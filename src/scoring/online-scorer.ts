@@ -71,8 +71,9 @@ export function decisionBands(threshold: number, reviewFrom?: number): DecisionB
   return { declineFrom: threshold, reviewFrom: from };
 }
 
-/** The decision of `score` in `bands`. */
+/** The decision of `score` in `bands`; a score that is not a number goes to review, never approve. */
 export function decide(score: number, bands: DecisionBands): Decision {
+  if (Number.isNaN(score)) return 'review';
   return score >= bands.declineFrom ? 'decline' : score >= bands.reviewFrom ? 'review' : 'approve';
 }
 
@@ -244,6 +245,7 @@ export class OnlineScorer {
 
   private reasons(score: number, decision: Decision, row: Float64Array): string[] {
     const { declineFrom, reviewFrom } = this.bands;
+    if (Number.isNaN(score)) return ['the model gave no score for this event (NaN): sent to review'];
     const band =
       decision === 'decline'
         ? `score ${score.toFixed(3)} at or above the decline threshold ${declineFrom.toFixed(3)}`

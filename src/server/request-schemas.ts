@@ -19,7 +19,7 @@ export const TransactionBody = Type.Object(
     timestamp: Type.String({ format: 'date-time' }),
     customerId: Id,
     terminalId: Id,
-    /** In the currency's major unit; finite, ≥ 0. */
+    /** In the currency's major unit; finite, 0 to MAX_AMOUNT. */
     amount: Type.Number(),
     channel: Type.Optional(Text),
     country: Type.Optional(Text),
@@ -32,6 +32,9 @@ export const TransactionBody = Type.Object(
   { additionalProperties: false },
 );
 export type TransactionBody = Static<typeof TransactionBody>;
+
+/** Largest amount accepted: anything above is taken for a unit or parsing error upstream. */
+export const MAX_AMOUNT = 1e12;
 
 /** Events per `POST /v1/events:batch`. */
 export const MAX_BATCH_EVENTS = 1000;
@@ -165,8 +168,10 @@ export function eventIssues(data: unknown, checks: EventChecks, prefix: (string 
     ];
   const issues = schemaIssues(TransactionBody, data, prefix);
   const { amount, timestamp } = data as Record<string, unknown>;
-  if (typeof amount === 'number' && amount < 0)
+  if (typeof amount === 'number' && Number.isFinite(amount) && amount < 0)
     issues.push({ code: 'out_of_range', path: [...prefix, 'amount'], message: 'amount must be ≥ 0' });
+  else if (typeof amount === 'number' && Number.isFinite(amount) && amount > MAX_AMOUNT)
+    issues.push({ code: 'out_of_range', path: [...prefix, 'amount'], message: `amount must be at most ${MAX_AMOUNT}` });
   if (typeof timestamp === 'string' && Value.Check(TransactionBody.properties.timestamp, timestamp)) {
     const ms = Date.parse(timestamp);
     if (!Number.isFinite(ms))

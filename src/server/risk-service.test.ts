@@ -140,6 +140,7 @@ describe('vigil serve: events, labels, metrics', () => {
         400,
         'invalid_request',
       ],
+      ['/v1/events', 'an absurd amount', { ...eventAt(400), amount: 2e12 }, 400, 'invalid_request'],
       ['/v1/events', 'a number as the time', { ...eventAt(400), timestamp: 1735689600 }, 400, 'invalid_request'],
       [
         '/v1/events',

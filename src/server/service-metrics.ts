@@ -61,5 +61,5 @@ export function createServiceMetrics(registry = new Registry()): ServiceMetrics 
 /** Counts one decision and its score. */
 export function countDecision(metrics: ServiceMetrics, decision: Decision, score: number): void {
   metrics.decisions.inc({ decision });
-  metrics.scores.observe(score);
+  if (Number.isFinite(score)) metrics.scores.observe(score);
 }

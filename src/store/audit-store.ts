@@ -21,7 +21,7 @@ CREATE TABLE IF NOT EXISTS decisions (
   event_json TEXT NOT NULL,
   features_json TEXT NOT NULL,
   model_version TEXT NOT NULL,
-  score REAL NOT NULL,
+  score REAL,
   decision TEXT NOT NULL,
   reasons_json TEXT NOT NULL,
   rules_hit_json TEXT NOT NULL,
@@ -46,7 +46,7 @@ interface DecisionRow {
   event_json: string;
   features_json: string;
   model_version: string;
-  score: number;
+  score: number | null;
   decision: DecisionRecord['decision'];
   reasons_json: string;
   rules_hit_json: string;
@@ -168,7 +168,7 @@ export class AuditStore implements DecisionLog {
       event: JSON.parse(row.event_json) as StoredEvent,
       features: JSON.parse(row.features_json, (_k, v) => (v === null ? Number.NaN : v)) as Record<string, number>,
       modelVersion: row.model_version,
-      score: row.score,
+      score: row.score ?? Number.NaN,
       decision: row.decision,
       reasons: JSON.parse(row.reasons_json) as string[],
       rulesHit: JSON.parse(row.rules_hit_json) as string[],
@@ -190,7 +190,7 @@ export class AuditStore implements DecisionLog {
           event: JSON.stringify(r.event),
           features: JSON.stringify(r.features),
           modelVersion: r.modelVersion,
-          score: r.score,
+          score: Number.isNaN(r.score) ? null : r.score,
           decision: r.decision,
           reasons: JSON.stringify(r.reasons),
           rulesHit: JSON.stringify(r.rulesHit),

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import Database from 'better-sqlite3';
+import fc from 'fast-check';
 import type { FastifyInstance } from 'fastify';
 import { OnlineScorer } from '../scoring/index.js';
 import { AuditStore } from '../store/index.js';
@@ -299,5 +300,29 @@ describe('vigil serve: events, labels, metrics', () => {
       /vigil_http_request_duration_seconds_bucket\{le="0.01",method="POST",route="\/v1\/events"\}/,
     );
     assert.match(metrics.text, /vigil_labels_total\{label="1"\} 1/);
+  });
+
+  test('malformed requests of every shape get a 4xx, never a 5xx, and the server stays up', async () => {
+    const valid = eventAt(600);
+    const fields = Object.keys(valid);
+    const mutated = fc
+      .tuple(fc.constantFrom(...fields, 'extra'), fc.anything({ withNullPrototype: false }), fc.nat())
+      .map(([field, value, n]) => JSON.stringify({ ...valid, id: `fuzz-${n}`, [field]: value }) ?? 'null');
+    const body = fc.oneof(
+      fc.jsonValue().map((v) => JSON.stringify(v) ?? 'null'),
+      mutated,
+      fc.string(),
+      mutated.map((text) => text.slice(0, Math.max(1, text.length - 7))),
+    );
+    const path = fc.constantFrom('/v1/events', '/v1/events:batch', '/v1/labels');
+    await fc.assert(
+      fc.asyncProperty(path, body, async (p, text) => {
+        const r = await request(base, 'POST', p, { body: p === '/v1/events:batch' ? `{"events": [${text}]}` : text });
+        // A mutation may leave a valid event (200) or hit a scored id or an earlier time (409).
+        return (r.status >= 400 && r.status < 500) || r.status === 200;
+      }),
+      { numRuns: 300, seed: 7 },
+    );
+    assert.equal((await request(base, 'GET', '/healthz')).status, 200);
   });
 });

@@ -70,7 +70,14 @@ export async function startService(flags: ServeFlags, env: NodeJS.ProcessEnv = p
   let store: AuditStore | undefined;
   try {
     store = AuditStore.open(flags.db ?? DEFAULT_DB, { keyFingerprint: pseudonymiser.keyFingerprint });
-    const app = await buildRiskService({ scorer, log: store, pseudonymise: pseudonymiser.pseudonymise, auth });
+    // pino at warn: nothing per request, the service's own faults (5xx) with their stack.
+    const app = await buildRiskService({
+      scorer,
+      log: store,
+      pseudonymise: pseudonymiser.pseudonymise,
+      auth,
+      logger: { level: 'warn' },
+    });
     const url = await app.listen({ host: flags.host ?? '127.0.0.1', port });
     return {
       url,

@@ -46,14 +46,18 @@ export interface RiskServiceOptions {
   metrics?: ServiceMetrics;
   /**
    * Replaces a personal identifier by its pseudonym (see PERSONAL_FIELDS) before it reaches the
-   * online state or the log (`createPseudonymiser`). Default: kept as is.
+   * online state or the log (`createPseudonymiser`). Required, so raw identifiers are never kept
+   * by omission.
    */
-  pseudonymise?: (field: PersonalField, value: string) => string;
+  pseudonymise: (field: PersonalField, value: string) => string;
   bodyLimitBytes?: number;
   maxFutureSeconds?: number;
   /** The server's clock, ms since the epoch (tests move it). */
   nowMs?: () => number;
-  /** Fastify's logger option (a pino logger's options, or false, the default). */
+  /**
+   * Fastify's logger option (pino options, or false, the default). Only 5xx are logged by the
+   * service, with the error, never a request's body or headers.
+   */
   logger?: FastifyServerOptions['logger'];
 }
 
@@ -86,7 +90,7 @@ function schemaValidator(schema: TSchema) {
 export async function buildRiskService(options: RiskServiceOptions): Promise<FastifyInstance> {
   const { scorer, log } = options;
   const metrics = options.metrics ?? createServiceMetrics();
-  const pseudonymise = options.pseudonymise ?? ((_field, value) => value);
+  const { pseudonymise } = options;
   const nowMs = options.nowMs ?? Date.now;
   const maxFutureSeconds = options.maxFutureSeconds ?? DEFAULT_MAX_FUTURE_SECONDS;
   const checks = (): EventChecks => ({ nowMs: nowMs(), maxFutureSeconds });

@@ -1,10 +1,12 @@
 // Speed of the feature step: every transaction of a file through a feature spec (parsing excluded:
-// the file is read into columns first), as a replay (replayTransactions, the training path) and as
-// online updates one event at a time (FeatureExecutor.update, the service path). Prints one JSON object
-// with wall-clock and CPU seconds (process.cpuUsage, user + system, GC threads included): on a shared
-// machine the CPU time is the steadier figure.
+// the file is read into columns first), as a replay (replayTransactions, the training path) on
+// --threads threads (default: as replayTransactions would choose) and on one, and as online updates
+// one event at a time (FeatureExecutor.update, the service path). Prints one JSON object with
+// wall-clock and CPU seconds (process.cpuUsage, user + system of every thread, GC included): on a
+// shared machine the one-thread CPU time is the steadier figure. The replay threads are started
+// before the file is read, as the CLI does, so the rounds time replays, not thread start-up.
 //
-// Run: npm run bench:features [-- --data FILE --spec fraud-handbook|FILE.json --rounds 3]
+// Run: npm run bench:features [-- --data FILE --spec fraud-handbook|FILE.json --rounds 3 --threads N]
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import {
@@ -12,6 +14,7 @@ import {
   FeatureExecutor,
   parseFeatureSpec,
   replayTransactions,
+  startReplayThreads,
   transactionsFromCsv,
 } from '../src/features/index.js';
 
@@ -23,8 +26,11 @@ const { values } = parseArgs({
     },
     spec: { type: 'string', default: 'fraud-handbook' },
     rounds: { type: 'string', default: '3' },
+    threads: { type: 'string' },
   },
 });
+const threads = values.threads === undefined ? undefined : Number(values.threads);
+await startReplayThreads(threads);
 const spec = values.spec.endsWith('.json')
   ? parseFeatureSpec(JSON.parse(readFileSync(values.spec, 'utf8')))
   : builtinFeatureSpec(values.spec);
@@ -34,6 +40,9 @@ const parseSeconds = (performance.now() - parseStart) / 1000;
 const rounds = Number(values.rounds);
 const replaySeconds: number[] = [];
 const replayCpuSeconds: number[] = [];
+const oneThreadSeconds: number[] = [];
+const oneThreadCpuSeconds: number[] = [];
+let threadsUsed = 1;
 const onlineSeconds: number[] = [];
 const onlineCpuSeconds: number[] = [];
 const cpuSince = (start: NodeJS.CpuUsage) => {
@@ -44,10 +53,17 @@ let checksum = 0;
 for (let r = 0; r < rounds; r++) {
   let start = performance.now();
   let cpuStart = process.cpuUsage();
-  const { features } = replayTransactions(spec, tx);
+  const replay = replayTransactions(spec, tx, { threads });
   replaySeconds.push((performance.now() - start) / 1000);
   replayCpuSeconds.push(cpuSince(cpuStart));
-  checksum += features[features.length - 1] as number;
+  threadsUsed = Math.max(threadsUsed, replay.threads);
+  checksum += replay.features[replay.features.length - 1] as number;
+  start = performance.now();
+  cpuStart = process.cpuUsage();
+  const alone = replayTransactions(spec, tx, { threads: 1 });
+  oneThreadSeconds.push((performance.now() - start) / 1000);
+  oneThreadCpuSeconds.push(cpuSince(cpuStart));
+  checksum += alone.features[alone.features.length - 1] as number;
   const executor = new FeatureExecutor(spec);
   const out = new Float64Array(executor.featureNames.length);
   start = performance.now();
@@ -68,10 +84,14 @@ console.log(
       features: spec.features.length,
       transactions: tx.nRows,
       parseSeconds: Number(parseSeconds.toFixed(2)),
+      replayThreads: threadsUsed,
       replaySeconds: replaySeconds.map((s) => Number(s.toFixed(3))),
       replayTransactionsPerSec: Math.round(tx.nRows / median(replaySeconds)),
       replayCpuSeconds: replayCpuSeconds.map((s) => Number(s.toFixed(3))),
-      replayTransactionsPerCpuSec: Math.round(tx.nRows / median(replayCpuSeconds)),
+      oneThreadSeconds: oneThreadSeconds.map((s) => Number(s.toFixed(3))),
+      oneThreadTransactionsPerSec: Math.round(tx.nRows / median(oneThreadSeconds)),
+      oneThreadCpuSeconds: oneThreadCpuSeconds.map((s) => Number(s.toFixed(3))),
+      oneThreadTransactionsPerCpuSec: Math.round(tx.nRows / median(oneThreadCpuSeconds)),
       onlineSeconds: onlineSeconds.map((s) => Number(s.toFixed(3))),
       onlineTransactionsPerSec: Math.round(tx.nRows / median(onlineSeconds)),
       onlineCpuSeconds: onlineCpuSeconds.map((s) => Number(s.toFixed(3))),

@@ -24,7 +24,8 @@ export {
   type WindowAggregate,
   type WindowField,
 } from './feature-spec.js';
-export { type ReplayOptions, type ReplayResult, replayTransactions } from './replay.js';
+export { PARALLEL_MIN_ROWS, type ReplayOptions, type ReplayResult, replayTransactions } from './replay.js';
+export { REPLAY_THREADS_ENV, startReplayThreads, stopReplayThreads } from './replay-threads.js';
 export {
   FEATURE_STATE_FORMAT,
   type FeatureStateSnapshot,

@@ -12,6 +12,7 @@ import {
   type TransactionColumns,
   type TransactionEvent,
 } from './index.js';
+import { runOnThread, startReplayThreads, stopReplayThreads, TASK_CANCELLED, TASK_QUEUED } from './replay-threads.js';
 
 const DAY = 86_400;
 
@@ -117,6 +118,44 @@ test('replay and online updates give identical features, sequences and final sta
       assert.deepEqual(c, b);
     }
   }
+});
+
+test('a replay on two threads gives the same features, sequences and final state as on one', async () => {
+  await startReplayThreads(2);
+  for (const retentionDays of [undefined, 37]) {
+    const spec = behaviourSpec(retentionDays);
+    const tx = stream(200_000, 7);
+    const one = replayTransactions(spec, tx, { threads: 1 });
+    const two = replayTransactions(spec, tx, { threads: 2 });
+    assert.equal(one.threads, 1);
+    assert.equal(two.threads, 2, 'the second thread replayed its groups');
+    assert.ok(two.features.buffer instanceof SharedArrayBuffer);
+    assert.equal(two.features.length, one.features.length);
+    for (let i = 0; i < one.features.length; i++)
+      if (!Object.is(one.features[i], two.features[i]))
+        assert.fail(`value ${i}: one thread ${one.features[i]}, two ${two.features[i]}`);
+    assert.deepEqual(two.sequences, one.sequences);
+    // The entities the thread replayed come back whole: the snapshots (every entity of every key) match.
+    assert.deepEqual(snapshotFeatureState(two.executor), snapshotFeatureState(one.executor));
+    assert.ok(Object.values(two.executor.entityCounts()).every((c) => (c as number) > 0));
+  }
+  // A small replay stays on the caller's thread.
+  assert.equal(replayTransactions(behaviourSpec(), stream(1_000, 3), { threads: 2 }).threads, 1);
+});
+
+test('a task a thread has not taken is cancelled, and the thread then leaves it alone', async () => {
+  await stopReplayThreads();
+  const state = new Int32Array(new SharedArrayBuffer(4));
+  Atomics.store(state, 0, TASK_QUEUED);
+  const features = new Float64Array(new SharedArrayBuffer(8));
+  // A thread just spawned is still loading its code (a few hundred ms): it cannot have taken the task.
+  const running = runOnThread(0, { spec: behaviourSpec(), groups: [], columns: [], features, nFeatures: 1, state });
+  assert.equal(running.finish(10_000), undefined);
+  assert.equal(Atomics.load(state, 0), TASK_CANCELLED);
+  await startReplayThreads(2);
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  assert.equal(Atomics.load(state, 0), TASK_CANCELLED);
+  await stopReplayThreads();
 });
 
 test('the new feature kinds give the values their definitions say', () => {

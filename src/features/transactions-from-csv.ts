@@ -1,7 +1,9 @@
+import { statSync } from 'node:fs';
 import { parseDatetimeCell, parseNumberCell, readCsv } from '../data/index.js';
 import { DataError, type Issue } from '../errors.js';
 import type { TransactionEvent } from './feature-executor.js';
 import type { CategoryField, EventField, FeatureSpec } from './feature-spec.js';
+import { startReplayThreads } from './replay-threads.js';
 
 /** Optional text fields of an event; an empty cell means the event has none. */
 const TEXT_FIELDS = ['channel', 'country', 'currency', 'ipAddress', 'deviceId'] as const;
@@ -43,6 +45,8 @@ export interface TransactionColumns {
 
 /** Problems reported before giving up on a file; the error lists them all. */
 const MAX_ISSUES = 20;
+/** A file this large (some tens of thousands of transactions) is read to be replayed on threads: they start while it is read. */
+const THREADED_REPLAY_FILE_BYTES = 2 * 1024 * 1024;
 
 /**
  * Reads a transaction CSV (plain or .gz) through a spec's column mapping. Timestamps are
@@ -51,6 +55,11 @@ const MAX_ISSUES = 20;
  * with its line and column, up to 20, in one DataError.
  */
 export async function transactionsFromCsv(path: string, spec: FeatureSpec): Promise<TransactionColumns> {
+  try {
+    if (statSync(path).size >= THREADED_REPLAY_FILE_BYTES) void startReplayThreads();
+  } catch {
+    // A missing or unreadable file is reported by the reader below.
+  }
   const issues: Issue[] = [];
   const ids: string[] = [];
   const customerIds: string[] = [];

@@ -6,7 +6,12 @@
 // shared machine the one-thread CPU time is the steadier figure. The replay threads are started
 // before the file is read, as the CLI does, so the rounds time replays, not thread start-up.
 //
-// Run: npm run bench:features [-- --data FILE --spec fraud-handbook|FILE.json --rounds 3 --threads N]
+// For the fraud-handbook spec it also runs the reference, the same 15 features vectorised with numpy
+// (bench/handbook-features-numpy.py, through /usr/bin/python3 with numpy and pandas; parsing excluded
+// there too), checks that every feature's sum agrees, and prints the ratio of the two times.
+//
+// Run: npm run bench:features [-- --data FILE --spec fraud-handbook|FILE.json --rounds 3 --threads N --no-reference]
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import {
@@ -27,6 +32,7 @@ const { values } = parseArgs({
     spec: { type: 'string', default: 'fraud-handbook' },
     rounds: { type: 'string', default: '3' },
     threads: { type: 'string' },
+    'no-reference': { type: 'boolean', default: false },
   },
 });
 const threads = values.threads === undefined ? undefined : Number(values.threads);
@@ -50,6 +56,7 @@ const cpuSince = (start: NodeJS.CpuUsage) => {
   return (used.user + used.system) / 1e6;
 };
 let checksum = 0;
+let lastFeatures: Float64Array<ArrayBufferLike> = new Float64Array(0);
 for (let r = 0; r < rounds; r++) {
   let start = performance.now();
   let cpuStart = process.cpuUsage();
@@ -57,6 +64,7 @@ for (let r = 0; r < rounds; r++) {
   replaySeconds.push((performance.now() - start) / 1000);
   replayCpuSeconds.push(cpuSince(cpuStart));
   threadsUsed = Math.max(threadsUsed, replay.threads);
+  lastFeatures = replay.features;
   checksum += replay.features[replay.features.length - 1] as number;
   start = performance.now();
   cpuStart = process.cpuUsage();
@@ -75,7 +83,55 @@ for (let r = 0; r < rounds; r++) {
   onlineSeconds.push((performance.now() - start) / 1000);
   onlineCpuSeconds.push(cpuSince(cpuStart));
 }
+/** The numpy reference's times and its per-feature sums against the replay's (largest relative difference). */
+function numpyReference(features: Float64Array, names: string[]) {
+  const script = new URL('./handbook-features-numpy.py', import.meta.url).pathname;
+  const run = spawnSync('/usr/bin/python3', [script, values.data, String(rounds)], { encoding: 'utf8' });
+  if (run.status !== 0)
+    return {
+      skipped: `the numpy reference did not run: ${(run.stderr || run.error?.message || '').trim().split('\n').pop()}`,
+    };
+  const reference = JSON.parse(run.stdout) as {
+    seconds: number[];
+    sums: Record<string, number>;
+    numpy: string;
+    pandas: string;
+  };
+  let sumsMaxRelativeDifference = 0;
+  names.forEach((name, f) => {
+    let sum = 0;
+    for (let i = f; i < features.length; i += names.length) sum += features[i] as number;
+    const theirs = reference.sums[name] as number;
+    sumsMaxRelativeDifference = Math.max(
+      sumsMaxRelativeDifference,
+      Math.abs(sum - theirs) / Math.max(1, Math.abs(theirs)),
+    );
+  });
+  return { seconds: reference.seconds, numpy: reference.numpy, pandas: reference.pandas, sumsMaxRelativeDifference };
+}
+
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
+const reference =
+  spec.name === 'fraud-handbook' && !values['no-reference']
+    ? numpyReference(
+        lastFeatures,
+        spec.features.map((f) => f.name),
+      )
+    : undefined;
+const referenceFigures =
+  reference === undefined
+    ? {}
+    : 'skipped' in reference
+      ? { numpyReference: reference.skipped }
+      : {
+          numpyReference: `numpy ${reference.numpy}, pandas ${reference.pandas}`,
+          numpySeconds: reference.seconds,
+          numpyTransactionsPerSec: Math.round(tx.nRows / median(reference.seconds)),
+          // Above 1: the replay takes less time than numpy.
+          numpySecondsOverReplaySeconds: Number((median(reference.seconds) / median(replaySeconds)).toFixed(2)),
+          numpySecondsOverOneThreadSeconds: Number((median(reference.seconds) / median(oneThreadSeconds)).toFixed(2)),
+          featureSumsMaxRelativeDifference: reference.sumsMaxRelativeDifference,
+        };
 console.log(
   JSON.stringify(
     {
@@ -96,6 +152,7 @@ console.log(
       onlineTransactionsPerSec: Math.round(tx.nRows / median(onlineSeconds)),
       onlineCpuSeconds: onlineCpuSeconds.map((s) => Number(s.toFixed(3))),
       onlineTransactionsPerCpuSec: Math.round(tx.nRows / median(onlineCpuSeconds)),
+      ...referenceFigures,
       checksum,
     },
     null,

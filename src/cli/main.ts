@@ -128,6 +128,10 @@ function buildProgram(io: CliIO, run: (task: () => Promise<void>) => void): Comm
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('--review-from <score>', "start of the review band (default: half the bundle's threshold)")
     .option(
+      '--max-lateness <seconds>',
+      'take events up to this much earlier than the latest one, as of the latest time (default 0: strict time order)',
+    )
+    .option(
       '--insecure-no-auth',
       'serve without API keys (every route open); refused otherwise when VIGIL_API_KEYS is empty',
     )

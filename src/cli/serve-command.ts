@@ -13,6 +13,7 @@ export interface ServeFlags {
   host?: string;
   engine?: ScoringEngine;
   reviewFrom?: string;
+  maxLateness?: string;
   insecureNoAuth?: boolean;
 }
 
@@ -45,6 +46,15 @@ export async function startService(flags: ServeFlags, env: NodeJS.ProcessEnv = p
     if (flags.reviewFrom.trim() === '' || !Number.isFinite(reviewFrom))
       throw new ConfigError('invalid_flag', `--review-from must be a score, got ${JSON.stringify(flags.reviewFrom)}`);
   }
+  let maxLatenessSeconds: number | undefined;
+  if (flags.maxLateness !== undefined) {
+    maxLatenessSeconds = Number(flags.maxLateness);
+    if (flags.maxLateness.trim() === '' || !Number.isFinite(maxLatenessSeconds) || maxLatenessSeconds < 0)
+      throw new ConfigError(
+        'invalid_flag',
+        `--max-lateness must be 0 or more seconds, got ${JSON.stringify(flags.maxLateness)}`,
+      );
+  }
   const key = env[PSEUDONYM_KEY_ENV];
   if (key === undefined || key === '')
     throw new ConfigError(
@@ -62,6 +72,7 @@ export async function startService(flags: ServeFlags, env: NodeJS.ProcessEnv = p
   const scorer = await OnlineScorer.load(flags.model, {
     ...(flags.engine === undefined ? {} : { engine: flags.engine }),
     ...(reviewFrom === undefined ? {} : { reviewFrom }),
+    ...(maxLatenessSeconds === undefined ? {} : { maxLatenessSeconds }),
   }).catch((error: unknown) => {
     if (error instanceof ConfigError && error.code === 'invalid_option')
       throw new ConfigError('invalid_flag', `--review-from: ${error.message}`, { cause: error });

@@ -44,10 +44,11 @@ export interface TransactionEvent {
   deviceId?: string;
 }
 
-/** Which event a late label is for: its ordinal (from {@link FeatureExecutor.lastOrdinal}), time and keys. */
+/** Which event a late label is for: its ordinal (from {@link FeatureExecutor.lastOrdinal}) and keys. */
 export interface LabelTarget {
   ordinal: number;
-  timestampSeconds: number;
+  /** The event's time; optional and not used to find it (the ordinal does). */
+  timestampSeconds?: number;
   customerId: string | number;
   terminalId: string | number;
   ipAddress?: string;
@@ -344,7 +345,7 @@ export class FeatureExecutor {
       const id = keyOf(target, group.key);
       const entity = id === undefined ? undefined : group.entities.get(id);
       if (entity === undefined) continue;
-      const position = findEvent(entity, target.timestampSeconds, target.ordinal);
+      const position = findEvent(entity, target.ordinal);
       if (position < 0) continue;
       found = true;
       const e = entity.events;
@@ -872,17 +873,17 @@ function advanceWindows(group: Group, entity: EntityState): void {
 }
 
 /** The position of the event with this time and ordinal among the entity's held events, or −1. */
-function findEvent(entity: EntityState, time: number, ordinal: number): number {
+function findEvent(entity: EntityState, ordinal: number): number {
+  // By ordinal, not time: an entity's events are in ordinal order, and a service that takes
+  // slightly late events processes them at a time later than their own (OnlineScorer's lateness).
   const e = entity.events;
   const stride = entity.stride;
   let lo = 0;
   let hi = entity.end;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
-    if ((e[mid * stride + EVENT_TIME] as number) < time) lo = mid + 1;
+    if ((e[mid * stride + EVENT_ORDINAL] as number) < ordinal) lo = mid + 1;
     else hi = mid;
   }
-  for (let j = lo; j < entity.end && (e[j * stride + EVENT_TIME] as number) === time; j++)
-    if (e[j * stride + EVENT_ORDINAL] === ordinal) return j;
-  return -1;
+  return lo < entity.end && e[lo * stride + EVENT_ORDINAL] === ordinal ? lo : -1;
 }

@@ -141,6 +141,45 @@ describe('OnlineScorer: one event at a time gives the batch path scores', () => 
     }
   });
 
+  test('a late event within maxLatenessSeconds is taken as of the latest time, later ones are refused', async () => {
+    const dir = join(root, 'logistic');
+    const tolerant = await OnlineScorer.load(dir, { maxLatenessSeconds: 60 });
+    const strict = await OnlineScorer.load(dir);
+    try {
+      const tx = await transactionsFromCsv(dataPath, tolerant.record.spec);
+      const events = Array.from({ length: 200 }, (_, i) => {
+        const { label: _label, ...e } = tx.event(i);
+        return e;
+      });
+      for (const e of events) {
+        await tolerant.scoreEvents([e]);
+        await strict.scoreEvents([e]);
+      }
+      const latest = (events[199] as (typeof events)[number]).timestampSeconds;
+      const late = { ...(events[0] as (typeof events)[number]), id: 'late', timestampSeconds: latest - 30 };
+      // The strict scorer refuses it; taken at the latest time, it scores as the strict one scores it with that time.
+      await assert.rejects(() => strict.scoreEvents([late]), { code: 'invalid_events' });
+      const [taken] = await tolerant.scoreEvents([late]);
+      const [asOfLatest] = await strict.scoreEvents([{ ...late, timestampSeconds: latest }]);
+      assert.ok(taken && asOfLatest);
+      assert.equal(taken.processedAtSeconds, latest);
+      assert.deepEqual(taken.features, asOfLatest.features);
+      assert.equal(taken.score, asOfLatest.score);
+      // Its label finds it by ordinal, though its own time is earlier than the time it was taken at.
+      assert.equal(tolerant.applyLabel({ ordinal: taken.ordinal, ...keysOf(late) }, 1), true);
+      const tooLate = { ...late, id: 'too-late', timestampSeconds: latest - 61 };
+      await assert.rejects(
+        () => tolerant.scoreEvents([tooLate]),
+        (e: unknown) =>
+          e instanceof DataError && e.issues[0]?.code === 'out_of_order' && /up to 60 s late/.test(e.issues[0].message),
+      );
+      await assert.rejects(() => OnlineScorer.load(dir, { maxLatenessSeconds: -1 }), { code: 'invalid_option' });
+    } finally {
+      tolerant.dispose();
+      strict.dispose();
+    }
+  });
+
   test('decision bands: decline from the threshold, review from half of it by default', () => {
     const bands = decisionBands(0.4);
     assert.deepEqual(bands, { declineFrom: 0.4, reviewFrom: 0.2 });

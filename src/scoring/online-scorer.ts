@@ -45,6 +45,14 @@ export interface OnlineScorerOptions {
    * Start of the review band (default: half the bundle's threshold). Must lie in [0, threshold].
    */
   reviewFrom?: number;
+  /**
+   * How much earlier than the latest event scored an event may be and still be taken (default 0:
+   * time order strictly). Events from many terminals over many connections arrive slightly out of
+   * order; a late event within this tolerance is processed as of the latest time, as if it had
+   * just happened (its own timestamp is kept in its result and record), so windows never run
+   * backwards. Later than that it is refused as out of order.
+   */
+  maxLatenessSeconds?: number;
 }
 
 /** One event's result. */
@@ -56,8 +64,10 @@ export interface EventScore {
   reasons: string[];
   /** The event's online features (raw, before preprocessing), by name; NaN where a feature has no value. */
   features: Record<string, number>;
-  /** The event's ordinal in this scorer's executor: with its time and keys, what {@link OnlineScorer.applyLabel} needs. */
+  /** The event's ordinal in this scorer's executor: with its keys, what {@link OnlineScorer.applyLabel} needs. */
   ordinal: number;
+  /** The time the online state took the event at: its own, or the latest event's when it came late (see `maxLatenessSeconds`). */
+  processedAtSeconds: number;
 }
 
 /** The bundle's decision bands: decline at its threshold, review from `reviewFrom` (default half the threshold). */
@@ -102,6 +112,7 @@ export class OnlineScorer {
   private readonly executor: FeatureExecutor;
   private readonly preprocessing: FeatureStandardisationState | RawSequencesState;
   private latestSeconds = Number.NEGATIVE_INFINITY;
+  readonly maxLatenessSeconds: number;
 
   private constructor(
     readonly model: ScoringModel,
@@ -114,6 +125,7 @@ export class OnlineScorer {
     this.executor = new FeatureExecutor(record.spec);
     this.featureNames = this.executor.featureNames;
     this.bands = decisionBands(model.manifest.threshold?.value ?? 0.5, options.reviewFrom);
+    this.maxLatenessSeconds = options.maxLatenessSeconds ?? 0;
   }
 
   /**
@@ -123,6 +135,9 @@ export class OnlineScorer {
    *   bundle trained on table columns, `invalid_option` for a review band outside [0, threshold]
    */
   static async load(dir: string, options: OnlineScorerOptions = {}): Promise<OnlineScorer> {
+    const lateness = options.maxLatenessSeconds;
+    if (lateness !== undefined && !(Number.isFinite(lateness) && lateness >= 0))
+      throw new ConfigError('invalid_option', `maxLatenessSeconds must be 0 or more seconds, got ${lateness}`);
     const model = await loadScoringModel(dir, options.engine === undefined ? {} : { engine: options.engine });
     try {
       const record = model.features;
@@ -149,8 +164,8 @@ export class OnlineScorer {
 
   /**
    * The problems that would stop `events` from being scored now: non-finite times or amounts,
-   * and times earlier than the event before them (in `events` or already scored). Paths are the
-   * event's index and field.
+   * and times earlier than the event before them (in `events` or already scored) by more than
+   * `maxLatenessSeconds`. Paths are the event's index and field.
    */
   eventIssues(events: readonly TransactionEvent[]): Issue[] {
     const issues: Issue[] = [];
@@ -162,13 +177,13 @@ export class OnlineScorer {
         issues.push({ code: 'invalid_timestamp', path: [i, 'timestamp'], message: 'timestamp must be a valid time' });
         return;
       }
-      if (e.timestampSeconds < latest)
+      if (e.timestampSeconds < latest - this.maxLatenessSeconds)
         issues.push({
           code: 'out_of_order',
           path: [i, 'timestamp'],
-          message: `events must arrive in time order: ${new Date(e.timestampSeconds * 1000).toISOString()} is before ${new Date(latest * 1000).toISOString()}, the latest event's time`,
+          message: `events must arrive in time order${this.maxLatenessSeconds > 0 ? ` (up to ${this.maxLatenessSeconds} s late)` : ''}: ${new Date(e.timestampSeconds * 1000).toISOString()} is before ${new Date(latest * 1000).toISOString()}, the latest event's time`,
         });
-      else latest = e.timestampSeconds;
+      else latest = Math.max(latest, e.timestampSeconds);
     });
     return issues;
   }
@@ -195,12 +210,17 @@ export class OnlineScorer {
     const sequences = this.record.input === 'sequences' ? new Float32Array(n * width) : undefined;
     const sequenceRow = sequences === undefined ? undefined : new Float64Array(width);
     const ordinals: number[] = [];
+    const processedAt: number[] = [];
     for (let i = 0; i < n; i++) {
-      const event = events[i] as TransactionEvent;
+      const given = events[i] as TransactionEvent;
+      // A late event (within the tolerance eventIssues allowed) is taken as of the latest time.
+      const late = given.timestampSeconds < this.latestSeconds;
+      const event = late ? { ...given, timestampSeconds: this.latestSeconds } : given;
       this.executor.update(event, features.subarray(i * nFeatures, (i + 1) * nFeatures), sequenceRow);
       // The replay writes sequences into a Float32Array too: the same rounding.
       if (sequences !== undefined && sequenceRow !== undefined) sequences.set(sequenceRow, i * width);
       ordinals.push(this.executor.lastOrdinal);
+      processedAt.push(event.timestampSeconds);
       this.latestSeconds = event.timestampSeconds;
     }
     const rows = Int32Array.from({ length: n }, (_, i) => i);
@@ -223,6 +243,7 @@ export class OnlineScorer {
         reasons: decision === 'approve' ? [] : this.reasons(score, decision, row),
         features: Object.fromEntries(this.featureNames.map((name, f) => [name, row[f] as number])),
         ordinal,
+        processedAtSeconds: processedAt[i] as number,
       };
     });
   }

@@ -37,6 +37,7 @@ export {
   type EventScore,
   OnlineScorer,
   type OnlineScorerOptions,
+  type ScoringTimings,
 } from './online-scorer.js';
 export { type PredictJobOptions, type PredictJobResult, runPredictJob } from './predict-job.js';
 export { writeEvaluationReport } from './report.js';

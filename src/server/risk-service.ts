@@ -172,7 +172,10 @@ export async function buildRiskService(options: RiskServiceOptions): Promise<Fas
     for (const b of bodies) pending.add(b.id);
     try {
       const receivedAtMs = nowMs();
-      const scores = await scorer.scoreEvents(events);
+      const timings = { featuresMs: 0, modelMs: 0 };
+      const scores = await scorer.scoreEvents(events, timings);
+      metrics.stageSeconds.inc({ stage: 'features' }, timings.featuresMs / 1000);
+      metrics.stageSeconds.inc({ stage: 'model' }, timings.modelMs / 1000);
       const latencyMs = Number(elapsedMs().toFixed(3));
       const records: DecisionRecord[] = scores.map((s, i) => ({
         eventId: (bodies[i] as TransactionBody).id,
@@ -188,7 +191,9 @@ export async function buildRiskService(options: RiskServiceOptions): Promise<Fas
         ordinal: s.ordinal,
         runId,
       }));
+      const storing = performance.now();
       await log.append(records);
+      metrics.stageSeconds.inc({ stage: 'storage' }, (performance.now() - storing) / 1000);
       for (const r of records) countDecision(metrics, r.decision, r.score);
       return records.map((r) => ({
         eventId: r.eventId,

@@ -12,13 +12,20 @@ export interface ServiceMetrics {
   decisions: Counter<'decision'>;
   scores: Histogram;
   labels: Counter<'label'>;
+  /** Seconds spent per stage of deciding events (summed over requests), for the cost split. */
+  stageSeconds: Counter<'stage'>;
 }
+
+/** The stages of a decision `vigil_decision_stage_seconds_total` splits time into. */
+export type DecisionStage = 'features' | 'model' | 'rules' | 'storage';
 
 /**
  * Creates the metrics in `registry` (a new one by default):
  * `vigil_http_requests_total{method,route,status}`, `vigil_http_request_duration_seconds{method,route}`,
  * `vigil_decisions_total{decision}`, `vigil_model_score` (histogram of scores, 0.05 wide buckets)
- * and `vigil_labels_total{label}`.
+ * `vigil_labels_total{label}` and `vigil_decision_stage_seconds_total{stage}` (features, model,
+ * rules, storage: the time requests spent in each, summed; storage until the commit that holds the
+ * decision).
  */
 export function createServiceMetrics(registry = new Registry()): ServiceMetrics {
   const registers = [registry];
@@ -53,6 +60,12 @@ export function createServiceMetrics(registry = new Registry()): ServiceMetrics 
       name: 'vigil_labels_total',
       help: 'Labels received, by label (1 fraud, 0 genuine)',
       labelNames: ['label'],
+      registers,
+    }),
+    stageSeconds: new Counter({
+      name: 'vigil_decision_stage_seconds_total',
+      help: 'Time spent deciding events, by stage (features, model, rules, storage until committed), summed over requests',
+      labelNames: ['stage'],
       registers,
     }),
   };

@@ -12,7 +12,9 @@
 // --max-lateness 3600.
 //
 // Run: npm run bench:service [-- --rate 5000 --connections 64 --from 2018-08-08 --days 14
-//        --warmup-days 7 --model DIR --data FILE --duration SECONDS]
+//        --warmup-days 7 --model DIR --data FILE --duration SECONDS --cpu-profile-dir DIR --keep]
+// (--cpu-profile-dir: the server runs with node --cpu-prof, its profile written there on exit;
+// --keep: the model, audit store and training slice stay in the temp directory, which is printed).
 // Without --model it trains one first (mlp on fraud-handbook features, July 2018).
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
@@ -40,6 +42,7 @@ const { values } = parseArgs({
     'warmup-days': { type: 'string', default: '7' },
     duration: { type: 'string' },
     keep: { type: 'boolean', default: false },
+    'cpu-profile-dir': { type: 'string' },
   },
 });
 const rate = Number(values.rate);
@@ -119,7 +122,12 @@ const analystKey = 'load-analyst-0123456789abcdef';
 async function startServer(model: string, db: string): Promise<{ child: ChildProcess; url: string }> {
   const child = spawn(
     process.execPath,
-    [vigil, 'serve', '--model', model, '--db', db, '--port', '0', '--max-lateness', '3600'],
+    [
+      ...(values['cpu-profile-dir'] === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${values['cpu-profile-dir']}`]),
+      vigil,
+      'serve',
+      ...['--model', model, '--db', db, '--port', '0', '--max-lateness', '3600'],
+    ],
     {
       env: {
         ...process.env,

@@ -4,6 +4,7 @@
  * ahead of the server's clock.
  */
 import Type, { type Static, type TSchema } from 'typebox';
+import { Compile } from 'typebox/compile';
 import Value from 'typebox/value';
 import type { Issue } from '../errors.js';
 
@@ -121,8 +122,19 @@ function valueAt(data: unknown, path: (string | number)[]): unknown {
   return v;
 }
 
+const compiled = new WeakMap<TSchema, ReturnType<typeof Compile>>();
+
+/** Whether `data` fits `schema`, with a checker compiled once per schema (a few hundred ns; listing errors takes ~100× longer). */
+export function fitsSchema(schema: TSchema, data: unknown): boolean {
+  let check = compiled.get(schema);
+  if (check === undefined) compiled.set(schema, (check = Compile(schema)));
+  return check.Check(data);
+}
+
 /** Every way `data` breaks `schema`, as issues: one per missing or unknown property. */
 export function schemaIssues(schema: TSchema, data: unknown, prefix: (string | number)[] = []): Issue[] {
+  // The common case, a valid body, costs one compiled check; errors are listed only for a bad one.
+  if (fitsSchema(schema, data)) return [];
   const issues: Issue[] = [];
   for (const e of Value.Errors(schema, data)) {
     const path = [...prefix, ...pathOf(e.instancePath)];
@@ -144,6 +156,8 @@ export function schemaIssues(schema: TSchema, data: unknown, prefix: (string | n
       });
     }
   }
+  // Never let a body the compiled check refused through for want of a listed error.
+  if (issues.length === 0) issues.push({ code: 'invalid_value', path: prefix, message: 'does not fit the schema' });
   return issues;
 }
 
@@ -172,7 +186,7 @@ export function eventIssues(data: unknown, checks: EventChecks, prefix: (string 
     issues.push({ code: 'out_of_range', path: [...prefix, 'amount'], message: 'amount must be ≥ 0' });
   else if (typeof amount === 'number' && Number.isFinite(amount) && amount > MAX_AMOUNT)
     issues.push({ code: 'out_of_range', path: [...prefix, 'amount'], message: `amount must be at most ${MAX_AMOUNT}` });
-  if (typeof timestamp === 'string' && Value.Check(TransactionBody.properties.timestamp, timestamp)) {
+  if (typeof timestamp === 'string' && fitsSchema(TransactionBody.properties.timestamp, timestamp)) {
     const ms = Date.parse(timestamp);
     if (!Number.isFinite(ms))
       issues.push({ code: 'invalid_format', path: [...prefix, 'timestamp'], message: 'not a valid time' });

@@ -100,11 +100,11 @@ export function ruleSetIssues(input: unknown, options: CompileRuleSetOptions = {
 }
 
 /**
- * Reads and compiles a rule set file.
+ * Reads a rule set file as JSON, unchecked (for a caller that compiles it with its own options).
  *
- * @throws ConfigError `unreadable_rules` (missing file, not JSON), `invalid_rules`
+ * @throws ConfigError `unreadable_rules` (missing file, not JSON)
  */
-export async function readRuleSetFile(path: string, options: CompileRuleSetOptions = {}): Promise<CompiledRuleSet> {
+export async function readRuleSetJson(path: string): Promise<unknown> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
@@ -113,14 +113,22 @@ export async function readRuleSetFile(path: string, options: CompileRuleSetOptio
       cause,
     });
   }
-  let json: unknown;
   try {
-    json = JSON.parse(text);
+    return JSON.parse(text);
   } catch (cause) {
     throw new ConfigError('unreadable_rules', `the rule set ${path} is not JSON: ${(cause as Error).message}`, {
       cause,
     });
   }
+}
+
+/**
+ * Reads and compiles a rule set file.
+ *
+ * @throws ConfigError `unreadable_rules` (missing file, not JSON), `invalid_rules`
+ */
+export async function readRuleSetFile(path: string, options: CompileRuleSetOptions = {}): Promise<CompiledRuleSet> {
+  const json = await readRuleSetJson(path);
   try {
     return compileRuleSet(json, options);
   } catch (error) {
@@ -407,7 +415,7 @@ class Compiler {
         );
         return undefined;
       }
-      return { type, eventField: name, read: (c) => c.event[name] };
+      return { type, eventField: name, read: (c) => (c.event as Record<string, unknown>)[name] };
     }
     if (ref.startsWith('features.')) {
       const name = ref.slice('features.'.length);

@@ -9,6 +9,7 @@ export {
   compileRuleSet,
   type RulePseudonyms,
   readRuleSetFile,
+  readRuleSetJson,
   ruleSetIssues,
   ruleSetSha256,
 } from './compile-rule-set.js';

@@ -105,8 +105,8 @@ export const EVENT_FIELD_TYPES: Readonly<Record<string, FieldType>> = {
 
 /** What a compiled rule set reads for one event. */
 export interface RuleContext {
-  /** The event as the service keeps it (personal identifiers pseudonymised). */
-  event: Readonly<Record<string, unknown>>;
+  /** The event as the service keeps it (personal identifiers pseudonymised): fields read by name. */
+  event: object;
   /** Online features by name; NaN where a feature has no value. */
   features: Readonly<Record<string, number>>;
   /** The model's score; NaN when the model gave none. */

@@ -68,6 +68,26 @@ export class ApiKeys {
     return new ApiKeys(roles);
   }
 
+  /**
+   * These keys and keys given by their sha256 (a config file's `apiKeys` / `apiKeysSha256`), as
+   * new key set; `path` names an entry in messages.
+   *
+   * @throws ConfigError `invalid_api_keys` when a key is given two roles
+   */
+  withHashes(entries: readonly { role: Role; sha256: string; path: (string | number)[] }[]): ApiKeys {
+    const roles = new Map(this.roles);
+    const issues: Issue[] = [];
+    for (const { role, sha256: hash, path } of entries) {
+      const other = roles.get(hash);
+      if (other !== undefined && other !== role)
+        issues.push({ code: 'duplicate_key', path, message: `the same key is also given to ${other}` });
+      else roles.set(hash, role);
+    }
+    if (issues.length > 0)
+      throw new ConfigError('invalid_api_keys', `${issues.length} API key(s) given two roles`, { issues });
+    return new ApiKeys(roles);
+  }
+
   /** Keys configured. */
   get size(): number {
     return this.roles.size;

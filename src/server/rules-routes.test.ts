@@ -334,6 +334,19 @@ describe('rules in the service', () => {
     );
   });
 
+  test('an audit store written before the rules engine gets its rules_version column when opened', async () => {
+    const path = join(root, 'before-rules.db');
+    AuditStore.open(path, { keyFingerprint: pseudonymiser.keyFingerprint }).close();
+    const old = new Database(path);
+    old.exec('ALTER TABLE decisions DROP COLUMN rules_version');
+    old.close();
+    const s = await start('before-rules.db', { rules: ruleSet('old-file-1', []) });
+    const r = await request(s.base, 'POST', '/v1/events', { body: eventAt(0), key: SCORER });
+    assert.equal(r.status, 200, r.text);
+    assert.equal(s.log.find(eventAt(0).id)?.rulesVersion, 'old-file-1');
+    await s.close();
+  });
+
   test('alert hits go to onAlert after the commit, with pseudonymised entity keys; a failing hook does not fail the answer', async () => {
     const alerts: RuleAlert[] = [];
     let committedWhenCalled = true;

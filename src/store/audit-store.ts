@@ -125,10 +125,6 @@ export class AuditStore implements DecisionLog {
       db.pragma('synchronous = FULL');
       db.pragma('busy_timeout = 5000');
       db.exec(SCHEMA);
-      // Files written before the rules engine lack the column; it is nullable, so adding it is all.
-      const columns = db.prepare<[], { name: string }>('PRAGMA table_info(decisions)').all();
-      if (!columns.some((c) => c.name === 'rules_version'))
-        db.exec('ALTER TABLE decisions ADD COLUMN rules_version TEXT');
     } catch (cause) {
       throw new DataError(
         'audit_store_unreadable',
@@ -155,6 +151,10 @@ export class AuditStore implements DecisionLog {
             `${path} was written with another pseudonymisation key (VIGIL_PSEUDONYM_KEY): its pseudonyms would not match new ones`,
           );
       }
+      // Files written before the rules engine lack the column; it is nullable, so adding it is all.
+      const columns = db.prepare<[], { name: string }>('PRAGMA table_info(decisions)').all();
+      if (!columns.some((c) => c.name === 'rules_version'))
+        db.exec('ALTER TABLE decisions ADD COLUMN rules_version TEXT');
     } catch (error) {
       db.close();
       throw error;

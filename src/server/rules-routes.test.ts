@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import Database from 'better-sqlite3';
+import fc from 'fast-check';
 import type { FastifyInstance } from 'fastify';
 import { OnlineScorer } from '../scoring/index.js';
 import { AuditStore, RuleSetStore } from '../store/index.js';
@@ -399,6 +400,67 @@ describe('rules in the service', () => {
     assert.equal(failing.status, 200, failing.text);
     assert.equal(alerts.length, 2);
     reader?.close();
+    await s.close();
+  });
+});
+
+describe('rule sets of every shape', () => {
+  test('malformed rule sets get a 4xx, never a 5xx; the active set is always one that was accepted', async () => {
+    const s = await start('fuzz-rules.db');
+    const example = JSON.parse(await readFile(new URL('../../examples/rules.json', import.meta.url), 'utf8'));
+    const accepted = new Set<string>();
+    const statuses = new Map<number, number>();
+    const replaceAt = (value: unknown, path: (string | number)[], by: unknown): unknown => {
+      if (path.length === 0) return by;
+      if (typeof value !== 'object' || value === null) return value;
+      const [head, ...rest] = path as [string | number, ...(string | number)[]];
+      const copy = (Array.isArray(value) ? [...value] : { ...value }) as Record<string | number, unknown>;
+      copy[head] = replaceAt(copy[head], rest, by);
+      return copy;
+    };
+    const paths = fc.constantFrom<(string | number)[]>(
+      ['version'],
+      ['lists'],
+      ['lists', 'blockedIps'],
+      ['lists', 'blockedIps', 0],
+      ['rules'],
+      ['rules', 0],
+      ['rules', 2, 'when'],
+      ['rules', 2, 'when', 'all', 0, 'op'],
+      ['rules', 2, 'when', 'all', 1, 'field'],
+      ['rules', 3, 'when', 'all', 1, 'list'],
+      ['rules', 4, 'severity'],
+      ['rules', 6, 'when', 'all', 0, 'not'],
+      ['rules', 1, 'action'],
+      ['rules', 5, 'id'],
+      ['extra'],
+    );
+    const mutated = fc
+      .tuple(paths, fc.anything({ withNullPrototype: false }), fc.nat(50))
+      .map(
+        ([path, value, n]) => JSON.stringify(replaceAt({ ...example, version: `fuzz-${n}` }, path, value)) ?? 'null',
+      );
+    const body = fc.oneof(
+      fc.jsonValue().map((v) => JSON.stringify(v) ?? 'null'),
+      mutated,
+      fc.string(),
+    );
+    await fc.assert(
+      fc.asyncProperty(body, async (text) => {
+        const r = await request(s.base, 'PUT', '/v1/rules', { body: text, key: ADMIN });
+        statuses.set(r.status, (statuses.get(r.status) ?? 0) + 1);
+        if (r.status === 200) accepted.add(r.body.sha256);
+        // A mutation may leave a valid set (200) or reuse a version with other rules (409).
+        return (r.status >= 400 && r.status < 500) || r.status === 200;
+      }),
+      { numRuns: 300, seed: 11 },
+    );
+    assert.ok((statuses.get(400) ?? 0) > 100, `mostly refused: ${JSON.stringify([...statuses])}`);
+    assert.ok((statuses.get(200) ?? 0) > 0, `some mutations stay valid: ${JSON.stringify([...statuses])}`);
+    console.log(`PUT /v1/rules fuzz: ${JSON.stringify(Object.fromEntries(statuses))}`);
+    const active = await request(s.base, 'GET', '/v1/rules', { key: ANALYST });
+    assert.ok(active.body.sha256 === null || accepted.has(active.body.sha256));
+    assert.equal((await request(s.base, 'POST', '/v1/events', { body: eventAt(0), key: SCORER })).status, 200);
     await s.close();
   });
 });

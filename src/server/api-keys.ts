@@ -22,6 +22,12 @@ export function roleAllows(has: Role, needs: Role): boolean {
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
+/** The key of an `Authorization: Bearer KEY` header (scheme in any case, any spacing), or undefined. */
+export function bearerKey(header: string | undefined): string | undefined {
+  const match = header === undefined ? null : /^Bearer\s+(\S+)\s*$/i.exec(header);
+  return match?.[1];
+}
+
 /** The configured keys, by the sha256 of each key. */
 export class ApiKeys {
   private constructor(private readonly roles: ReadonlyMap<string, Role>) {}
@@ -105,9 +111,9 @@ export class ApiKeys {
    *   when its role may not do this
    */
   authorise(header: string | undefined, needs: Role): Role {
-    const match = header === undefined ? null : /^Bearer\s+(\S+)\s*$/i.exec(header);
-    if (match === null) throw new RequestError('unauthenticated', 'send an API key as Authorization: Bearer KEY');
-    const role = this.roleOf(match[1] as string);
+    const key = bearerKey(header);
+    if (key === undefined) throw new RequestError('unauthenticated', 'send an API key as Authorization: Bearer KEY');
+    const role = this.roleOf(key);
     if (role === undefined) throw new RequestError('unauthenticated', 'unknown API key');
     if (!roleAllows(role, needs))
       throw new RequestError('forbidden', `a ${role} key may not do this; it needs the ${needs} role (or admin)`);

@@ -13,7 +13,7 @@ import { type RuleHit, stricterDecision } from '../rules/index.js';
 import type { OnlineScorer } from '../scoring/index.js';
 import type { DecisionLog, DecisionRecord, RuleSetStore, StoredEvent } from '../store/index.js';
 import { ActiveRules, type RuleAlert, reasonsWithRules, ruleAlerts } from './active-rules.js';
-import type { ApiKeys, Role } from './api-keys.js';
+import { type ApiKeys, bearerKey, type Role } from './api-keys.js';
 import { errorReply, invalidRequest, RequestError } from './http-errors.js';
 import { registerOpenApi } from './openapi-routes.js';
 import { type RateLimitOptions, TokenBuckets } from './rate-limit.js';
@@ -164,7 +164,8 @@ export async function buildRiskService(options: RiskServiceOptions): Promise<Fas
     if (options.auth !== 'none') options.auth.authorise(request.headers.authorization, needs);
     // After the key is known good, so unknown keys cannot fill the buckets; keyed by a hash, never the key.
     if (buckets !== undefined) {
-      const who = options.auth === 'none' ? `ip ${request.ip}` : (request.headers.authorization as string);
+      // The key itself, not the header: `bearer  KEY` and `Bearer KEY` are one key, one bucket.
+      const who = options.auth === 'none' ? `ip ${request.ip}` : `key ${bearerKey(request.headers.authorization)}`;
       buckets.take(createHash('sha256').update(who).digest('hex'));
     }
   });

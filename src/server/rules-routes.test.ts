@@ -481,13 +481,22 @@ describe('rate limits and the OpenAPI document', () => {
     const body = (await limited.json()) as { code: string };
     assert.equal(body.code, 'rate_limited');
     assert.equal(s.log.has(eventAt(3).id), false, 'a limited request is not scored');
+    // The same key written otherwise (scheme case, spacing) is the same bucket.
+    for (const header of [`bearer ${SCORER}`, `Bearer   ${SCORER}`, `BEARER ${SCORER} `]) {
+      const again = await fetch(`${s.base}/v1/events`, {
+        method: 'POST',
+        headers: { authorization: header, 'content-type': 'application/json' },
+        body: JSON.stringify(eventAt(3)),
+      });
+      assert.equal(again.status, 429, JSON.stringify(header));
+    }
     assert.equal((await post(3, OTHER_SCORER)).status, 200, 'another key has its own bucket');
     assert.equal((await request(s.base, 'GET', '/healthz')).status, 200, 'open routes are not limited');
     now += 500; // one token back at 2 per second
     assert.equal((await post(4, SCORER)).status, 200);
     assert.equal((await post(5, SCORER)).status, 429);
     const metrics = await request(s.base, 'GET', '/metrics', { key: ANALYST });
-    assert.match(metrics.text, /vigil_http_requests_total\{method="POST",route="\/v1\/events",status="429"\} 2/);
+    assert.match(metrics.text, /vigil_http_requests_total\{method="POST",route="\/v1\/events",status="429"\} 5/);
     await s.close();
   });
 

@@ -122,10 +122,18 @@ function buildProgram(io: CliIO, run: (task: () => Promise<void>) => void): Comm
   program
     .command('serve')
     .description('the real-time risk service: score transaction events over HTTP with a bundle trained with --features')
-    .requiredOption('--model <dir>', 'model bundle directory (trained with vigil train --features)')
-    .option('--db <file>', 'SQLite audit store (created when missing)', 'vigil.db')
-    .option('--port <n>', 'port to listen on (0: any free port)', '8080')
-    .option('--host <host>', 'address to listen on', '127.0.0.1')
+    .option(
+      '--model <dir>',
+      'model bundle directory (trained with vigil train --features); required here or in --config',
+    )
+    .option(
+      '--config <file>',
+      'JSON settings: model, db, port, host, rules, reviewFrom, apiKeys, apiKeysSha256, bodyLimitBytes, rateLimit (flags win)',
+    )
+    .option('--rules <file>', 'JSON rule set to start with; wins over the set the audit store had active last')
+    .option('--db <file>', 'SQLite audit store, created when missing (default: vigil.db)')
+    .option('--port <n>', 'port to listen on, 0 for any free port (default: 8080)')
+    .option('--host <host>', 'address to listen on (default: 127.0.0.1)')
     .option('--review-from <score>', "start of the review band (default: half the bundle's threshold)")
     .option(
       '--max-lateness <seconds>',

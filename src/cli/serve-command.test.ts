@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { access, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -180,5 +181,138 @@ describe('vigil serve', () => {
     assert.equal(refused.code, 1);
     assert.match(refused.stderr, /not on transaction features/);
     assertNoStack(refused);
+  });
+});
+
+describe('vigil serve: rules and the config file', () => {
+  const examples = new URL('../../examples/rules.json', import.meta.url).pathname;
+
+  test('--rules FILE loads a rule set at start (examples/rules.json) and the service decides with it', async () => {
+    const stop = new AbortController();
+    const s = serve({ model: stream.bundleDir, port: '0', db: join(root, 'rules.db'), rules: examples }, stop);
+    const url = await s.url;
+    assert.match(s.output(), /rules 2026-12-03\.1 \(7\)/);
+    const blocked = { ...stream.events[0], ipAddress: '203.0.113.7' } as Record<string, unknown>;
+    const r = await request(url, 'POST', '/v1/events', { body: blocked, key: SCORER });
+    assert.equal(r.status, 200, r.text);
+    assert.equal(r.body.decision, 'decline');
+    assert.deepEqual(r.body.rulesHit, ['blocked-ip']);
+    stop.abort();
+    await s.done;
+  });
+
+  test('a bad rule set file refuses the start, listing every problem with its path', async () => {
+    const bad = join(root, 'bad-rules.json');
+    await writeFile(
+      bad,
+      JSON.stringify({
+        version: 'b1',
+        rules: [
+          { id: 'a', action: 'decline', reason: 'r', when: { field: 'features.NO_SUCH_FEATURE', op: '>', value: 1 } },
+          { id: 'b', action: 'hold', reason: 'r', when: { field: 'event.ipAddress', op: 'in', list: 'missing' } },
+        ],
+      }),
+    );
+    const run = await runVigil(
+      'serve',
+      '--model',
+      stream.bundleDir,
+      '--db',
+      join(root, 'bad-rules.db'),
+      '--rules',
+      bad,
+    );
+    assert.equal(run.code, 1);
+    assert.match(run.stderr, /bad-rules\.json has 3 problem/);
+    assert.match(run.stderr, /rules, 0, when, field: NO_SUCH_FEATURE is not a feature/);
+    assert.match(run.stderr, /rules, 1, action: action is one of review, decline, alert/);
+    assert.match(run.stderr, /rules, 1, when, list: "missing" is not a list/);
+    assertNoStack(run);
+    const missing = await runVigil('serve', '--model', stream.bundleDir, '--rules', join(root, 'nope.json'));
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /cannot read the rule set/);
+  });
+
+  test('--config FILE: settings, hashed keys and a rate limit from the file; flags win over it', async () => {
+    const admin = 'admin-key-from-config-0123';
+    const scorer = 'scorer-key-from-config-0123';
+    const configPath = join(root, 'service.json');
+    await writeFile(
+      configPath,
+      JSON.stringify({
+        model: stream.bundleDir,
+        db: 'from-config.db', // relative to the config file
+        port: 65000,
+        host: '127.0.0.1',
+        rules: examples,
+        apiKeys: [{ role: 'scorer', key: scorer }],
+        apiKeysSha256: [{ role: 'admin', sha256: createHash('sha256').update(admin).digest('hex') }],
+        bodyLimitBytes: 64 * 1024,
+        rateLimit: { perKeyPerSecond: 0.001, burst: 2 },
+      }),
+    );
+    const stop = new AbortController();
+    // --port and --db on the command line win over the file's.
+    const s = serve({ config: configPath, port: '0', db: join(root, 'from-flags.db') }, stop);
+    const url = await s.url;
+    assert.doesNotMatch(url, /:65000$/);
+    assert.match(s.output(), /from-flags\.db/);
+    assert.match(s.output(), /3 API key\(s\)/, 'the file’s two keys and the environment’s scorer key');
+    await access(join(root, 'from-flags.db'));
+    await assert.rejects(() => access(join(root, 'from-config.db')));
+    const rules = await request(url, 'GET', '/v1/rules', { key: admin });
+    assert.equal(rules.status, 200, rules.text);
+    assert.equal(rules.body.version, '2026-12-03.1');
+    const post = (i: number, key: string) => request(url, 'POST', '/v1/events', { body: stream.events[i], key });
+    assert.equal((await post(0, scorer)).status, 200);
+    assert.equal((await post(1, scorer)).status, 200);
+    const limited = await post(2, scorer);
+    assert.equal(limited.status, 429);
+    assert.equal(limited.body.code, 'rate_limited');
+    assert.equal((await post(2, SCORER)).status, 200, 'the environment key has its own bucket');
+    const big = await request(url, 'POST', '/v1/events', {
+      body: { ...stream.events[3], channel: 'x'.repeat(70 * 1024) },
+      key: SCORER,
+    });
+    assert.equal(big.status, 413, 'the body limit of the file');
+    stop.abort();
+    await s.done;
+  });
+
+  test('a bad config file lists every bad entry with its path and never echoes a key', async () => {
+    const configPath = join(root, 'bad-service.json');
+    await writeFile(
+      configPath,
+      JSON.stringify({
+        port: 'eighty',
+        colour: 'red',
+        apiKeys: [
+          { role: 'boss', key: 'secret-key-0123456789' },
+          { role: 'scorer', key: 'short-secret' },
+        ],
+        apiKeysSha256: [{ role: 'admin', sha256: 'abc' }],
+        rateLimit: { perKeyPerSecond: 0, burst: 1.5 },
+        bodyLimitBytes: 10,
+      }),
+    );
+    const run = await runVigil('serve', '--config', configPath);
+    assert.equal(run.code, 1);
+    for (const line of [
+      /colour: colour is not a setting/,
+      /port: port is an integer from 0 to 65535/,
+      /bodyLimitBytes: bodyLimitBytes is an integer/,
+      /rateLimit, perKeyPerSecond: perKeyPerSecond is a number > 0/,
+      /rateLimit, burst: burst is an integer/,
+      /apiKeys, 0, role: role is one of scorer, analyst, admin/,
+      /apiKeys, 1, key: a key is a string of at least 16 characters/,
+      /apiKeysSha256, 0, sha256: sha256 is the key/,
+    ])
+      assert.match(run.stderr, line);
+    assert.match(run.stderr, /has 8 problem/);
+    assert.ok(!run.stderr.includes('secret-key') && !run.stderr.includes('short-secret'), 'no key echoed');
+    assertNoStack(run);
+    const noModel = await runVigil('serve', '--db', join(root, 'none.db'));
+    assert.equal(noModel.code, 2);
+    assert.match(noModel.stderr, /--model DIR/);
   });
 });

@@ -1,13 +1,20 @@
 import { once } from 'node:events';
 import { ConfigError } from '../errors.js';
+import { readRuleSetJson } from '../rules/index.js';
 import { OnlineScorer, type ScoringEngine } from '../scoring/index.js';
 import { API_KEYS_ENV, ApiKeys, buildRiskService, createPseudonymiser, PSEUDONYM_KEY_ENV } from '../server/index.js';
-import { AuditStore } from '../store/index.js';
+import { AuditStore, RuleSetStore } from '../store/index.js';
 import { parseIntegerFlag } from './flags.js';
 import type { CliIO } from './output.js';
+import { readServeConfig, type ServeConfig } from './serve-config.js';
 
 export interface ServeFlags {
-  model: string;
+  /** Required here or in the config file. */
+  model?: string;
+  /** A JSON config file (see serve-config.ts); the flags here win over it. */
+  config?: string;
+  /** A rule set file; wins over the set the audit store had active last. */
+  rules?: string;
   db?: string;
   port?: string;
   host?: string;
@@ -23,13 +30,56 @@ export interface RunningService {
   scorer: OnlineScorer;
   /** Keys configured; 0 with --insecure-no-auth. */
   apiKeys: number;
+  /** The audit store file. */
+  db: string;
+  /** The active rule set's version and rule count, if any. */
+  rules?: { version: string; ruleCount: number };
   close(): Promise<void>;
+}
+
+/** What startService settled on from the flags, the config file and the defaults. */
+interface Settings {
+  model: string;
+  db: string;
+  port: number;
+  host: string;
+  rules?: string;
+  reviewFrom?: number;
+  config: ServeConfig;
+}
+
+function settingsOf(flags: ServeFlags, config: ServeConfig): Settings {
+  const model = flags.model ?? config.model;
+  if (model === undefined)
+    throw new ConfigError('invalid_flag', 'give the model bundle: --model DIR (or "model" in the --config file)');
+  const port =
+    flags.port === undefined
+      ? (config.port ?? DEFAULT_PORT)
+      : parseIntegerFlag('--port', flags.port, { min: 0, max: 65535 });
+  let reviewFrom = config.reviewFrom;
+  if (flags.reviewFrom !== undefined) {
+    reviewFrom = Number(flags.reviewFrom);
+    if (flags.reviewFrom.trim() === '' || !Number.isFinite(reviewFrom))
+      throw new ConfigError('invalid_flag', `--review-from must be a score, got ${JSON.stringify(flags.reviewFrom)}`);
+  }
+  const rules = flags.rules ?? config.rules;
+  return {
+    model,
+    db: flags.db ?? config.db ?? DEFAULT_DB,
+    port,
+    host: flags.host ?? config.host ?? DEFAULT_HOST,
+    ...(rules === undefined ? {} : { rules }),
+    ...(reviewFrom === undefined ? {} : { reviewFrom }),
+    config,
+  };
 }
 
 /** Default port of `vigil serve`. */
 export const DEFAULT_PORT = 8080;
 /** Default audit store file of `vigil serve`. */
 export const DEFAULT_DB = 'vigil.db';
+/** Default address of `vigil serve`: loopback only. */
+export const DEFAULT_HOST = '127.0.0.1';
 
 /**
  * Starts the service the flags describe (the pseudonymisation key from `env`) and returns once
@@ -39,13 +89,8 @@ export const DEFAULT_DB = 'vigil.db';
  *   VIGIL_API_KEYS (unless --insecure-no-auth), `invalid_api_keys`
  */
 export async function startService(flags: ServeFlags, env: NodeJS.ProcessEnv = process.env): Promise<RunningService> {
-  const port = flags.port === undefined ? DEFAULT_PORT : parseIntegerFlag('--port', flags.port, { min: 0, max: 65535 });
-  let reviewFrom: number | undefined;
-  if (flags.reviewFrom !== undefined) {
-    reviewFrom = Number(flags.reviewFrom);
-    if (flags.reviewFrom.trim() === '' || !Number.isFinite(reviewFrom))
-      throw new ConfigError('invalid_flag', `--review-from must be a score, got ${JSON.stringify(flags.reviewFrom)}`);
-  }
+  const config = flags.config === undefined ? { apiKeys: [] } : await readServeConfig(flags.config);
+  const { model, db, port, host, rules: rulesPath, reviewFrom } = settingsOf(flags, config);
   let maxLatenessSeconds: number | undefined;
   if (flags.maxLateness !== undefined) {
     maxLatenessSeconds = Number(flags.maxLateness);
@@ -55,6 +100,7 @@ export async function startService(flags: ServeFlags, env: NodeJS.ProcessEnv = p
         `--max-lateness must be 0 or more seconds, got ${JSON.stringify(flags.maxLateness)}`,
       );
   }
+  const rules = rulesPath === undefined ? undefined : await readRuleSetJson(rulesPath);
   const key = env[PSEUDONYM_KEY_ENV];
   if (key === undefined || key === '')
     throw new ConfigError(
@@ -62,14 +108,15 @@ export async function startService(flags: ServeFlags, env: NodeJS.ProcessEnv = p
       `set ${PSEUDONYM_KEY_ENV} to a secret of 32+ characters (e.g. openssl rand -hex 32): customer, IP and device ids are stored only as keyed HMACs`,
     );
   const pseudonymiser = createPseudonymiser(key);
-  const keys = ApiKeys.parse(env[API_KEYS_ENV] ?? '');
+  // Keys from both the environment and the config file are accepted.
+  const keys = ApiKeys.parse(env[API_KEYS_ENV] ?? '').withHashes(config.apiKeys);
   if (keys.size === 0 && flags.insecureNoAuth !== true)
     throw new ConfigError(
       'no_api_keys',
-      `no API keys: set ${API_KEYS_ENV}="scorer:KEY,analyst:KEY,admin:KEY" (keys of 16+ characters), or pass --insecure-no-auth to serve without authentication`,
+      `no API keys: set ${API_KEYS_ENV}="scorer:KEY,analyst:KEY,admin:KEY" (keys of 16+ characters) or apiKeys in the --config file, or pass --insecure-no-auth to serve without authentication`,
     );
   const auth = flags.insecureNoAuth === true ? 'none' : keys;
-  const scorer = await OnlineScorer.load(flags.model, {
+  const scorer = await OnlineScorer.load(model, {
     ...(flags.engine === undefined ? {} : { engine: flags.engine }),
     ...(reviewFrom === undefined ? {} : { reviewFrom }),
     ...(maxLatenessSeconds === undefined ? {} : { maxLatenessSeconds }),
@@ -79,20 +126,37 @@ export async function startService(flags: ServeFlags, env: NodeJS.ProcessEnv = p
     throw error;
   });
   let store: AuditStore | undefined;
+  let ruleSets: RuleSetStore | undefined;
   try {
-    store = AuditStore.open(flags.db ?? DEFAULT_DB, { keyFingerprint: pseudonymiser.keyFingerprint });
+    store = AuditStore.open(db, { keyFingerprint: pseudonymiser.keyFingerprint });
+    ruleSets = RuleSetStore.open(db);
     // pino at warn: nothing per request, the service's own faults (5xx) with their stack.
     const app = await buildRiskService({
       scorer,
       log: store,
+      ruleSets,
+      ...(rules === undefined ? {} : { rules, rulesSource: rulesPath }),
       pseudonymise: pseudonymiser.pseudonymise,
       auth,
       logger: { level: 'warn' },
+      ...(config.bodyLimitBytes === undefined ? {} : { bodyLimitBytes: config.bodyLimitBytes }),
+      ...(config.rateLimit === undefined ? {} : { rateLimit: config.rateLimit }),
     });
-    const url = await app.listen({ host: flags.host ?? '127.0.0.1', port });
+    // The active set is the store's latest: the --rules set was recorded as it became active.
+    const active = ruleSets.latest();
+    const url = await app.listen({ host, port });
     return {
       url,
       scorer,
+      db,
+      ...(active === undefined
+        ? {}
+        : {
+            rules: {
+              version: active.version,
+              ruleCount: (JSON.parse(active.json) as { rules: unknown[] }).rules.length,
+            },
+          }),
       apiKeys: auth === 'none' ? 0 : keys.size,
       close: async () => {
         await app.close();
@@ -101,6 +165,7 @@ export async function startService(flags: ServeFlags, env: NodeJS.ProcessEnv = p
     };
   } catch (error) {
     store?.close();
+    ruleSets?.close();
     scorer.dispose();
     throw error;
   }
@@ -120,7 +185,7 @@ export async function runServeCommand(
   if (flags.insecureNoAuth === true)
     io.stderr('vigil serve: warning: --insecure-no-auth: every route is open to anyone who can reach the port\n');
   io.stdout(
-    `vigil serve: listening on ${service.url}; audit store ${flags.db ?? DEFAULT_DB}; ${service.apiKeys === 0 ? 'no authentication' : `${service.apiKeys} API key(s)`}; model ${modelVersion}: decline from ${bands.declineFrom.toFixed(4)}, review from ${bands.reviewFrom.toFixed(4)}\n`,
+    `vigil serve: listening on ${service.url}; audit store ${service.db}; ${service.apiKeys === 0 ? 'no authentication' : `${service.apiKeys} API key(s)`}; model ${modelVersion}: decline from ${bands.declineFrom.toFixed(4)}, review from ${bands.reviewFrom.toFixed(4)}; ${service.rules === undefined ? 'no rules' : `rules ${service.rules.version} (${service.rules.ruleCount})`}\n`,
   );
   const stop = new AbortController();
   const onSignal = () => stop.abort();

@@ -22,6 +22,12 @@ export function roleAllows(has: Role, needs: Role): boolean {
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
+/** The key of an `Authorization: Bearer KEY` header (scheme in any case, any spacing), or undefined. */
+export function bearerKey(header: string | undefined): string | undefined {
+  const match = header === undefined ? null : /^Bearer\s+(\S+)\s*$/i.exec(header);
+  return match?.[1];
+}
+
 /** The configured keys, by the sha256 of each key. */
 export class ApiKeys {
   private constructor(private readonly roles: ReadonlyMap<string, Role>) {}
@@ -68,6 +74,26 @@ export class ApiKeys {
     return new ApiKeys(roles);
   }
 
+  /**
+   * These keys and keys given by their sha256 (a config file's `apiKeys` / `apiKeysSha256`), as
+   * new key set; `path` names an entry in messages.
+   *
+   * @throws ConfigError `invalid_api_keys` when a key is given two roles
+   */
+  withHashes(entries: readonly { role: Role; sha256: string; path: (string | number)[] }[]): ApiKeys {
+    const roles = new Map(this.roles);
+    const issues: Issue[] = [];
+    for (const { role, sha256: hash, path } of entries) {
+      const other = roles.get(hash);
+      if (other !== undefined && other !== role)
+        issues.push({ code: 'duplicate_key', path, message: `the same key is also given to ${other}` });
+      else roles.set(hash, role);
+    }
+    if (issues.length > 0)
+      throw new ConfigError('invalid_api_keys', `${issues.length} API key(s) given two roles`, { issues });
+    return new ApiKeys(roles);
+  }
+
   /** Keys configured. */
   get size(): number {
     return this.roles.size;
@@ -85,9 +111,9 @@ export class ApiKeys {
    *   when its role may not do this
    */
   authorise(header: string | undefined, needs: Role): Role {
-    const match = header === undefined ? null : /^Bearer\s+(\S+)\s*$/i.exec(header);
-    if (match === null) throw new RequestError('unauthenticated', 'send an API key as Authorization: Bearer KEY');
-    const role = this.roleOf(match[1] as string);
+    const key = bearerKey(header);
+    if (key === undefined) throw new RequestError('unauthenticated', 'send an API key as Authorization: Bearer KEY');
+    const role = this.roleOf(key);
     if (role === undefined) throw new RequestError('unauthenticated', 'unknown API key');
     if (!roleAllows(role, needs))
       throw new RequestError('forbidden', `a ${role} key may not do this; it needs the ${needs} role (or admin)`);

@@ -13,14 +13,17 @@ export class RequestError extends VigilError {}
 export const STATUS_OF_CODE: Readonly<Record<string, number>> = {
   invalid_request: 400,
   invalid_json: 400,
+  invalid_rules: 400,
   unauthenticated: 401,
   forbidden: 403,
   not_found: 404,
   unknown_event: 404,
   duplicate_event: 409,
   out_of_order: 409,
+  rules_version_conflict: 409,
   body_too_large: 413,
   unsupported_media_type: 415,
+  rate_limited: 429,
   not_ready: 503,
 };
 

@@ -4,6 +4,7 @@
  * error → status mapping, and Prometheus metrics per app instance.
  */
 
+export type { RuleAlert } from './active-rules.js';
 export { API_KEYS_ENV, ApiKeys, MIN_API_KEY_LENGTH, ROLES, type Role, roleAllows } from './api-keys.js';
 export { type ErrorReply, errorReply, RequestError, STATUS_OF_CODE } from './http-errors.js';
 export {
@@ -12,6 +13,7 @@ export {
   PSEUDONYM_KEY_ENV,
   type Pseudonymiser,
 } from './pseudonymiser.js';
+export { RateLimitedError, type RateLimitOptions, rateLimitIssues, TokenBuckets } from './rate-limit.js';
 export { MAX_BATCH_EVENTS } from './request-schemas.js';
 export {
   buildRiskService,

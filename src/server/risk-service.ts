@@ -3,16 +3,20 @@
  * {@link DecisionLog}. Events are validated (every problem listed), pseudonymised, scored,
  * committed to the log and only then answered.
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { TSchema } from 'typebox';
 import type { Issue } from '../errors.js';
 import type { TransactionEvent } from '../features/index.js';
+import { type RuleHit, stricterDecision } from '../rules/index.js';
 import type { OnlineScorer } from '../scoring/index.js';
-import type { DecisionLog, DecisionRecord, StoredEvent } from '../store/index.js';
-import type { ApiKeys, Role } from './api-keys.js';
+import type { DecisionLog, DecisionRecord, RuleSetStore, StoredEvent } from '../store/index.js';
+import { ActiveRules, type RuleAlert, reasonsWithRules, ruleAlerts } from './active-rules.js';
+import { type ApiKeys, bearerKey, type Role } from './api-keys.js';
 import { errorReply, invalidRequest, RequestError } from './http-errors.js';
+import { registerOpenApi } from './openapi-routes.js';
+import { type RateLimitOptions, TokenBuckets } from './rate-limit.js';
 import {
   BatchBody,
   batchIssues,
@@ -23,6 +27,7 @@ import {
   schemaIssues,
   TransactionBody,
 } from './request-schemas.js';
+import { createRuleHitCounter, registerRuleRoutes } from './rules-routes.js';
 import { countDecision, createServiceMetrics, type ServiceMetrics } from './service-metrics.js';
 
 /** Default body limit: a full batch of 1,000 events with every field fits with room to spare. */
@@ -59,6 +64,25 @@ export interface RiskServiceOptions {
    * service, with the error, never a request's body or headers.
    */
   logger?: FastifyServerOptions['logger'];
+  /**
+   * A rule set to start with (parsed JSON, as `vigil serve --rules FILE` reads it), checked
+   * against the scorer's feature names; it wins over the set `ruleSets` had active last.
+   */
+  rules?: unknown;
+  /** Where `rules` came from, for messages (a file name). */
+  rulesSource?: string;
+  /**
+   * Where every rule set that was active is kept (the audit store's file); the latest is active
+   * at start when `rules` is not given. Closed with the service.
+   */
+  ruleSets?: RuleSetStore;
+  /**
+   * Called for each `alert` rule hit once its decision is committed (awaited; a throw is logged
+   * and does not change the answer). Default: none.
+   */
+  onAlert?: (alert: RuleAlert) => void | Promise<void>;
+  /** A token bucket per API key (per client address without auth); off by default. */
+  rateLimit?: RateLimitOptions;
 }
 
 /** A validator for Fastify that returns every problem of a body at once, as one RequestError. */
@@ -75,9 +99,13 @@ function schemaValidator(schema: TSchema) {
 
 /**
  * Builds the service (not yet listening): `POST /v1/events`, `POST /v1/events:batch`,
- * `POST /v1/labels` (role scorer), `GET /v1/decisions/:eventId`, `GET /metrics` (analyst),
- * `GET /healthz`, `GET /readyz` (open). Closing it closes the log
- * (the scorer belongs to the caller).
+ * `POST /v1/labels` (role scorer), `GET /v1/decisions/:eventId`, `GET /metrics`, `GET /v1/rules`,
+ * `GET /v1/rules/versions[/:version]` (analyst), `PUT /v1/rules` (admin), `GET /healthz`,
+ * `GET /readyz`, `GET /docs[/openapi.json]` (open). Closing it closes the log and the rule set
+ * store (the scorer belongs to the caller).
+ *
+ * @throws ConfigError `invalid_rules` (every problem listed) when `rules`, or the set `ruleSets`
+ *   had active last, does not fit the scorer's features; `rules_version_conflict`
  *
  * @example
  * const scorer = await OnlineScorer.load('models/fraud-lstm');
@@ -98,11 +126,23 @@ export async function buildRiskService(options: RiskServiceOptions): Promise<Fas
   const runId = randomUUID();
   const pending = new Set<string>();
   let closing = false;
+  const rules = ActiveRules.open({
+    ...(options.rules === undefined ? {} : { initial: options.rules }),
+    ...(options.rulesSource === undefined ? {} : { initialSource: options.rulesSource }),
+    ...(options.ruleSets === undefined ? {} : { store: options.ruleSets }),
+    featureNames: scorer.featureNames,
+    pseudonyms: { fields: PERSONAL_FIELDS, pseudonymise: (f, v) => pseudonymise(f as PersonalField, v) },
+    nowMs,
+  });
+  const countRuleHits = createRuleHitCounter(metrics);
+  const buckets = options.rateLimit === undefined ? undefined : new TokenBuckets(options.rateLimit, nowMs);
 
   const app = Fastify({
     logger: options.logger ?? false,
     bodyLimit: options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES,
   }).withTypeProvider<TypeBoxTypeProvider>();
+  // Before any route: it collects every route registered after it.
+  registerOpenApi(app);
 
   // JSON only: a text/plain body is refused (415) rather than parsed as a string.
   app.removeContentTypeParser('text/plain');
@@ -110,6 +150,8 @@ export async function buildRiskService(options: RiskServiceOptions): Promise<Fas
     const { status, body } = errorReply(error);
     if (status >= 500) request.log.error({ err: error }, 'request failed');
     if (status === 401) reply.header('www-authenticate', 'Bearer');
+    const retryAfter = (error as { retryAfterSeconds?: unknown }).retryAfterSeconds;
+    if (typeof retryAfter === 'number') reply.header('retry-after', String(retryAfter));
     return reply.status(status).send(body);
   });
   app.setNotFoundHandler((request, reply) =>
@@ -118,7 +160,14 @@ export async function buildRiskService(options: RiskServiceOptions): Promise<Fas
   // Before the body is read: an unauthenticated request costs no parsing.
   app.addHook('onRequest', async (request) => {
     const needs = (request.routeOptions.config as { role?: Role } | undefined)?.role;
-    if (needs !== undefined && options.auth !== 'none') options.auth.authorise(request.headers.authorization, needs);
+    if (needs === undefined) return;
+    if (options.auth !== 'none') options.auth.authorise(request.headers.authorization, needs);
+    // After the key is known good, so unknown keys cannot fill the buckets; keyed by a hash, never the key.
+    if (buckets !== undefined) {
+      // The key itself, not the header: `bearer  KEY` and `Bearer KEY` are one key, one bucket.
+      const who = options.auth === 'none' ? `ip ${request.ip}` : `key ${bearerKey(request.headers.authorization)}`;
+      buckets.take(createHash('sha256').update(who).digest('hex'));
+    }
   });
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched';
@@ -128,6 +177,7 @@ export async function buildRiskService(options: RiskServiceOptions): Promise<Fas
   app.addHook('onClose', async () => {
     closing = true;
     log.close();
+    options.ruleSets?.close();
   });
 
   /** The stored form of an event: the body with personal identifiers pseudonymised. */
@@ -172,29 +222,51 @@ export async function buildRiskService(options: RiskServiceOptions): Promise<Fas
     for (const b of bodies) pending.add(b.id);
     try {
       const receivedAtMs = nowMs();
+      // Read once: a PUT /v1/rules during the await below never splits a batch between two sets.
+      const active = rules.current?.rules;
       const timings = { featuresMs: 0, modelMs: 0 };
       const scores = await scorer.scoreEvents(events, timings);
       metrics.stageSeconds.inc({ stage: 'features' }, timings.featuresMs / 1000);
       metrics.stageSeconds.inc({ stage: 'model' }, timings.modelMs / 1000);
+      const evaluating = performance.now();
+      const hits: RuleHit[][] = scores.map((s, i) =>
+        active === undefined
+          ? []
+          : active.evaluate({ event: stored[i] as StoredEvent, features: s.features, score: s.score }),
+      );
+      metrics.stageSeconds.inc({ stage: 'rules' }, (performance.now() - evaluating) / 1000);
       const latencyMs = Number(elapsedMs().toFixed(3));
-      const records: DecisionRecord[] = scores.map((s, i) => ({
-        eventId: (bodies[i] as TransactionBody).id,
-        receivedAtMs,
-        event: stored[i] as StoredEvent,
-        features: s.features,
-        modelVersion: scorer.modelVersion,
-        score: s.score,
-        decision: s.decision,
-        reasons: s.reasons,
-        rulesHit: [],
-        latencyMs,
-        ordinal: s.ordinal,
-        runId,
-      }));
+      const records: DecisionRecord[] = scores.map((s, i) => {
+        const h = hits[i] as RuleHit[];
+        return {
+          eventId: (bodies[i] as TransactionBody).id,
+          receivedAtMs,
+          event: stored[i] as StoredEvent,
+          features: s.features,
+          modelVersion: scorer.modelVersion,
+          score: s.score,
+          decision: stricterDecision(s.decision, h),
+          reasons: reasonsWithRules(s.reasons, h),
+          rulesHit: h.map((hit) => hit.id),
+          ...(active === undefined ? {} : { rulesVersion: active.version }),
+          latencyMs,
+          ordinal: s.ordinal,
+          runId,
+        };
+      });
       const storing = performance.now();
       await log.append(records);
       metrics.stageSeconds.inc({ stage: 'storage' }, (performance.now() - storing) / 1000);
       for (const r of records) countDecision(metrics, r.decision, r.score);
+      for (const h of hits) countRuleHits(h);
+      if (options.onAlert !== undefined)
+        for (let i = 0; i < records.length; i++)
+          for (const alert of ruleAlerts(records[i] as DecisionRecord, hits[i] as RuleHit[]))
+            try {
+              await options.onAlert(alert);
+            } catch (error) {
+              app.log.error({ err: error, eventId: alert.eventId, ruleId: alert.ruleId }, 'onAlert failed');
+            }
       return records.map((r) => ({
         eventId: r.eventId,
         decision: r.decision,
@@ -282,6 +354,8 @@ export async function buildRiskService(options: RiskServiceOptions): Promise<Fas
       return record;
     },
   );
+
+  registerRuleRoutes(app, rules);
 
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_request, reply) => {

@@ -27,7 +27,8 @@ CREATE TABLE IF NOT EXISTS decisions (
   rules_hit_json TEXT NOT NULL,
   latency_ms REAL NOT NULL,
   ordinal INTEGER NOT NULL,
-  run_id TEXT NOT NULL
+  run_id TEXT NOT NULL,
+  rules_version TEXT
 );
 CREATE INDEX IF NOT EXISTS decisions_customer ON decisions (customer_ref, event_time);
 CREATE TABLE IF NOT EXISTS labels (
@@ -53,6 +54,7 @@ interface DecisionRow {
   latency_ms: number;
   ordinal: number;
   run_id: string;
+  rules_version: string | null;
 }
 
 export interface AuditStoreOptions {
@@ -97,9 +99,10 @@ export class AuditStore implements DecisionLog {
     this.db = db;
     this.insertDecision = db.prepare(
       `INSERT INTO decisions (event_id, received_at_ms, event_time, customer_ref, terminal_id, event_json,
-         features_json, model_version, score, decision, reasons_json, rules_hit_json, latency_ms, ordinal, run_id)
+         features_json, model_version, score, decision, reasons_json, rules_hit_json, latency_ms, ordinal, run_id,
+         rules_version)
        VALUES (@eventId, @receivedAtMs, @eventTime, @customerRef, @terminalId, @event, @features, @modelVersion,
-         @score, @decision, @reasons, @rulesHit, @latencyMs, @ordinal, @runId)`,
+         @score, @decision, @reasons, @rulesHit, @latencyMs, @ordinal, @runId, @rulesVersion)`,
     );
     this.insertLabel = db.prepare(
       'INSERT INTO labels (event_id, label, received_at_ms, applied_online) VALUES (?, ?, ?, ?)',
@@ -148,6 +151,10 @@ export class AuditStore implements DecisionLog {
             `${path} was written with another pseudonymisation key (VIGIL_PSEUDONYM_KEY): its pseudonyms would not match new ones`,
           );
       }
+      // Files written before the rules engine lack the column; it is nullable, so adding it is all.
+      const columns = db.prepare<[], { name: string }>('PRAGMA table_info(decisions)').all();
+      if (!columns.some((c) => c.name === 'rules_version'))
+        db.exec('ALTER TABLE decisions ADD COLUMN rules_version TEXT');
     } catch (error) {
       db.close();
       throw error;
@@ -175,6 +182,7 @@ export class AuditStore implements DecisionLog {
       latencyMs: row.latency_ms,
       ordinal: row.ordinal,
       runId: row.run_id,
+      ...(row.rules_version === null ? {} : { rulesVersion: row.rules_version }),
     };
   }
 
@@ -197,6 +205,7 @@ export class AuditStore implements DecisionLog {
           latencyMs: r.latencyMs,
           ordinal: r.ordinal,
           runId: r.runId,
+          rulesVersion: r.rulesVersion ?? null,
         });
     });
   }

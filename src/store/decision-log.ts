@@ -34,6 +34,8 @@ export interface DecisionRecord {
   decision: Decision;
   reasons: string[];
   rulesHit: string[];
+  /** The version of the rule set that was evaluated (absent when no rule set was active). */
+  rulesVersion?: string;
   latencyMs: number;
   /** The event's ordinal in the executor of the service run `runId` (late labels find it with these). */
   ordinal: number;

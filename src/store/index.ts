@@ -4,3 +4,4 @@
  */
 export { AUDIT_SCHEMA_VERSION, AuditStore, type AuditStoreOptions } from './audit-store.js';
 export type { DecisionLog, DecisionRecord, LabelRecord, StoredEvent } from './decision-log.js';
+export { RuleSetStore, type StoredRuleSet } from './rule-set-store.js';

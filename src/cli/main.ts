@@ -128,7 +128,7 @@ function buildProgram(io: CliIO, run: (task: () => Promise<void>) => void): Comm
     )
     .option(
       '--config <file>',
-      'JSON settings: model, db, port, host, rules, reviewFrom, apiKeys, apiKeysSha256, bodyLimitBytes, rateLimit (flags win)',
+      'JSON settings: model, db, port, host, rules, reviewFrom, maxLatenessSeconds, durability, apiKeys, apiKeysSha256, bodyLimitBytes, rateLimit (flags win)',
     )
     .option('--rules <file>', 'JSON rule set to start with; wins over the set the audit store had active last')
     .option('--db <file>', 'SQLite audit store, created when missing (default: vigil.db)')
@@ -138,6 +138,10 @@ function buildProgram(io: CliIO, run: (task: () => Promise<void>) => void): Comm
     .option(
       '--max-lateness <seconds>',
       'take events up to this much earlier than the latest one, as of the latest time (default 0: strict time order)',
+    )
+    .option(
+      '--durability <level>',
+      'what a committed decision survives: machine (an OS crash or power cut too: a disk sync per group commit) or process (the process being killed or crashing; no sync per commit) (default: machine)',
     )
     .option(
       '--insecure-no-auth',

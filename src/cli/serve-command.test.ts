@@ -132,6 +132,27 @@ describe('vigil serve', () => {
     );
   });
 
+  test('--durability and --max-lateness are checked; the service starts with --durability process', async () => {
+    const io: CliIO = { stdout: () => {}, stderr: () => {}, isTTY: false };
+    const flags = { model: stream.bundleDir, port: '0', db: join(root, 'durability.db') };
+    const stop = new AbortController();
+    await assert.rejects(() => runServeCommand({ ...flags, durability: 'disk' }, io, { signal: stop.signal, env: ENV }), {
+      code: 'invalid_flag',
+      message: /--durability must be one of machine, process/,
+    });
+    await assert.rejects(() => runServeCommand({ ...flags, maxLateness: '-5' }, io, { signal: stop.signal, env: ENV }), {
+      code: 'invalid_flag',
+      message: /--max-lateness/,
+    });
+    const s = serve({ ...flags, durability: 'process' }, stop);
+    await s.url;
+    const read = new Database(flags.db, { readonly: true });
+    assert.equal((read.prepare('SELECT count(*) AS n FROM decisions').get() as { n: number }).n, 0);
+    read.close();
+    stop.abort();
+    await s.done;
+  });
+
   test('without API keys it refuses to start unless --insecure-no-auth, which opens every route', async () => {
     const io: CliIO = { stdout: () => {}, stderr: () => {}, isTTY: false };
     const flags = { model: stream.bundleDir, port: '0', db: join(root, 'auth.db') };

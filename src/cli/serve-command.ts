@@ -3,7 +3,7 @@ import { ConfigError } from '../errors.js';
 import { readRuleSetJson } from '../rules/index.js';
 import { OnlineScorer, type ScoringEngine } from '../scoring/index.js';
 import { API_KEYS_ENV, ApiKeys, buildRiskService, createPseudonymiser, PSEUDONYM_KEY_ENV } from '../server/index.js';
-import { AuditStore, RuleSetStore } from '../store/index.js';
+import { AUDIT_DURABILITY, type AuditDurability, AuditStore, RuleSetStore } from '../store/index.js';
 import { parseIntegerFlag } from './flags.js';
 import type { CliIO } from './output.js';
 import { readServeConfig, type ServeConfig } from './serve-config.js';
@@ -21,6 +21,7 @@ export interface ServeFlags {
   engine?: ScoringEngine;
   reviewFrom?: string;
   maxLateness?: string;
+  durability?: string;
   insecureNoAuth?: boolean;
 }
 
@@ -91,7 +92,7 @@ export const DEFAULT_HOST = '127.0.0.1';
 export async function startService(flags: ServeFlags, env: NodeJS.ProcessEnv = process.env): Promise<RunningService> {
   const config = flags.config === undefined ? { apiKeys: [] } : await readServeConfig(flags.config);
   const { model, db, port, host, rules: rulesPath, reviewFrom } = settingsOf(flags, config);
-  let maxLatenessSeconds: number | undefined;
+  let maxLatenessSeconds = config.maxLatenessSeconds;
   if (flags.maxLateness !== undefined) {
     maxLatenessSeconds = Number(flags.maxLateness);
     if (flags.maxLateness.trim() === '' || !Number.isFinite(maxLatenessSeconds) || maxLatenessSeconds < 0)
@@ -100,6 +101,12 @@ export async function startService(flags: ServeFlags, env: NodeJS.ProcessEnv = p
         `--max-lateness must be 0 or more seconds, got ${JSON.stringify(flags.maxLateness)}`,
       );
   }
+  const durability = flags.durability ?? config.durability ?? 'machine';
+  if (!(AUDIT_DURABILITY as readonly string[]).includes(durability))
+    throw new ConfigError(
+      'invalid_flag',
+      `--durability must be one of ${AUDIT_DURABILITY.join(', ')}, got ${JSON.stringify(durability)}`,
+    );
   const rules = rulesPath === undefined ? undefined : await readRuleSetJson(rulesPath);
   const key = env[PSEUDONYM_KEY_ENV];
   if (key === undefined || key === '')
@@ -128,7 +135,10 @@ export async function startService(flags: ServeFlags, env: NodeJS.ProcessEnv = p
   let store: AuditStore | undefined;
   let ruleSets: RuleSetStore | undefined;
   try {
-    store = AuditStore.open(db, { keyFingerprint: pseudonymiser.keyFingerprint });
+    store = AuditStore.open(db, {
+      keyFingerprint: pseudonymiser.keyFingerprint,
+      durability: durability as AuditDurability,
+    });
     ruleSets = RuleSetStore.open(db);
     // pino at warn: nothing per request, the service's own faults (5xx) with their stack.
     const app = await buildRiskService({

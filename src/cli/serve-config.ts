@@ -7,6 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { ConfigError, type Issue } from '../errors.js';
 import { MIN_API_KEY_LENGTH, type RateLimitOptions, ROLES, type Role, rateLimitIssues } from '../server/index.js';
+import { AUDIT_DURABILITY, type AuditDurability } from '../store/index.js';
 
 /** A config file, checked; paths are resolved against the file's directory. */
 export interface ServeConfig {
@@ -20,6 +21,8 @@ export interface ServeConfig {
   apiKeys: { role: Role; sha256: string; path: (string | number)[] }[];
   bodyLimitBytes?: number;
   rateLimit?: RateLimitOptions;
+  durability?: AuditDurability;
+  maxLatenessSeconds?: number;
 }
 
 const FIELDS = [
@@ -33,6 +36,8 @@ const FIELDS = [
   'apiKeysSha256',
   'bodyLimitBytes',
   'rateLimit',
+  'durability',
+  'maxLatenessSeconds',
 ] as const;
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -75,6 +80,25 @@ export function parseServeConfig(json: unknown, dir: string): ServeConfig {
     if (typeof bodyLimitBytes !== 'number' || !Number.isInteger(bodyLimitBytes) || bodyLimitBytes < 1024)
       issues.push({ code: 'out_of_range', path: ['bodyLimitBytes'], message: 'bodyLimitBytes is an integer ≥ 1024' });
     else config.bodyLimitBytes = bodyLimitBytes;
+  }
+  const { durability, maxLatenessSeconds } = json;
+  if (durability !== undefined) {
+    if (!(AUDIT_DURABILITY as readonly unknown[]).includes(durability))
+      issues.push({
+        code: 'invalid_value',
+        path: ['durability'],
+        message: `durability is one of ${AUDIT_DURABILITY.join(', ')}`,
+      });
+    else config.durability = durability as AuditDurability;
+  }
+  if (maxLatenessSeconds !== undefined) {
+    if (typeof maxLatenessSeconds !== 'number' || !Number.isFinite(maxLatenessSeconds) || maxLatenessSeconds < 0)
+      issues.push({
+        code: 'out_of_range',
+        path: ['maxLatenessSeconds'],
+        message: 'maxLatenessSeconds is a number ≥ 0',
+      });
+    else config.maxLatenessSeconds = maxLatenessSeconds;
   }
   if (json.rateLimit !== undefined) {
     const found = rateLimitIssues(json.rateLimit, ['rateLimit']);

@@ -3,6 +3,7 @@
  * the service answers. Appends that arrive while a commit is pending join the next one (group
  * commit), so a burst of requests shares one transaction and one sync.
  */
+import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { ConfigError, DataError } from '../errors.js';
 import type { DecisionLog, DecisionRecord, LabelRecord, StoredEvent } from './decision-log.js';
@@ -63,7 +64,26 @@ export interface AuditStoreOptions {
    * holding another one is refused, since its pseudonyms would not match new ones.
    */
   keyFingerprint?: string;
+  /**
+   * What a committed decision survives: `'machine'` (default) also an operating-system crash or a
+   * power cut (`synchronous = FULL`: each group commit syncs the WAL to disk); `'process'` the
+   * process dying — killed, crashed, out of memory — but not the machine (`synchronous = NORMAL`:
+   * the WAL is synced at checkpoints only, so a commit costs no disk sync).
+   */
+  durability?: AuditDurability;
+  /**
+   * Checkpoint the WAL on a worker thread every this many ms instead of in the writer (default
+   * 250; 0 leaves SQLite's automatic checkpoints in the writer): a checkpoint syncs the database
+   * file, which on the service's thread would stall every request behind it.
+   */
+  checkpointIntervalMs?: number;
 }
+
+const DEFAULT_CHECKPOINT_INTERVAL_MS = 250;
+
+/** The durability levels of {@link AuditStoreOptions.durability}. */
+export const AUDIT_DURABILITY = ['machine', 'process'] as const;
+export type AuditDurability = (typeof AUDIT_DURABILITY)[number];
 
 /** A pending append: its records and who waits for their commit. */
 interface Pending {
@@ -91,6 +111,7 @@ export class AuditStore implements DecisionLog {
   private queue: Pending[] = [];
   private flushScheduled = false;
   private closed = false;
+  private checkpointer: Worker | undefined;
 
   private constructor(
     readonly path: string,
@@ -122,7 +143,7 @@ export class AuditStore implements DecisionLog {
     try {
       db = new Database(path);
       db.pragma('journal_mode = WAL');
-      db.pragma('synchronous = FULL');
+      db.pragma(options.durability === 'process' ? 'synchronous = NORMAL' : 'synchronous = FULL');
       db.pragma('busy_timeout = 5000');
       db.exec(SCHEMA);
     } catch (cause) {
@@ -159,7 +180,30 @@ export class AuditStore implements DecisionLog {
       db.close();
       throw error;
     }
-    return new AuditStore(path, db);
+    const store = new AuditStore(path, db);
+    const intervalMs = options.checkpointIntervalMs ?? DEFAULT_CHECKPOINT_INTERVAL_MS;
+    if (intervalMs > 0 && path !== ':memory:') store.checkpointInBackground(intervalMs);
+    return store;
+  }
+
+  /** Hands WAL checkpoints to a worker thread; until it has started, SQLite's own stay on. */
+  private checkpointInBackground(intervalMs: number): void {
+    const worker = new Worker(new URL('./wal-checkpointer.mjs', import.meta.url), {
+      workerData: { path: this.path, intervalMs },
+    });
+    this.checkpointer = worker;
+    worker.on('message', (message: { ready?: boolean; error?: string }) => {
+      if (message.ready === true && !this.closed) this.db.pragma('wal_autocheckpoint = 0');
+    });
+    // A checkpointer that fails leaves the writer checkpointing as SQLite does by default.
+    const fallBack = () => {
+      this.checkpointer = undefined;
+      if (!this.closed) this.db.pragma('wal_autocheckpoint = 1000');
+    };
+    worker.on('error', fallBack);
+    worker.on('exit', fallBack);
+    // After the listeners: adding a 'message' listener holds the process again.
+    worker.unref();
   }
 
   has(eventId: string): boolean {
@@ -227,6 +271,8 @@ export class AuditStore implements DecisionLog {
     if (this.closed) return;
     this.flush();
     this.closed = true;
+    this.checkpointer?.postMessage('stop');
+    this.checkpointer = undefined;
     this.db.close();
   }
 

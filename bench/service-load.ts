@@ -12,7 +12,8 @@
 // --max-lateness 3600.
 //
 // Run: npm run bench:service [-- --rate 5000 --connections 64 --from 2018-08-08 --days 14
-//        --warmup-days 7 --model DIR --data FILE --duration SECONDS --cpu-profile-dir DIR --keep]
+//        --warmup-days 7 --durability machine|process --model DIR --data FILE --duration SECONDS
+//        --cpu-profile-dir DIR --keep]
 // Without --model it trains one first (mlp on fraud-handbook features, July 2018). --duration sends
 // the first rate × duration events only; --cpu-profile-dir runs the server with node --cpu-prof;
 // --keep leaves the temp directory (model, audit store) in place and prints it.
@@ -48,6 +49,7 @@ const { values } = parseArgs({
     duration: { type: 'string' },
     keep: { type: 'boolean', default: false },
     'cpu-profile-dir': { type: 'string' },
+    durability: { type: 'string', default: 'machine' },
   },
 });
 const rate = Number(values.rate);
@@ -71,7 +73,7 @@ try {
   const profile = values['cpu-profile-dir'];
   const { child, url } = await startServer(model, db, {
     nodeArgs: profile === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${profile}`],
-    serveArgs: ['--max-lateness', '3600'],
+    serveArgs: ['--max-lateness', '3600', '--durability', values.durability],
   });
   const pid = child.pid as number;
   try {
@@ -125,6 +127,7 @@ try {
           warmupEvents: warmup.length,
           targetRatePerSec: rate,
           connections,
+          durability: values.durability,
           seconds: round3(seconds),
           achievedRatePerSec: Math.round(events.length / seconds),
           statuses: Object.fromEntries(statuses),

@@ -127,6 +127,8 @@ function buildProgram(io: CliIO, run: (task: () => Promise<void>) => void): Comm
     .option('--port <n>', 'port to listen on (0: any free port)', '8080')
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('--review-from <score>', "start of the review band (default: half the bundle's threshold)")
+    .option('--snapshot-events <n>', 'snapshot the online state every N events (0: not by count)', '50000')
+    .option('--snapshot-seconds <t>', 'snapshot the online state every T seconds (0: not by time)', '300')
     .option(
       '--insecure-no-auth',
       'serve without API keys (every route open); refused otherwise when VIGIL_API_KEYS is empty',

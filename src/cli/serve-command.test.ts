@@ -88,7 +88,11 @@ describe('vigil serve', () => {
       key: SCORER,
     });
     assert.equal(late.status, 200, late.text);
-    assert.equal(late.body.appliedOnline, false, 'the new run holds no online state of the old one');
+    assert.equal(late.body.appliedOnline, true, 'the new run recovered the online state of the old one');
+    assert.match(
+      second.output(),
+      /online state: snapshot \d+ \(50 events\), 0 logged event\(s\) and 0 label\(s\) replayed/,
+    );
     const next = await request(url2, 'POST', '/v1/events', { body: stream.events[50], key: SCORER });
     assert.equal(next.status, 200, next.text);
     stop2.abort();

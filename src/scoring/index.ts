@@ -37,6 +37,7 @@ export {
   type EventScore,
   OnlineScorer,
   type OnlineScorerOptions,
+  type ShadowScore,
 } from './online-scorer.js';
 export { type PredictJobOptions, type PredictJobResult, runPredictJob } from './predict-job.js';
 export { writeEvaluationReport } from './report.js';
@@ -47,3 +48,4 @@ export {
   type ScoringEngine,
   type ScoringModel,
 } from './scoring-model.js';
+export { SpecModel } from './spec-model.js';

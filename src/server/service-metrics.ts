@@ -12,13 +12,14 @@ export interface ServiceMetrics {
   decisions: Counter<'decision'>;
   scores: Histogram;
   labels: Counter<'label'>;
+  shadowScores: Histogram<'model_version'>;
 }
 
 /**
  * Creates the metrics in `registry` (a new one by default):
  * `vigil_http_requests_total{method,route,status}`, `vigil_http_request_duration_seconds{method,route}`,
  * `vigil_decisions_total{decision}`, `vigil_model_score` (histogram of scores, 0.05 wide buckets)
- * and `vigil_labels_total{label}`.
+ * `vigil_labels_total{label}` and `vigil_shadow_score{model_version}` (shadow models' scores).
  */
 export function createServiceMetrics(registry = new Registry()): ServiceMetrics {
   const registers = [registry];
@@ -53,6 +54,13 @@ export function createServiceMetrics(registry = new Registry()): ServiceMetrics 
       name: 'vigil_labels_total',
       help: 'Labels received, by label (1 fraud, 0 genuine)',
       labelNames: ['label'],
+      registers,
+    }),
+    shadowScores: new Histogram({
+      name: 'vigil_shadow_score',
+      help: "Distribution of the shadow models' scores, by model version (they decide nothing)",
+      labelNames: ['model_version'],
+      buckets: Array.from({ length: 20 }, (_, i) => Number(((i + 1) * 0.05).toFixed(2))),
       registers,
     }),
   };

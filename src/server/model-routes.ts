@@ -6,6 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import Type, { type Static } from 'typebox';
 import type { ModelDeployments } from '../deployment/index.js';
 import type { Issue } from '../errors.js';
+import type { DeploymentRole } from '../store/index.js';
 import { invalidRequest } from './http-errors.js';
 import { schemaIssues } from './request-schemas.js';
 
@@ -13,7 +14,8 @@ import { schemaIssues } from './request-schemas.js';
 export const DeployBody = Type.Object(
   {
     path: Type.String({ minLength: 1, maxLength: 4096 }),
-    role: Type.Union([Type.Literal('champion'), Type.Literal('shadow')]),
+    // An enum rather than a union of literals: one problem for a bad role, not one per literal.
+    role: Type.String({ enum: ['champion', 'shadow'] }),
   },
   { additionalProperties: false },
 );
@@ -34,7 +36,7 @@ export function registerModelRoutes(app: FastifyInstance, models: ModelDeploymen
       },
     },
     async (request, reply) => {
-      const info = await models.deploy(request.body.path, request.body.role);
+      const info = await models.deploy(request.body.path, request.body.role as DeploymentRole);
       return reply.status(201).send(info);
     },
   );

@@ -9,7 +9,8 @@ import { StateStore } from '../store/index.js';
 import { createPseudonymiser } from './pseudonymiser.js';
 import type { TransactionBody } from './request-schemas.js';
 import {
-  request,
+  driveStream,
+  type Seen,
   startTestService,
   type TestService,
   type TestStream,
@@ -29,7 +30,6 @@ const pseudonymised = (e: TransactionBody): TransactionBody => ({
 /** Events of the stream used, where the service stops, and the batch size. */
 const END = 1500;
 const CUT = 800;
-const BATCH = 25;
 let stream: TestStream;
 let otherSpecBundle = '';
 
@@ -41,33 +41,6 @@ after(() => rm(root, { recursive: true, force: true }));
 
 const start = (db: string, policy = { everyEvents: 200, everySeconds: 0 }) =>
   startTestService(stream.bundleDir, join(root, db), { pseudonymiser, auth: 'none', nowMs: () => NOW_MS, policy });
-
-/** What a client saw for events [from, to): every answer and every label answer, in order. */
-interface Seen {
-  answers: { eventId: string; score: number; decision: string; modelVersion: string }[];
-  labels: { eventId: string; label: number; appliedOnline: boolean }[];
-}
-
-/**
- * Scores events [from, to) in batches and, after each batch, labels every ninth event of it 60
- * events back (fraud for odd indexes): late labels that cross a restart when the run is cut.
- */
-async function drive(service: TestService, from: number, to: number, seen: Seen): Promise<void> {
-  for (let i = from; i < to; i += BATCH) {
-    const events = stream.events.slice(i, Math.min(to, i + BATCH));
-    const r = await request(service.base, 'POST', '/v1/events:batch', { body: { events } });
-    assert.equal(r.status, 200, r.text);
-    for (const a of r.body.results)
-      seen.answers.push({ eventId: a.eventId, score: a.score, decision: a.decision, modelVersion: a.modelVersion });
-    for (let j = i; j < i + events.length; j++) {
-      if (j % 9 !== 0 || j < 60) continue;
-      const eventId = stream.events[j - 60]?.id as string;
-      const l = await request(service.base, 'POST', '/v1/labels', { body: { eventId, label: j % 2 } });
-      assert.equal(l.status, 200, l.text);
-      seen.labels.push(l.body);
-    }
-  }
-}
 
 /** The features and ordinal the store keeps for every event. */
 function kept(service: TestService): { features: Record<string, number>; ordinal: number }[] {
@@ -84,7 +57,7 @@ describe('restart recovery: a restarted service continues exactly like an uninte
   before(async () => {
     const service = await start('uninterrupted.db', { everyEvents: 0, everySeconds: 0 });
     const seen: Seen = { answers: [], labels: [] };
-    await drive(service, 0, END, seen);
+    await driveStream(service.base, stream.events, 0, END, seen);
     reference = { seen, kept: kept(service) };
     await service.close();
   });
@@ -93,13 +66,13 @@ describe('restart recovery: a restarted service continues exactly like an uninte
   async function cutAndCompare(db: string, policy: { everyEvents: number; everySeconds: number }, crash: boolean) {
     const seen: Seen = { answers: [], labels: [] };
     const first = await start(db, policy);
-    await drive(first, 0, CUT, seen);
+    await driveStream(first.base, stream.events, 0, CUT, seen);
     const labelsBeforeCut = seen.labels.length;
     if (crash) await first.abandon();
     else await first.close();
     const second = await start(db, policy);
     try {
-      await drive(second, CUT, END, seen);
+      await driveStream(second.base, stream.events, CUT, END, seen);
       // Every answer (score, decision), every label answer (appliedOnline included: labels of
       // events scored before the restart find them online) and every feature kept, exactly.
       assert.deepStrictEqual(seen.answers, reference.seen.answers);

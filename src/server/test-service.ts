@@ -117,6 +117,42 @@ export async function request(
   return { status: response.status, body: parsed, text };
 }
 
+/** What a client saw of a stream: every answer and every label answer, in order. */
+export interface Seen {
+  answers: { eventId: string; score: number; decision: string; modelVersion: string }[];
+  labels: { eventId: string; label: number; appliedOnline: boolean }[];
+}
+
+/**
+ * Scores `events` [from, to) on the server at `base` in batches of 25 and, after each batch,
+ * labels every ninth event of it 60 events back (fraud for odd indexes): late labels that cross
+ * a restart when a run is cut. Appends what it saw to `seen`.
+ */
+export async function driveStream(
+  base: string,
+  events: readonly TransactionBody[],
+  from: number,
+  to: number,
+  seen: Seen,
+  key?: string,
+): Promise<void> {
+  const batchSize = 25;
+  for (let i = from; i < to; i += batchSize) {
+    const batch = events.slice(i, Math.min(to, i + batchSize));
+    const r = await request(base, 'POST', '/v1/events:batch', { body: { events: batch }, ...(key ? { key } : {}) });
+    if (r.status !== 200) throw new Error(`batch at ${i}: ${r.status} ${r.text}`);
+    for (const a of r.body.results)
+      seen.answers.push({ eventId: a.eventId, score: a.score, decision: a.decision, modelVersion: a.modelVersion });
+    for (let j = i; j < i + batch.length; j++) {
+      if (j % 9 !== 0 || j < 60) continue;
+      const eventId = events[j - 60]?.id as string;
+      const l = await request(base, 'POST', '/v1/labels', { body: { eventId, label: j % 2 }, ...(key ? { key } : {}) });
+      if (l.status !== 200) throw new Error(`label at ${j}: ${l.status} ${l.text}`);
+      seen.labels.push(l.body);
+    }
+  }
+}
+
 export interface TestService {
   base: string;
   scorer: OnlineScorer;

@@ -152,6 +152,11 @@ export class OnlineScorer {
     return this.executor.seen;
   }
 
+  /** Entities the online state holds per key, e.g. `{ customerId: 4990, terminalId: 10000 }`. */
+  entityCounts(): ReturnType<FeatureExecutor['entityCounts']> {
+    return this.executor.entityCounts();
+  }
+
   /** The whole online feature state (see snapshotFeatureState); with {@link restoreState} it continues exactly. */
   snapshotState(): FeatureStateSnapshot {
     return snapshotFeatureState(this.executor);

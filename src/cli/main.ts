@@ -135,6 +135,8 @@ function buildProgram(io: CliIO, run: (task: () => Promise<void>) => void): Comm
     .option('--port <n>', 'port to listen on, 0 for any free port (default: 8080)')
     .option('--host <host>', 'address to listen on (default: 127.0.0.1)')
     .option('--review-from <score>', "start of the review band (default: half the bundle's threshold)")
+    .option('--snapshot-events <n>', 'snapshot the online state every N events (0: not by count)', '50000')
+    .option('--snapshot-seconds <t>', 'snapshot the online state every T seconds (0: not by time)', '300')
     .option(
       '--max-lateness <seconds>',
       'take events up to this much earlier than the latest one, as of the latest time (default 0: strict time order)',

@@ -89,7 +89,11 @@ describe('vigil serve', () => {
       key: SCORER,
     });
     assert.equal(late.status, 200, late.text);
-    assert.equal(late.body.appliedOnline, false, 'the new run holds no online state of the old one');
+    assert.equal(late.body.appliedOnline, true, 'the new run recovered the online state of the old one');
+    assert.match(
+      second.output(),
+      /online state: snapshot \d+ \(50 events\), 0 logged event\(s\) and 0 label\(s\) replayed/,
+    );
     const next = await request(url2, 'POST', '/v1/events', { body: stream.events[50], key: SCORER });
     assert.equal(next.status, 200, next.text);
     stop2.abort();
@@ -136,14 +140,20 @@ describe('vigil serve', () => {
     const io: CliIO = { stdout: () => {}, stderr: () => {}, isTTY: false };
     const flags = { model: stream.bundleDir, port: '0', db: join(root, 'durability.db') };
     const stop = new AbortController();
-    await assert.rejects(() => runServeCommand({ ...flags, durability: 'disk' }, io, { signal: stop.signal, env: ENV }), {
-      code: 'invalid_flag',
-      message: /--durability must be one of machine, process/,
-    });
-    await assert.rejects(() => runServeCommand({ ...flags, maxLateness: '-5' }, io, { signal: stop.signal, env: ENV }), {
-      code: 'invalid_flag',
-      message: /--max-lateness/,
-    });
+    await assert.rejects(
+      () => runServeCommand({ ...flags, durability: 'disk' }, io, { signal: stop.signal, env: ENV }),
+      {
+        code: 'invalid_flag',
+        message: /--durability must be one of machine, process/,
+      },
+    );
+    await assert.rejects(
+      () => runServeCommand({ ...flags, maxLateness: '-5' }, io, { signal: stop.signal, env: ENV }),
+      {
+        code: 'invalid_flag',
+        message: /--max-lateness/,
+      },
+    );
     const s = serve({ ...flags, durability: 'process' }, stop);
     await s.url;
     const read = new Database(flags.db, { readonly: true });

@@ -1,9 +1,16 @@
 import { once } from 'node:events';
+import { ModelDeployments } from '../deployment/index.js';
 import { ConfigError } from '../errors.js';
+import {
+  DEFAULT_SNAPSHOT_POLICY,
+  OnlineStateKeeper,
+  type RecoveryReport,
+  recoverOnlineState,
+} from '../recovery/index.js';
 import { readRuleSetJson } from '../rules/index.js';
-import { OnlineScorer, type ScoringEngine } from '../scoring/index.js';
+import { OnlineScorer, type ScoringEngine, SpecModel } from '../scoring/index.js';
 import { API_KEYS_ENV, ApiKeys, buildRiskService, createPseudonymiser, PSEUDONYM_KEY_ENV } from '../server/index.js';
-import { AUDIT_DURABILITY, type AuditDurability, AuditStore, RuleSetStore } from '../store/index.js';
+import { AUDIT_DURABILITY, type AuditDurability, AuditStore, RuleSetStore, StateStore } from '../store/index.js';
 import { parseIntegerFlag } from './flags.js';
 import type { CliIO } from './output.js';
 import { readServeConfig, type ServeConfig } from './serve-config.js';
@@ -23,6 +30,10 @@ export interface ServeFlags {
   maxLateness?: string;
   durability?: string;
   insecureNoAuth?: boolean;
+  /** Snapshot the online state every N events (0: not by count). */
+  snapshotEvents?: string;
+  /** Snapshot the online state every T seconds (0: not by time). */
+  snapshotSeconds?: string;
 }
 
 export interface RunningService {
@@ -35,6 +46,10 @@ export interface RunningService {
   db: string;
   /** The active rule set's version and rule count, if any. */
   rules?: { version: string; ruleCount: number };
+  /** How the online state was recovered from the store. */
+  recovery: RecoveryReport;
+  /** Warnings of the start (snapshots ignored, shadows not restored). */
+  warnings: string[];
   close(): Promise<void>;
 }
 
@@ -123,6 +138,17 @@ export async function startService(flags: ServeFlags, env: NodeJS.ProcessEnv = p
       `no API keys: set ${API_KEYS_ENV}="scorer:KEY,analyst:KEY,admin:KEY" (keys of 16+ characters) or apiKeys in the --config file, or pass --insecure-no-auth to serve without authentication`,
     );
   const auth = flags.insecureNoAuth === true ? 'none' : keys;
+  const snapshotPolicy = {
+    everyEvents:
+      flags.snapshotEvents === undefined
+        ? DEFAULT_SNAPSHOT_POLICY.everyEvents
+        : parseIntegerFlag('--snapshot-events', flags.snapshotEvents, { min: 0 }),
+    everySeconds:
+      flags.snapshotSeconds === undefined
+        ? DEFAULT_SNAPSHOT_POLICY.everySeconds
+        : parseIntegerFlag('--snapshot-seconds', flags.snapshotSeconds, { min: 0 }),
+  };
+  const engineOption = flags.engine === undefined ? {} : { engine: flags.engine };
   const scorer = await OnlineScorer.load(model, {
     ...(flags.engine === undefined ? {} : { engine: flags.engine }),
     ...(reviewFrom === undefined ? {} : { reviewFrom }),
@@ -134,12 +160,22 @@ export async function startService(flags: ServeFlags, env: NodeJS.ProcessEnv = p
   });
   let store: AuditStore | undefined;
   let ruleSets: RuleSetStore | undefined;
+  let state: StateStore | undefined;
+  let models: ModelDeployments | undefined;
   try {
     store = AuditStore.open(db, {
       keyFingerprint: pseudonymiser.keyFingerprint,
       durability: durability as AuditDurability,
     });
     ruleSets = RuleSetStore.open(db);
+    state = StateStore.open(db);
+    const warnings: string[] = [];
+    const warn = (message: string) => void warnings.push(message);
+    const recovery = recoverOnlineState(scorer, state, { warn });
+    models = await ModelDeployments.restore(scorer, state, { load: (dir) => SpecModel.load(dir, engineOption), warn });
+    const keeper = new OnlineStateKeeper(scorer, state, snapshotPolicy, {
+      onError: (error) => warn(`state snapshot failed: ${error instanceof Error ? error.message : String(error)}`),
+    });
     // pino at warn: nothing per request, the service's own faults (5xx) with their stack.
     const app = await buildRiskService({
       scorer,
@@ -151,6 +187,8 @@ export async function startService(flags: ServeFlags, env: NodeJS.ProcessEnv = p
       logger: { level: 'warn' },
       ...(config.bodyLimitBytes === undefined ? {} : { bodyLimitBytes: config.bodyLimitBytes }),
       ...(config.rateLimit === undefined ? {} : { rateLimit: config.rateLimit }),
+      onlineState: keeper,
+      models,
     });
     // The active set is the store's latest: the --rules set was recorded as it became active.
     const active = ruleSets.latest();
@@ -168,12 +206,17 @@ export async function startService(flags: ServeFlags, env: NodeJS.ProcessEnv = p
             },
           }),
       apiKeys: auth === 'none' ? 0 : keys.size,
+      recovery,
+      warnings,
       close: async () => {
         await app.close();
+        state?.close();
         scorer.dispose();
       },
     };
   } catch (error) {
+    models?.close();
+    state?.close();
     store?.close();
     ruleSets?.close();
     scorer.dispose();
@@ -194,6 +237,11 @@ export async function runServeCommand(
   const { modelVersion, bands } = service.scorer;
   if (flags.insecureNoAuth === true)
     io.stderr('vigil serve: warning: --insecure-no-auth: every route is open to anyone who can reach the port\n');
+  for (const warning of service.warnings) io.stderr(`vigil serve: warning: ${warning}\n`);
+  const { recovery } = service;
+  io.stdout(
+    `vigil serve: online state: ${recovery.snapshot === undefined ? 'no snapshot' : `snapshot ${recovery.snapshot.id} (${recovery.snapshot.seenEvents} events)`}, ${recovery.replayedEvents} logged event(s) and ${recovery.reappliedLabels} label(s) replayed in ${recovery.durationMs.toFixed(0)} ms\n`,
+  );
   io.stdout(
     `vigil serve: listening on ${service.url}; audit store ${service.db}; ${service.apiKeys === 0 ? 'no authentication' : `${service.apiKeys} API key(s)`}; model ${modelVersion}: decline from ${bands.declineFrom.toFixed(4)}, review from ${bands.reviewFrom.toFixed(4)}; ${service.rules === undefined ? 'no rules' : `rules ${service.rules.version} (${service.rules.ruleCount})`}\n`,
   );

@@ -37,7 +37,9 @@ export {
   type EventScore,
   OnlineScorer,
   type OnlineScorerOptions,
+  type OnlineStateOptions,
   type ScoringTimings,
+  type ShadowScore,
 } from './online-scorer.js';
 export { type PredictJobOptions, type PredictJobResult, runPredictJob } from './predict-job.js';
 export { writeEvaluationReport } from './report.js';
@@ -48,3 +50,4 @@ export {
   type ScoringEngine,
   type ScoringModel,
 } from './scoring-model.js';
+export { SpecModel } from './spec-model.js';

@@ -3,48 +3,41 @@
  * feature executor, preprocessing state and model that batch scoring (`vigil predict`) uses, fed
  * one event at a time, so an event scores as it would in a replay of the same stream.
  */
-import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import type { FeatureSpecRecord } from '../bundle/index.js';
 import { ConfigError, DataError, type Issue } from '../errors.js';
-import { FeatureExecutor, type LabelTarget, type TransactionEvent } from '../features/index.js';
 import {
-  type FeatureStandardisationState,
-  type ModelReplay,
-  modelInput,
-  type RawSequencesState,
-  specPreprocessing,
-} from '../training/feature-inputs.js';
-import { loadScoringModel, type ScoringEngine, type ScoringModel } from './scoring-model.js';
+  FeatureExecutor,
+  type FeatureStateSnapshot,
+  type LabelTarget,
+  restoreFeatureState,
+  snapshotFeatureState,
+  type TransactionEvent,
+} from '../features/index.js';
+import type { ModelReplay } from '../training/feature-inputs.js';
+import { type Decision, type DecisionBands, decide, type OnlineScorerOptions, SpecModel } from './spec-model.js';
 
-/** What a score decides: below the review band, in it, or at or above the bundle's threshold. */
-export type Decision = 'approve' | 'review' | 'decline';
-export const DECISIONS: readonly Decision[] = ['approve', 'review', 'decline'];
-
-/** The score bands of the decisions. */
-export interface DecisionBands {
-  /** Scores at or above this decline: the bundle's threshold. */
-  declineFrom: number;
-  /** Scores in [reviewFrom, declineFrom) go to review; below approve. */
-  reviewFrom: number;
-}
-
-/** Default start of the review band, as a fraction of the bundle's threshold. */
-export const DEFAULT_REVIEW_FRACTION = 0.5;
+export {
+  DECISIONS,
+  DEFAULT_REVIEW_FRACTION,
+  type Decision,
+  type DecisionBands,
+  decide,
+  decisionBands,
+  type OnlineScorerOptions,
+} from './spec-model.js';
 
 /** |z| from which a standardised feature is named as a reason for a review or decline. */
 const REASON_Z = 3;
 /** At most this many feature reasons per event. */
 const MAX_FEATURE_REASONS = 3;
 
-export interface OnlineScorerOptions {
-  /** Runtime of network models (default `'onnx'`, see loadScoringModel). */
-  engine?: ScoringEngine;
-  /**
-   * Start of the review band (default: half the bundle's threshold). Must lie in [0, threshold].
-   */
-  reviewFrom?: number;
+/** Where {@link OnlineScorer.scoreEvents} reports its time: the online features, then preprocessing and the models. */
+export interface ScoringTimings {
+  featuresMs: number;
+  modelMs: number;
+}
+
+/** How an {@link OnlineScorer} takes events, besides its champion's options. */
+export interface OnlineStateOptions {
   /**
    * How much earlier than the latest event scored an event may be and still be taken (default 0:
    * time order strictly). Events from many terminals over many connections arrive slightly out of
@@ -55,10 +48,11 @@ export interface OnlineScorerOptions {
   maxLatenessSeconds?: number;
 }
 
-/** Where {@link OnlineScorer.scoreEvents} reports its time: the online features, then preprocessing and the model. */
-export interface ScoringTimings {
-  featuresMs: number;
-  modelMs: number;
+/** What a shadow model made of an event: its score and the decision it would have made (it decides nothing). */
+export interface ShadowScore {
+  modelVersion: string;
+  score: number;
+  decision: Decision;
 }
 
 /** One event's result. */
@@ -70,27 +64,14 @@ export interface EventScore {
   reasons: string[];
   /** The event's online features (raw, before preprocessing), by name; NaN where a feature has no value. */
   features: Record<string, number>;
-  /** The event's ordinal in this scorer's executor: with its keys, what {@link OnlineScorer.applyLabel} needs. */
+  /** The event's ordinal in this scorer's executor: with its time and keys, what {@link OnlineScorer.applyLabel} needs. */
   ordinal: number;
   /** The time the online state took the event at: its own, or the latest event's when it came late (see `maxLatenessSeconds`). */
   processedAtSeconds: number;
-}
-
-/** The bundle's decision bands: decline at its threshold, review from `reviewFrom` (default half the threshold). */
-export function decisionBands(threshold: number, reviewFrom?: number): DecisionBands {
-  const from = reviewFrom ?? threshold * DEFAULT_REVIEW_FRACTION;
-  if (!Number.isFinite(from) || from < 0 || from > threshold)
-    throw new ConfigError(
-      'invalid_option',
-      `the review band must start in [0, ${threshold}] (the bundle's threshold), got ${from}`,
-    );
-  return { declineFrom: threshold, reviewFrom: from };
-}
-
-/** The decision of `score` in `bands`; a score that is not a number goes to review, never approve. */
-export function decide(score: number, bands: DecisionBands): Decision {
-  if (Number.isNaN(score)) return 'review';
-  return score >= bands.declineFrom ? 'decline' : score >= bands.reviewFrom ? 'review' : 'approve';
+  /** The champion that scored it (a champion replaced meanwhile does not change it). */
+  modelVersion: string;
+  /** The shadows' scores, when shadows were given. */
+  shadows?: ShadowScore[];
 }
 
 /**
@@ -111,27 +92,21 @@ export function decide(score: number, bands: DecisionBands): Decision {
  * scorer.dispose();
  */
 export class OnlineScorer {
-  /** The bundle's version as the service reports it: model kind and the first 12 hex of its SHA256SUMS' sha256. */
-  readonly modelVersion: string;
-  readonly bands: DecisionBands;
   readonly featureNames: readonly string[];
-  private readonly executor: FeatureExecutor;
-  private readonly preprocessing: FeatureStandardisationState | RawSequencesState;
+  private executor: FeatureExecutor;
+  private current: SpecModel;
   private latestSeconds = Number.NEGATIVE_INFINITY;
   readonly maxLatenessSeconds: number;
 
-  private constructor(
-    readonly model: ScoringModel,
-    readonly record: FeatureSpecRecord,
-    modelVersion: string,
-    options: OnlineScorerOptions,
-  ) {
-    this.modelVersion = modelVersion;
-    this.preprocessing = specPreprocessing(record, model.manifest.preprocessing);
-    this.executor = new FeatureExecutor(record.spec);
+  /** A scorer for `champion` from an empty feature state (the model now belongs to the scorer). */
+  constructor(champion: SpecModel, options: OnlineStateOptions = {}) {
+    const lateness = options.maxLatenessSeconds;
+    if (lateness !== undefined && !(Number.isFinite(lateness) && lateness >= 0))
+      throw new ConfigError('invalid_option', `maxLatenessSeconds must be 0 or more seconds, got ${lateness}`);
+    this.maxLatenessSeconds = lateness ?? 0;
+    this.current = champion;
+    this.executor = new FeatureExecutor(champion.record.spec);
     this.featureNames = this.executor.featureNames;
-    this.bands = decisionBands(model.manifest.threshold?.value ?? 0.5, options.reviewFrom);
-    this.maxLatenessSeconds = options.maxLatenessSeconds ?? 0;
   }
 
   /**
@@ -140,27 +115,107 @@ export class OnlineScorer {
    * @throws BundleError for a bundle that does not verify; ConfigError `no_feature_spec` for a
    *   bundle trained on table columns, `invalid_option` for a review band outside [0, threshold]
    */
-  static async load(dir: string, options: OnlineScorerOptions = {}): Promise<OnlineScorer> {
-    const lateness = options.maxLatenessSeconds;
-    if (lateness !== undefined && !(Number.isFinite(lateness) && lateness >= 0))
-      throw new ConfigError('invalid_option', `maxLatenessSeconds must be 0 or more seconds, got ${lateness}`);
-    const model = await loadScoringModel(dir, options.engine === undefined ? {} : { engine: options.engine });
+  static async load(dir: string, options: OnlineScorerOptions & OnlineStateOptions = {}): Promise<OnlineScorer> {
+    const champion = await SpecModel.load(dir, options);
     try {
-      const record = model.features;
-      if (record === undefined || model.estimator === undefined)
-        throw new ConfigError(
-          'no_feature_spec',
-          `model bundle ${dir} was trained on table columns, not on transaction features: online scoring needs a bundle from vigil train --features`,
-        );
-      if (model.manifest.target.task !== 'binary')
-        throw new ConfigError('unsupported_task', `model bundle ${dir} is ${model.manifest.target.task}, not binary`);
-      const sums = await readFile(join(dir, 'SHA256SUMS'));
-      const version = `${model.manifest.model.kind}-${createHash('sha256').update(sums).digest('hex').slice(0, 12)}`;
-      return new OnlineScorer(model, record, version, options);
+      return new OnlineScorer(champion, options);
     } catch (error) {
-      model.dispose();
+      champion.dispose();
       throw error;
     }
+  }
+
+  /** The model that decides. */
+  get champion(): SpecModel {
+    return this.current;
+  }
+
+  /** The champion's version as the service reports it: model kind and the first 12 hex of its SHA256SUMS' sha256. */
+  get modelVersion(): string {
+    return this.current.modelVersion;
+  }
+
+  get bands(): DecisionBands {
+    return this.current.bands;
+  }
+
+  get model(): SpecModel['model'] {
+    return this.current.model;
+  }
+
+  /** The feature spec record of the online state (every model it serves shares the spec). */
+  get record(): SpecModel['record'] {
+    return this.current.record;
+  }
+
+  /** sha256 of the online state's feature spec. */
+  get specSha256(): string {
+    return this.current.specSha256;
+  }
+
+  /**
+   * Makes `next` the champion: events whose scoring has started finish with the old one, every
+   * later event is scored by `next`. Returns the old champion (the caller disposes of it once
+   * nothing scores with it).
+   *
+   * @throws ConfigError `feature_spec_mismatch` when `next` was trained on another feature spec
+   */
+  replaceChampion(next: SpecModel): SpecModel {
+    this.checkSpec(next);
+    const old = this.current;
+    this.current = next;
+    return old;
+  }
+
+  /**
+   * @throws ConfigError `feature_spec_mismatch` unless `model` was trained on this scorer's feature spec
+   */
+  checkSpec(model: SpecModel): void {
+    if (model.specSha256 !== this.specSha256)
+      throw new ConfigError(
+        'feature_spec_mismatch',
+        `model ${model.modelVersion} was trained on another feature spec (sha256 ${model.specSha256.slice(0, 12)}…) than the running online state (${this.specSha256.slice(0, 12)}…): one feature state serves every deployed model, so they must share the spec`,
+      );
+  }
+
+  /** Events the online state has taken: the next event's ordinal. */
+  get seenEvents(): number {
+    return this.executor.seen;
+  }
+
+  /** Entities the online state holds per key, e.g. `{ customerId: 4990, terminalId: 10000 }`. */
+  entityCounts(): ReturnType<FeatureExecutor['entityCounts']> {
+    return this.executor.entityCounts();
+  }
+
+  /** The whole online feature state (see snapshotFeatureState); with {@link restoreState} it continues exactly. */
+  snapshotState(): FeatureStateSnapshot {
+    return snapshotFeatureState(this.executor);
+  }
+
+  /**
+   * Replaces the online state by a snapshot's.
+   *
+   * @throws ConfigError `feature_state_mismatch` for a snapshot of another spec; DataError `bad_feature_state`
+   */
+  restoreState(snapshot: FeatureStateSnapshot): void {
+    this.executor = restoreFeatureState(this.record.spec, snapshot);
+    this.latestSeconds = this.executor.latestSeconds;
+  }
+
+  /**
+   * Adds an event that was scored before (read back from a log) to the online state at the
+   * ordinal it had then, without scoring it: a restart replays the log after its snapshot with
+   * this, so ordinals — which late labels look events up by — stay those of the first run.
+   *
+   * @throws DataError from the executor for an event earlier than the state's latest
+   */
+  replayEvent(event: TransactionEvent, ordinal: number): void {
+    this.executor.seen = ordinal;
+    // As scoreEvents took it: a late event as of the latest time.
+    const late = event.timestampSeconds < this.latestSeconds;
+    this.executor.update(late ? { ...event, timestampSeconds: this.latestSeconds } : event);
+    this.latestSeconds = Math.max(this.latestSeconds, event.timestampSeconds);
   }
 
   /** Time of the latest event scored (seconds since the epoch); −∞ before the first. */
@@ -201,13 +256,18 @@ export class OnlineScorer {
 
   /**
    * Adds the events, in order, to the online state and scores them with one model call. Either
-   * every event is taken or none: the events are checked first.
-   *
-   * `timings`, when given, gets the time spent on features and on the model.
+   * every event is taken or none: the events are checked first. `shadows` (models on the same
+   * spec) score the same rows too; their scores come with each result and decide nothing, and a
+   * shadow that fails gives NaN rather than failing the events. `timings`, when given, gets the
+   * time spent on features and on the models.
    *
    * @throws DataError `invalid_events` with every problem of {@link eventIssues}; the state is unchanged
    */
-  async scoreEvents(events: readonly TransactionEvent[], timings?: ScoringTimings): Promise<EventScore[]> {
+  async scoreEvents(
+    events: readonly TransactionEvent[],
+    shadows: readonly SpecModel[] = [],
+    timings?: ScoringTimings,
+  ): Promise<EventScore[]> {
     const started = performance.now();
     const issues = this.eventIssues(events);
     if (issues.length > 0)
@@ -216,7 +276,8 @@ export class OnlineScorer {
     const nFeatures = this.featureNames.length;
     const width = this.executor.sequenceWidth;
     const features = new Float64Array(n * nFeatures);
-    const sequences = this.record.input === 'sequences' ? new Float32Array(n * width) : undefined;
+    const needsSequences = [this.current, ...shadows].some((m) => m.record.input === 'sequences');
+    const sequences = needsSequences ? new Float32Array(n * width) : undefined;
     const sequenceRow = sequences === undefined ? undefined : new Float64Array(width);
     const ordinals: number[] = [];
     const processedAt: number[] = [];
@@ -239,26 +300,36 @@ export class OnlineScorer {
       sequenceWidth: width,
       ...(sequences === undefined ? {} : { sequences, sequenceSlot: rows }),
     };
+    // Taken before the first await: a champion replaced while this batch scores does not change it.
+    const champion = this.current;
     const featuresDone = performance.now();
-    const proba = await (this.model.estimator as NonNullable<ScoringModel['estimator']>).predictProba(
-      modelInput(this.record, this.preprocessing, replay, rows),
-    );
+    const [scores, ...shadowScores] = await Promise.all([
+      champion.scoreRows(replay, rows),
+      ...shadows.map((m) => shadowRows(m, replay, rows)),
+    ]);
     if (timings !== undefined) {
       timings.featuresMs = featuresDone - started;
       timings.modelMs = performance.now() - featuresDone;
     }
     return ordinals.map((ordinal, i) => {
-      const score = proba.data[i * 2 + 1] as number;
-      const decision = decide(score, this.bands);
+      const score = (scores as Float64Array)[i] as number;
+      const decision = decide(score, champion.bands);
       const row = features.subarray(i * nFeatures, (i + 1) * nFeatures);
-      return {
+      const result: EventScore = {
         score,
         decision,
-        reasons: decision === 'approve' ? [] : this.reasons(score, decision, row),
+        reasons: decision === 'approve' ? [] : reasonsFor(champion, score, decision, row, this.featureNames),
         features: Object.fromEntries(this.featureNames.map((name, f) => [name, row[f] as number])),
         ordinal,
         processedAtSeconds: processedAt[i] as number,
+        modelVersion: champion.modelVersion,
       };
+      if (shadows.length > 0)
+        result.shadows = shadows.map((m, k) => {
+          const s = (shadowScores[k] as Float64Array)[i] as number;
+          return { modelVersion: m.modelVersion, score: s, decision: decide(s, m.bands) };
+        });
+      return result;
     });
   }
 
@@ -273,34 +344,50 @@ export class OnlineScorer {
     return this.executor.applyLabel(target, label);
   }
 
-  /** Frees the model's runtime; the scorer cannot score afterwards. */
+  /** Frees the champion's runtime; the scorer cannot score afterwards. */
   dispose(): void {
-    this.model.dispose();
+    this.current.dispose();
   }
+}
 
-  private reasons(score: number, decision: Decision, row: Float64Array): string[] {
-    const { declineFrom, reviewFrom } = this.bands;
-    if (Number.isNaN(score)) return ['the model gave no score for this event (NaN): sent to review'];
-    const band =
-      decision === 'decline'
-        ? `score ${score.toFixed(3)} at or above the decline threshold ${declineFrom.toFixed(3)}`
-        : `score ${score.toFixed(3)} in the review band [${reviewFrom.toFixed(3)}, ${declineFrom.toFixed(3)})`;
-    const reasons = [band];
-    const p = this.preprocessing;
-    if (p.kind !== 'feature-standardisation') return reasons;
-    const far = this.featureNames
-      .map((name, f) => ({
-        name,
-        value: row[f] as number,
-        z: ((row[f] as number) - (p.mean[f] as number)) / (p.std[f] as number),
-      }))
-      .filter((x) => Math.abs(x.z) >= REASON_Z)
-      .sort((a, b) => Math.abs(b.z) - Math.abs(a.z))
-      .slice(0, MAX_FEATURE_REASONS);
-    for (const x of far)
-      reasons.push(
-        `${x.name} = ${Number(x.value.toPrecision(6))} is ${Math.abs(x.z).toFixed(1)} sd ${x.z > 0 ? 'above' : 'below'} the training mean`,
-      );
-    return reasons;
+/** A shadow's scores; NaN for every row when it fails, since a shadow must never fail an event. */
+async function shadowRows(model: SpecModel, replay: ModelReplay, rows: Int32Array): Promise<Float64Array> {
+  try {
+    return await model.scoreRows(replay, rows);
+  } catch {
+    return new Float64Array(rows.length).fill(Number.NaN);
   }
+}
+
+/** Why an event was not approved: its band, then standardised features far from the training mean. */
+function reasonsFor(
+  model: SpecModel,
+  score: number,
+  decision: Decision,
+  row: Float64Array,
+  featureNames: readonly string[],
+): string[] {
+  const { declineFrom, reviewFrom } = model.bands;
+  if (Number.isNaN(score)) return ['the model gave no score for this event (NaN): sent to review'];
+  const band =
+    decision === 'decline'
+      ? `score ${score.toFixed(3)} at or above the decline threshold ${declineFrom.toFixed(3)}`
+      : `score ${score.toFixed(3)} in the review band [${reviewFrom.toFixed(3)}, ${declineFrom.toFixed(3)})`;
+  const reasons = [band];
+  const p = model.preprocessing;
+  if (p.kind !== 'feature-standardisation') return reasons;
+  const far = featureNames
+    .map((name, f) => ({
+      name,
+      value: row[f] as number,
+      z: ((row[f] as number) - (p.mean[f] as number)) / (p.std[f] as number),
+    }))
+    .filter((x) => Math.abs(x.z) >= REASON_Z)
+    .sort((a, b) => Math.abs(b.z) - Math.abs(a.z))
+    .slice(0, MAX_FEATURE_REASONS);
+  for (const x of far)
+    reasons.push(
+      `${x.name} = ${Number(x.value.toPrecision(6))} is ${Math.abs(x.z).toFixed(1)} sd ${x.z > 0 ? 'above' : 'below'} the training mean`,
+    );
+  return reasons;
 }

@@ -24,6 +24,12 @@ export const STATUS_OF_CODE: Readonly<Record<string, number>> = {
   body_too_large: 413,
   unsupported_media_type: 415,
   rate_limited: 429,
+  // Model deployment (src/server/model-routes.ts).
+  unknown_model: 404,
+  already_deployed: 409,
+  champion_not_removable: 409,
+  invalid_bundle: 422,
+  feature_spec_mismatch: 422,
   not_ready: 503,
 };
 

@@ -7,14 +7,21 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { TSchema } from 'typebox';
-import type { Issue } from '../errors.js';
-import type { TransactionEvent } from '../features/index.js';
+import type { ModelDeployments } from '../deployment/index.js';
+import { ConfigError, type Issue } from '../errors.js';
 import { type RuleHit, stricterDecision } from '../rules/index.js';
 import type { OnlineScorer } from '../scoring/index.js';
-import type { DecisionLog, DecisionRecord, RuleSetStore, StoredEvent } from '../store/index.js';
+import {
+  type DecisionLog,
+  type DecisionRecord,
+  type RuleSetStore,
+  type StoredEvent,
+  transactionOfStoredEvent,
+} from '../store/index.js';
 import { ActiveRules, type RuleAlert, reasonsWithRules, ruleAlerts } from './active-rules.js';
 import { type ApiKeys, bearerKey, type Role } from './api-keys.js';
 import { errorReply, invalidRequest, RequestError } from './http-errors.js';
+import { registerModelRoutes } from './model-routes.js';
 import { registerOpenApi } from './openapi-routes.js';
 import { type RateLimitOptions, TokenBuckets } from './rate-limit.js';
 import {
@@ -83,6 +90,14 @@ export interface RiskServiceOptions {
   onAlert?: (alert: RuleAlert) => void | Promise<void>;
   /** A token bucket per API key (per client address without auth); off by default. */
   rateLimit?: RateLimitOptions;
+  /**
+   * Keeps the online state across restarts (`OnlineStateKeeper` of src/recovery): told after
+   * each commit, with whether any request is between scoring and its commit, and closed before
+   * the log (its last snapshot).
+   */
+  onlineState?: { committed(isQuiet: () => boolean): void; close(): void };
+  /** The deployed models (src/deployment): adds `/v1/models`, and the shadows score every event. */
+  models?: ModelDeployments;
 }
 
 /** A validator for Fastify that returns every problem of a body at once, as one RequestError. */
@@ -122,9 +137,18 @@ export async function buildRiskService(options: RiskServiceOptions): Promise<Fas
   const nowMs = options.nowMs ?? Date.now;
   const maxFutureSeconds = options.maxFutureSeconds ?? DEFAULT_MAX_FUTURE_SECONDS;
   const checks = (): EventChecks => ({ nowMs: nowMs(), maxFutureSeconds });
-  // Each run of the service numbers events from 0 in a new executor; labels use the ordinal only within a run.
+  // Ordinals run over the whole log (the online state is recovered from it), so a run must start
+  // where the log ends, or its ordinals would repeat those of events scored before.
+  if (scorer.seenEvents < log.nextOrdinal())
+    throw new ConfigError(
+      'state_not_recovered',
+      `the log holds ${log.nextOrdinal()} events but the online state has taken ${scorer.seenEvents}: recover it first (recoverOnlineState)`,
+    );
   const runId = randomUUID();
   const pending = new Set<string>();
+  // Requests between changing the online state and their commit: snapshots wait for none.
+  let inFlight = 0;
+  const isQuiet = () => inFlight === 0;
   let closing = false;
   const rules = ActiveRules.open({
     ...(options.rules === undefined ? {} : { initial: options.rules }),
@@ -176,6 +200,8 @@ export async function buildRiskService(options: RiskServiceOptions): Promise<Fas
   });
   app.addHook('onClose', async () => {
     closing = true;
+    options.onlineState?.close();
+    options.models?.close();
     log.close();
     options.ruleSets?.close();
   });
@@ -186,11 +212,6 @@ export async function buildRiskService(options: RiskServiceOptions): Promise<Fas
     if (body.ipAddress !== undefined) event.ipAddress = pseudonymise('ipAddress', body.ipAddress);
     if (body.deviceId !== undefined) event.deviceId = pseudonymise('deviceId', body.deviceId);
     return event;
-  }
-
-  function executorEvent(e: StoredEvent): TransactionEvent {
-    const { kind: _kind, timestamp, ...fields } = e;
-    return { ...fields, timestampSeconds: Date.parse(timestamp) / 1000 };
   }
 
   /** Scores events (already valid) in order, commits their records, and returns the answers. */
@@ -211,7 +232,7 @@ export async function buildRiskService(options: RiskServiceOptions): Promise<Fas
     if (duplicates.length > 0)
       throw new RequestError('duplicate_event', `${duplicates.length} event(s) already scored`, { issues: duplicates });
     const stored = bodies.map(storedEvent);
-    const events = stored.map(executorEvent);
+    const events = stored.map(transactionOfStoredEvent);
     const orderIssues = scorer
       .eventIssues(events)
       .map((issue) => ({ ...issue, path: [...pathOf(issue.path[0] as number), ...issue.path.slice(1)] }));
@@ -220,12 +241,13 @@ export async function buildRiskService(options: RiskServiceOptions): Promise<Fas
         issues: orderIssues,
       });
     for (const b of bodies) pending.add(b.id);
+    inFlight++;
     try {
       const receivedAtMs = nowMs();
       // Read once: a PUT /v1/rules during the await below never splits a batch between two sets.
       const active = rules.current?.rules;
       const timings = { featuresMs: 0, modelMs: 0 };
-      const scores = await scorer.scoreEvents(events, timings);
+      const scores = await scorer.scoreEvents(events, options.models?.shadows, timings);
       metrics.stageSeconds.inc({ stage: 'features' }, timings.featuresMs / 1000);
       metrics.stageSeconds.inc({ stage: 'model' }, timings.modelMs / 1000);
       const evaluating = performance.now();
@@ -243,7 +265,7 @@ export async function buildRiskService(options: RiskServiceOptions): Promise<Fas
           receivedAtMs,
           event: stored[i] as StoredEvent,
           features: s.features,
-          modelVersion: scorer.modelVersion,
+          modelVersion: s.modelVersion,
           score: s.score,
           decision: stricterDecision(s.decision, h),
           reasons: reasonsWithRules(s.reasons, h),
@@ -252,12 +274,18 @@ export async function buildRiskService(options: RiskServiceOptions): Promise<Fas
           latencyMs,
           ordinal: s.ordinal,
           runId,
+          ...(s.shadows === undefined ? {} : { shadows: s.shadows }),
         };
       });
       const storing = performance.now();
       await log.append(records);
       metrics.stageSeconds.inc({ stage: 'storage' }, (performance.now() - storing) / 1000);
-      for (const r of records) countDecision(metrics, r.decision, r.score);
+      for (const r of records) {
+        countDecision(metrics, r.decision, r.score);
+        for (const shadow of r.shadows ?? [])
+          if (Number.isFinite(shadow.score))
+            metrics.shadowScores.observe({ model_version: shadow.modelVersion }, shadow.score);
+      }
       for (const h of hits) countRuleHits(h);
       if (options.onAlert !== undefined)
         for (let i = 0; i < records.length; i++)
@@ -278,6 +306,8 @@ export async function buildRiskService(options: RiskServiceOptions): Promise<Fas
       }));
     } finally {
       for (const b of bodies) pending.delete(b.id);
+      inFlight--;
+      options.onlineState?.committed(isQuiet);
     }
   }
 
@@ -325,9 +355,11 @@ export async function buildRiskService(options: RiskServiceOptions): Promise<Fas
           issues: [{ code: 'unknown_event', path: ['eventId'], message: 'no decision is kept for this event id' }],
         });
       const e = record.event;
-      const appliedOnline =
-        record.runId === runId &&
-        scorer.applyLabel(
+      // Ordinals are stable across runs: an event of an earlier run is found while a window holds it.
+      const seenEvents = scorer.seenEvents;
+      inFlight++;
+      try {
+        const appliedOnline = scorer.applyLabel(
           {
             ordinal: record.ordinal,
             timestampSeconds: Date.parse(e.timestamp) / 1000,
@@ -338,9 +370,13 @@ export async function buildRiskService(options: RiskServiceOptions): Promise<Fas
           },
           label,
         );
-      await log.appendLabel({ eventId, label, receivedAtMs: nowMs(), appliedOnline });
-      metrics.labels.inc({ label: String(label) });
-      return { eventId, label, appliedOnline };
+        await log.appendLabel({ eventId, label, receivedAtMs: nowMs(), appliedOnline, seenEvents });
+        metrics.labels.inc({ label: String(label) });
+        return { eventId, label, appliedOnline };
+      } finally {
+        inFlight--;
+        options.onlineState?.committed(isQuiet);
+      }
     },
   );
 
@@ -356,6 +392,7 @@ export async function buildRiskService(options: RiskServiceOptions): Promise<Fas
   );
 
   registerRuleRoutes(app, rules);
+  if (options.models !== undefined) registerModelRoutes(app, options.models);
 
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_request, reply) => {

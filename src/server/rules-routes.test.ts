@@ -6,8 +6,9 @@ import { after, before, describe, test } from 'node:test';
 import Database from 'better-sqlite3';
 import fc from 'fast-check';
 import type { FastifyInstance } from 'fastify';
+import { recoverOnlineState } from '../recovery/index.js';
 import { OnlineScorer } from '../scoring/index.js';
-import { AuditStore, RuleSetStore } from '../store/index.js';
+import { AuditStore, RuleSetStore, StateStore } from '../store/index.js';
 import type { RuleAlert } from './active-rules.js';
 import { ApiKeys } from './api-keys.js';
 import { createPseudonymiser } from './pseudonymiser.js';
@@ -56,6 +57,10 @@ async function start(
   const dbPath = join(root, db);
   const log = AuditStore.open(dbPath, { keyFingerprint: pseudonymiser.keyFingerprint });
   const ruleSets = RuleSetStore.open(dbPath);
+  // A restart on the same file continues the online state the log holds.
+  const state = StateStore.open(dbPath);
+  recoverOnlineState(scorer, state, { warn: () => {} });
+  state.close();
   let app: FastifyInstance;
   try {
     app = await buildRiskService({

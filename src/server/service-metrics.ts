@@ -14,6 +14,7 @@ export interface ServiceMetrics {
   labels: Counter<'label'>;
   /** Seconds spent per stage of deciding events (summed over requests), for the cost split. */
   stageSeconds: Counter<'stage'>;
+  shadowScores: Histogram<'model_version'>;
 }
 
 /** The stages of a decision `vigil_decision_stage_seconds_total` splits time into. */
@@ -23,9 +24,9 @@ export type DecisionStage = 'features' | 'model' | 'rules' | 'storage';
  * Creates the metrics in `registry` (a new one by default):
  * `vigil_http_requests_total{method,route,status}`, `vigil_http_request_duration_seconds{method,route}`,
  * `vigil_decisions_total{decision}`, `vigil_model_score` (histogram of scores, 0.05 wide buckets)
- * `vigil_labels_total{label}` and `vigil_decision_stage_seconds_total{stage}` (features, model,
- * rules, storage: the time requests spent in each, summed; storage until the commit that holds the
- * decision).
+ * `vigil_labels_total{label}`, `vigil_shadow_score{model_version}` (shadow models' scores) and
+ * `vigil_decision_stage_seconds_total{stage}` (features, model, rules, storage: the time requests
+ * spent in each, summed; storage until the commit that holds the decision).
  */
 export function createServiceMetrics(registry = new Registry()): ServiceMetrics {
   const registers = [registry];
@@ -66,6 +67,13 @@ export function createServiceMetrics(registry = new Registry()): ServiceMetrics 
       name: 'vigil_decision_stage_seconds_total',
       help: 'Time spent deciding events, by stage (features, model, rules, storage until committed), summed over requests',
       labelNames: ['stage'],
+      registers,
+    }),
+    shadowScores: new Histogram({
+      name: 'vigil_shadow_score',
+      help: "Distribution of the shadow models' scores, by model version (they decide nothing)",
+      labelNames: ['model_version'],
+      buckets: Array.from({ length: 20 }, (_, i) => Number(((i + 1) * 0.05).toFixed(2))),
       registers,
     }),
   };

@@ -3,10 +3,18 @@
  * stream, the stream's events as request bodies, and a JSON client for a loopback server.
  */
 import { join } from 'node:path';
-import { builtinFeatureSpec, transactionsFromCsv } from '../features/index.js';
+import { ModelDeployments } from '../deployment/index.js';
+import { type BUILTIN_FEATURE_SPECS, builtinFeatureSpec, transactionsFromCsv } from '../features/index.js';
+import type { ModelKind } from '../models/index.js';
+import { OnlineStateKeeper, type RecoveryReport, recoverOnlineState, type SnapshotPolicy } from '../recovery/index.js';
+import { OnlineScorer, SpecModel } from '../scoring/index.js';
 import { writeTransactionsCsv } from '../simulation/index.js';
+import { AuditStore, StateStore } from '../store/index.js';
 import { runTrainJob } from '../training/index.js';
+import type { ApiKeys } from './api-keys.js';
+import type { Pseudonymiser } from './pseudonymiser.js';
 import type { TransactionBody } from './request-schemas.js';
+import { buildRiskService } from './risk-service.js';
 
 export interface TestStream {
   dataPath: string;
@@ -51,6 +59,32 @@ export async function trainTestStream(dir: string): Promise<TestStream> {
   return { dataPath, bundleDir, events };
 }
 
+/**
+ * Trains another bundle on the stream of `dataPath` (threads: 1): on another model kind for a
+ * shadow on the same spec, or on another built-in spec for one the online state cannot serve.
+ */
+export async function trainSpecBundle(
+  dataPath: string,
+  outDir: string,
+  {
+    spec = 'fraud-behaviour',
+    model = 'logistic',
+  }: { spec?: (typeof BUILTIN_FEATURE_SPECS)[number]; model?: ModelKind } = {},
+): Promise<string> {
+  const { bundleDir } = await runTrainJob({
+    dataPath,
+    target: 'TX_FRAUD',
+    model,
+    split: { kind: 'time', column: 'TX_DATETIME', testFrom: '2025-02-01' },
+    seed: 2,
+    epochs: 1,
+    threads: 1,
+    outDir,
+    features: { spec: builtinFeatureSpec(spec) },
+  });
+  return bundleDir;
+}
+
 export interface JsonResponse {
   status: number;
   // biome-ignore lint/suspicious/noExplicitAny: test responses are inspected field by field
@@ -81,4 +115,118 @@ export async function request(
     parsed = undefined;
   }
   return { status: response.status, body: parsed, text };
+}
+
+/** What a client saw of a stream: every answer and every label answer, in order. */
+export interface Seen {
+  answers: { eventId: string; score: number; decision: string; modelVersion: string }[];
+  labels: { eventId: string; label: number; appliedOnline: boolean }[];
+}
+
+/**
+ * Scores `events` [from, to) on the server at `base` in batches of 25 and, after each batch,
+ * labels every ninth event of it 60 events back (fraud for odd indexes): late labels that cross
+ * a restart when a run is cut. Appends what it saw to `seen`.
+ */
+export async function driveStream(
+  base: string,
+  events: readonly TransactionBody[],
+  from: number,
+  to: number,
+  seen: Seen,
+  key?: string,
+): Promise<void> {
+  const batchSize = 25;
+  for (let i = from; i < to; i += batchSize) {
+    const batch = events.slice(i, Math.min(to, i + batchSize));
+    const r = await request(base, 'POST', '/v1/events:batch', { body: { events: batch }, ...(key ? { key } : {}) });
+    if (r.status !== 200) throw new Error(`batch at ${i}: ${r.status} ${r.text}`);
+    for (const a of r.body.results)
+      seen.answers.push({ eventId: a.eventId, score: a.score, decision: a.decision, modelVersion: a.modelVersion });
+    for (let j = i; j < i + batch.length; j++) {
+      if (j % 9 !== 0 || j < 60) continue;
+      const eventId = events[j - 60]?.id as string;
+      const l = await request(base, 'POST', '/v1/labels', { body: { eventId, label: j % 2 }, ...(key ? { key } : {}) });
+      if (l.status !== 200) throw new Error(`label at ${j}: ${l.status} ${l.text}`);
+      seen.labels.push(l.body);
+    }
+  }
+}
+
+export interface TestService {
+  base: string;
+  scorer: OnlineScorer;
+  log: AuditStore;
+  state: StateStore;
+  keeper: OnlineStateKeeper;
+  models: ModelDeployments;
+  recovery: RecoveryReport;
+  warnings: string[];
+  /** Stops as `vigil serve` does on SIGTERM: the last snapshot, then the store closed. */
+  close(): Promise<void>;
+  /**
+   * Stops without the shutdown snapshot, as after a `kill -9` (what was committed is on disk; the
+   * real kill -9 of a `vigil serve` process is in src/cli/serve-recovery.test.ts).
+   */
+  abandon(): Promise<void>;
+}
+
+/**
+ * The service as `vigil serve` assembles it, in this process on port 0: the audit store and state
+ * store on `dbPath`, the online state recovered, deployments restored, snapshots by `policy`.
+ */
+export async function startTestService(
+  bundleDir: string,
+  dbPath: string,
+  options: {
+    pseudonymiser: Pseudonymiser;
+    auth: ApiKeys | 'none';
+    policy?: SnapshotPolicy;
+    nowMs?: () => number;
+  },
+): Promise<TestService> {
+  const scorer = await OnlineScorer.load(bundleDir);
+  const log = AuditStore.open(dbPath, { keyFingerprint: options.pseudonymiser.keyFingerprint });
+  const state = StateStore.open(dbPath);
+  const warnings: string[] = [];
+  const warn = (m: string) => void warnings.push(m);
+  const recovery = recoverOnlineState(scorer, state, { warn });
+  const models = await ModelDeployments.restore(scorer, state, { load: (dir) => SpecModel.load(dir), warn });
+  const keeper = new OnlineStateKeeper(scorer, state, options.policy ?? { everyEvents: 0, everySeconds: 0 });
+  let crashed = false;
+  const app = await buildRiskService({
+    scorer,
+    log,
+    auth: options.auth,
+    pseudonymise: options.pseudonymiser.pseudonymise,
+    ...(options.nowMs === undefined ? {} : { nowMs: options.nowMs }),
+    onlineState: {
+      committed: (isQuiet) => keeper.committed(isQuiet),
+      close: () => {
+        if (!crashed) keeper.close();
+      },
+    },
+    models,
+  });
+  const base = await app.listen({ host: '127.0.0.1', port: 0 });
+  const close = async () => {
+    await app.close();
+    state.close();
+    scorer.dispose();
+  };
+  return {
+    base,
+    scorer,
+    log,
+    state,
+    keeper,
+    models,
+    recovery,
+    warnings,
+    close,
+    abandon: async () => {
+      crashed = true;
+      await close();
+    },
+  };
 }

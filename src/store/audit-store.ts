@@ -9,7 +9,7 @@ import { ConfigError, DataError } from '../errors.js';
 import type { DecisionLog, DecisionRecord, LabelRecord, StoredEvent } from './decision-log.js';
 
 /** Schema version in the `meta` table; a file of another version is refused. */
-export const AUDIT_SCHEMA_VERSION = 1;
+export const AUDIT_SCHEMA_VERSION = 2;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -37,9 +37,39 @@ CREATE TABLE IF NOT EXISTS labels (
   event_id TEXT NOT NULL,
   label INTEGER NOT NULL,
   received_at_ms INTEGER NOT NULL,
-  applied_online INTEGER NOT NULL
+  applied_online INTEGER NOT NULL,
+  seen_events INTEGER
 );
 CREATE INDEX IF NOT EXISTS labels_event ON labels (event_id);
+`;
+
+/**
+ * Version 2: ordinals count every event the file holds (stable across runs, so a late label finds
+ * an event scored by an earlier run), labels record how many events the online state had taken
+ * when they were applied (where a replay applies them again), and shadow models' scores.
+ */
+const SCHEMA_V2 = `
+CREATE INDEX IF NOT EXISTS decisions_ordinal ON decisions (ordinal);
+CREATE TABLE IF NOT EXISTS shadow_scores (
+  model_version TEXT NOT NULL,
+  event_id TEXT NOT NULL,
+  score REAL,
+  decision TEXT NOT NULL,
+  PRIMARY KEY (model_version, event_id)
+) WITHOUT ROWID;
+`;
+
+/**
+ * Brings a version 1 file to version 2: the per-run ordinals become one sequence over the file
+ * (runs in the order they started, each run's events in its order), and labels get the column
+ * `seen_events` (null for the old ones: they are not replayed).
+ */
+const MIGRATE_V1 = `
+ALTER TABLE labels ADD COLUMN seen_events INTEGER;
+UPDATE decisions SET ordinal = r.n FROM (
+  SELECT d.event_id, row_number() OVER (ORDER BY s.start, d.ordinal) - 1 AS n
+  FROM decisions d JOIN (SELECT run_id, min(rowid) AS start FROM decisions GROUP BY run_id) s USING (run_id)
+) r WHERE decisions.event_id = r.event_id;
 `;
 
 interface DecisionRow {
@@ -106,6 +136,8 @@ export class AuditStore implements DecisionLog {
   private readonly db: Database.Database;
   private readonly insertDecision: Database.Statement;
   private readonly insertLabel: Database.Statement;
+  private readonly insertShadow: Database.Statement;
+  private readonly maxOrdinal: Database.Statement<[], { n: number | null }>;
   private readonly selectDecision: Database.Statement<[string], DecisionRow>;
   private readonly existsDecision: Database.Statement<[string], { one: number }>;
   private queue: Pending[] = [];
@@ -126,8 +158,12 @@ export class AuditStore implements DecisionLog {
          @score, @decision, @reasons, @rulesHit, @latencyMs, @ordinal, @runId, @rulesVersion)`,
     );
     this.insertLabel = db.prepare(
-      'INSERT INTO labels (event_id, label, received_at_ms, applied_online) VALUES (?, ?, ?, ?)',
+      'INSERT INTO labels (event_id, label, received_at_ms, applied_online, seen_events) VALUES (?, ?, ?, ?, ?)',
     );
+    this.insertShadow = db.prepare(
+      'INSERT INTO shadow_scores (model_version, event_id, score, decision) VALUES (?, ?, ?, ?)',
+    );
+    this.maxOrdinal = db.prepare('SELECT max(ordinal) AS n FROM decisions');
     this.selectDecision = db.prepare('SELECT * FROM decisions WHERE event_id = ?');
     this.existsDecision = db.prepare('SELECT 1 AS one FROM decisions WHERE event_id = ?');
   }
@@ -156,13 +192,21 @@ export class AuditStore implements DecisionLog {
     try {
       const meta = db.prepare<[string], { value: string }>('SELECT value FROM meta WHERE key = ?');
       const setMeta = db.prepare('INSERT INTO meta (key, value) VALUES (?, ?)');
-      const version = meta.get('schema_version')?.value;
+      let version = meta.get('schema_version')?.value;
+      if (version === '1') {
+        db.transaction(() => {
+          db.exec(MIGRATE_V1);
+          db.prepare("UPDATE meta SET value = '2' WHERE key = 'schema_version'").run();
+        })();
+        version = '2';
+      }
       if (version === undefined) setMeta.run('schema_version', String(AUDIT_SCHEMA_VERSION));
       else if (version !== String(AUDIT_SCHEMA_VERSION))
         throw new DataError(
           'audit_store_unreadable',
           `${path} is an audit store of schema version ${version}; this Vigil reads version ${AUDIT_SCHEMA_VERSION}`,
         );
+      db.exec(SCHEMA_V2);
       if (options.keyFingerprint !== undefined) {
         const stored = meta.get('pseudonym_key_fingerprint')?.value;
         if (stored === undefined) setMeta.run('pseudonym_key_fingerprint', options.keyFingerprint);
@@ -232,7 +276,7 @@ export class AuditStore implements DecisionLog {
 
   append(records: readonly DecisionRecord[]): Promise<void> {
     return this.enqueue(() => {
-      for (const r of records)
+      for (const r of records) {
         this.insertDecision.run({
           eventId: r.eventId,
           receivedAtMs: r.receivedAtMs,
@@ -251,13 +295,31 @@ export class AuditStore implements DecisionLog {
           runId: r.runId,
           rulesVersion: r.rulesVersion ?? null,
         });
+        for (const shadow of r.shadows ?? [])
+          this.insertShadow.run(
+            shadow.modelVersion,
+            r.eventId,
+            Number.isNaN(shadow.score) ? null : shadow.score,
+            shadow.decision,
+          );
+      }
     });
   }
 
   appendLabel(label: LabelRecord): Promise<void> {
     return this.enqueue(() => {
-      this.insertLabel.run(label.eventId, label.label, label.receivedAtMs, label.appliedOnline ? 1 : 0);
+      this.insertLabel.run(
+        label.eventId,
+        label.label,
+        label.receivedAtMs,
+        label.appliedOnline ? 1 : 0,
+        label.seenEvents ?? null,
+      );
     });
+  }
+
+  nextOrdinal(): number {
+    return (this.maxOrdinal.get()?.n ?? -1) + 1;
   }
 
   /** Counts of what is kept. */

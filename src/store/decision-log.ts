@@ -2,7 +2,8 @@
  * What the service keeps of each decision and label, and the interface of the store that keeps
  * them. `append` resolves only once the records are committed: the service answers after that.
  */
-import type { Decision } from '../scoring/index.js';
+import type { TransactionEvent } from '../features/index.js';
+import type { Decision, ShadowScore } from '../scoring/index.js';
 
 /** The event as kept: the request's fields, with personal identifiers already pseudonymised. */
 export interface StoredEvent {
@@ -21,6 +22,12 @@ export interface StoredEvent {
   deviceId?: string;
 }
 
+/** The event as the online state takes it (the stored form: identifiers already pseudonymised). */
+export function transactionOfStoredEvent(e: StoredEvent): TransactionEvent {
+  const { kind: _kind, timestamp, ...fields } = e;
+  return { ...fields, timestampSeconds: Date.parse(timestamp) / 1000 };
+}
+
 /** One decision's audit record. */
 export interface DecisionRecord {
   eventId: string;
@@ -37,9 +44,15 @@ export interface DecisionRecord {
   /** The version of the rule set that was evaluated (absent when no rule set was active). */
   rulesVersion?: string;
   latencyMs: number;
-  /** The event's ordinal in the executor of the service run `runId` (late labels find it with these). */
+  /**
+   * The event's ordinal: its position among every event the store holds, which the online state
+   * keeps across restarts (a late label finds the event online by it, its time and keys).
+   */
   ordinal: number;
+  /** Which run of the service scored it. */
   runId: string;
+  /** Shadow models' scores of the event (they decide nothing); kept in `shadow_scores`. */
+  shadows?: ShadowScore[];
 }
 
 /** A label as kept. */
@@ -48,6 +61,8 @@ export interface LabelRecord {
   label: number;
   receivedAtMs: number;
   appliedOnline: boolean;
+  /** Events the online state had taken when the label was applied: where a replay applies it again. */
+  seenEvents?: number;
 }
 
 /** Where decisions and labels are kept. */
@@ -56,6 +71,8 @@ export interface DecisionLog {
   has(eventId: string): boolean;
   /** The decision kept for an event id. */
   find(eventId: string): DecisionRecord | undefined;
+  /** The ordinal the next event gets: one more than the largest kept (0 for an empty log). */
+  nextOrdinal(): number;
   /** Keeps the records; resolves once they are committed. */
   append(records: readonly DecisionRecord[]): Promise<void>;
   /** Keeps a label; resolves once it is committed. */

@@ -1,6 +1,7 @@
 /**
  * What the risk service keeps: decisions and labels (`DecisionLog`), in SQLite (`AuditStore`:
- * WAL, group commit, committed before the service answers).
+ * WAL, group commit, committed before the service answers); snapshots of the online state and
+ * model deployments beside them in the same file (`StateStore`).
  */
 export {
   AUDIT_DURABILITY,
@@ -9,5 +10,21 @@ export {
   AuditStore,
   type AuditStoreOptions,
 } from './audit-store.js';
-export type { DecisionLog, DecisionRecord, LabelRecord, StoredEvent } from './decision-log.js';
+export {
+  type DecisionLog,
+  type DecisionRecord,
+  type LabelRecord,
+  type StoredEvent,
+  transactionOfStoredEvent,
+} from './decision-log.js';
 export { RuleSetStore, type StoredRuleSet } from './rule-set-store.js';
+export {
+  type DeploymentRecord,
+  type DeploymentRole,
+  type LabelledScores,
+  type LoggedEvent,
+  type LoggedLabel,
+  SNAPSHOTS_KEPT,
+  type SnapshotInfo,
+  StateStore,
+} from './state-store.js';

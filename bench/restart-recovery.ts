@@ -1,0 +1,159 @@
+// Startup time of `vigil serve` against the size of its log: a simulated stream is scored into an
+// audit store in this process (as the service would: pseudonymised events, one decision each,
+// committed in groups), then the online state is recovered from the store by replaying the whole
+// log, a snapshot is written (its size and the time it holds the event loop), and the state is
+// recovered again from the snapshot, alone and with the last part of the log after it.
+// Prints one JSON object.
+//
+// Run: node --import tsx bench/restart-recovery.ts [-- --customers 2500 --days 45 --dir /tmp/x]
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { builtinFeatureSpec, transactionsFromCsv } from '../src/features/index.js';
+import { OnlineStateKeeper, recoverOnlineState } from '../src/recovery/index.js';
+import { OnlineScorer } from '../src/scoring/index.js';
+import { createPseudonymiser } from '../src/server/index.js';
+import { writeTransactionsCsv } from '../src/simulation/index.js';
+import {
+  AuditStore,
+  type DecisionRecord,
+  StateStore,
+  type StoredEvent,
+  transactionOfStoredEvent,
+} from '../src/store/index.js';
+import { runTrainJob } from '../src/training/index.js';
+
+const { values } = parseArgs({
+  options: {
+    customers: { type: 'string', default: '2500' },
+    days: { type: 'string', default: '45' },
+    tail: { type: 'string', default: '50000' },
+    dir: { type: 'string' },
+  },
+});
+const dir = values.dir ?? (await mkdtemp(join(tmpdir(), 'vigil-bench-recovery-')));
+const spec = builtinFeatureSpec('fraud-behaviour');
+// The model does not matter for the replay (features only): a small logistic bundle.
+const small = join(dir, 'small.csv');
+await writeTransactionsCsv({ customers: 80, terminals: 160, days: 40, seed: 5 }, small);
+const { bundleDir } = await runTrainJob({
+  dataPath: small,
+  target: 'TX_FRAUD',
+  model: 'logistic',
+  split: { kind: 'time', column: 'TX_DATETIME', testFrom: '2025-02-01' },
+  seed: 1,
+  epochs: 1,
+  threads: 1,
+  outDir: join(dir, 'bundle'),
+  features: { spec },
+});
+const dataPath = join(dir, 'stream.csv');
+const customers = Number(values.customers);
+await writeTransactionsCsv({ customers, terminals: customers * 2, days: Number(values.days), seed: 7 }, dataPath);
+const tx = await transactionsFromCsv(dataPath, spec);
+
+const { pseudonymise, keyFingerprint } = createPseudonymiser('bench-key-'.repeat(4));
+const dbPath = join(dir, 'audit.db');
+const store = AuditStore.open(dbPath, { keyFingerprint });
+const scorer = await OnlineScorer.load(bundleDir);
+const logStart = performance.now();
+for (let from = 0; from < tx.nRows; from += 1000) {
+  const stored: StoredEvent[] = [];
+  for (let i = from; i < Math.min(tx.nRows, from + 1000); i++) {
+    const e = tx.event(i);
+    stored.push({
+      kind: 'transaction',
+      id: tx.ids[i] as string,
+      timestamp: new Date(e.timestampSeconds * 1000).toISOString(),
+      customerId: pseudonymise('customerId', String(e.customerId)),
+      terminalId: String(e.terminalId),
+      amount: e.amount,
+      ...(e.channel === undefined ? {} : { channel: e.channel }),
+      ...(e.latitude === undefined || Number.isNaN(e.latitude) ? {} : { latitude: e.latitude }),
+      ...(e.longitude === undefined || Number.isNaN(e.longitude) ? {} : { longitude: e.longitude }),
+      ...(e.ipAddress === undefined ? {} : { ipAddress: pseudonymise('ipAddress', e.ipAddress) }),
+      ...(e.deviceId === undefined ? {} : { deviceId: pseudonymise('deviceId', e.deviceId) }),
+    });
+  }
+  const scores = await scorer.scoreEvents(
+    stored.map(({ kind: _k, timestamp, ...f }) => ({ ...f, timestampSeconds: Date.parse(timestamp) / 1000 })),
+  );
+  const records: DecisionRecord[] = scores.map((s, k) => ({
+    eventId: (stored[k] as StoredEvent).id,
+    receivedAtMs: Date.now(),
+    event: stored[k] as StoredEvent,
+    features: s.features,
+    modelVersion: s.modelVersion,
+    score: s.score,
+    decision: s.decision,
+    reasons: s.reasons,
+    rulesHit: [],
+    latencyMs: 0,
+    ordinal: s.ordinal,
+    runId: 'bench',
+  }));
+  await store.append(records);
+}
+const logSeconds = (performance.now() - logStart) / 1000;
+scorer.dispose();
+store.close();
+
+const state = StateStore.open(dbPath);
+/** A fresh scorer recovered from the store, with the CPU seconds it took. */
+async function recover() {
+  const fresh = await OnlineScorer.load(bundleDir);
+  const cpu = process.cpuUsage();
+  const report = recoverOnlineState(fresh, state);
+  const used = process.cpuUsage(cpu);
+  fresh.dispose();
+  return { report, cpuSeconds: Number(((used.user + used.system) / 1e6).toFixed(2)) };
+}
+const full = await recover();
+
+// Snapshots of the state at the end, and `tail` events before it (the newest, so the last
+// recovery starts there: a service killed that long after its last snapshot).
+const tail = Number(values.tail);
+const cut = tx.nRows - tail;
+const atEnd = await OnlineScorer.load(bundleDir);
+const atCut = await OnlineScorer.load(bundleDir);
+for (const { ordinal, event } of state.eventsFrom(0)) {
+  atEnd.replayEvent(transactionOfStoredEvent(event), ordinal);
+  if (ordinal < cut) atCut.replayEvent(transactionOfStoredEvent(event), ordinal);
+}
+const policy = { everyEvents: 0, everySeconds: 0 };
+const written = new OnlineStateKeeper(atEnd, state, policy).snapshot();
+const fromSnapshot = await recover();
+new OnlineStateKeeper(atCut, state, policy).snapshot();
+const withTail = await recover();
+atEnd.dispose();
+atCut.dispose();
+state.close();
+
+console.log(
+  JSON.stringify(
+    {
+      events: tx.nRows,
+      customers,
+      writeLogSeconds: Number(logSeconds.toFixed(1)),
+      replayWholeLog: {
+        ms: Math.round(full.report.durationMs),
+        cpuSeconds: full.cpuSeconds,
+        eventsPerSecond: Math.round(tx.nRows / (full.report.durationMs / 1000)),
+      },
+      snapshot: {
+        megabytes: Number((written.bytes / 2 ** 20).toFixed(1)),
+        ms: Math.round(written.durationMs),
+        entities: atEnd.entityCounts(),
+      },
+      restoreSnapshotOnly: {
+        ms: Math.round(fromSnapshot.report.durationMs),
+        replayed: fromSnapshot.report.replayedEvents,
+      },
+      restoreSnapshotAndTail: { ms: Math.round(withTail.report.durationMs), replayed: withTail.report.replayedEvents },
+    },
+    null,
+    1,
+  ),
+);
+if (values.dir === undefined) await rm(dir, { recursive: true, force: true });

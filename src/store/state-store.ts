@@ -1,0 +1,330 @@
+/**
+ * What the service keeps beside decisions and labels, in the same SQLite file on a connection of
+ * its own: snapshots of the online feature state (`state_snapshots`), which models are deployed
+ * (`deployments`), and the reads a restart and the model comparison need (the logged events after
+ * a snapshot, labels with their events, scores with their labels).
+ */
+import Database from 'better-sqlite3';
+import { DataError } from '../errors.js';
+import type { StoredEvent } from './decision-log.js';
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS state_snapshots (
+  id INTEGER PRIMARY KEY,
+  spec_sha256 TEXT NOT NULL,
+  seen_events INTEGER NOT NULL,
+  covered_rowid INTEGER NOT NULL,
+  covered_label_id INTEGER NOT NULL,
+  created_at_ms INTEGER NOT NULL,
+  state_json TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS deployments (
+  id INTEGER PRIMARY KEY,
+  model_version TEXT NOT NULL,
+  role TEXT NOT NULL CHECK (role IN ('champion', 'shadow')),
+  path TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  spec_sha256 TEXT NOT NULL,
+  threshold REAL NOT NULL,
+  deployed_at_ms INTEGER NOT NULL,
+  retired_at_ms INTEGER
+);
+`;
+
+/** Snapshots kept per feature spec: the newest few, so one damaged write still leaves an older one. */
+export const SNAPSHOTS_KEPT = 3;
+
+/** A snapshot's description, without its state. */
+export interface SnapshotInfo {
+  id: number;
+  specSha256: string;
+  /** Events the state had taken: the log is replayed from this ordinal on. */
+  seenEvents: number;
+  /** The largest decision rowid committed when it was taken. */
+  coveredRowid: number;
+  /** The largest label id it holds: labels after it are applied again. */
+  coveredLabelId: number;
+  createdAtMs: number;
+}
+
+/** A logged event to replay: its ordinal and the event as stored. */
+export interface LoggedEvent {
+  ordinal: number;
+  event: StoredEvent;
+}
+
+/** A logged label to apply again, with what finds its event online. */
+export interface LoggedLabel {
+  id: number;
+  label: number;
+  /** Events the state had taken when it was applied (null for labels of schema version 1). */
+  seenEvents: number | null;
+  ordinal: number;
+  event: StoredEvent;
+}
+
+export type DeploymentRole = 'champion' | 'shadow';
+
+/** A deployment as recorded. */
+export interface DeploymentRecord {
+  id: number;
+  modelVersion: string;
+  role: DeploymentRole;
+  path: string;
+  kind: string;
+  specSha256: string;
+  threshold: number;
+  deployedAtMs: number;
+}
+
+/** A model's scores over the events that got a label (the latest label of each). */
+export interface LabelledScores {
+  scored: number;
+  labels: Float32Array;
+  scores: Float64Array;
+}
+
+interface SnapshotRow {
+  id: number;
+  spec_sha256: string;
+  seen_events: number;
+  covered_rowid: number;
+  covered_label_id: number;
+  created_at_ms: number;
+}
+
+interface DeploymentRow {
+  id: number;
+  model_version: string;
+  role: DeploymentRole;
+  path: string;
+  kind: string;
+  spec_sha256: string;
+  threshold: number;
+  deployed_at_ms: number;
+}
+
+/**
+ * The state store on the audit store's file (open the AuditStore first: it creates and checks
+ * the file).
+ *
+ * @example
+ * const state = StateStore.open('vigil.db');
+ * const newest = state.snapshots()[0];
+ */
+export class StateStore {
+  private readonly db: Database.Database;
+  private closed = false;
+
+  private constructor(
+    readonly path: string,
+    db: Database.Database,
+  ) {
+    this.db = db;
+  }
+
+  /** @throws DataError `audit_store_unreadable` when the file cannot be opened */
+  static open(path: string): StateStore {
+    try {
+      const db = new Database(path, { fileMustExist: true });
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = FULL');
+      db.pragma('busy_timeout = 5000');
+      db.exec(SCHEMA);
+      return new StateStore(path, db);
+    } catch (cause) {
+      throw new DataError(
+        'audit_store_unreadable',
+        `${path} cannot be opened for the online state: ${cause instanceof Error ? cause.message : String(cause)}`,
+        { cause },
+      );
+    }
+  }
+
+  /**
+   * Keeps a snapshot (the state's JSON) and drops all but the newest {@link SNAPSHOTS_KEPT} of its
+   * spec. The covered rowid and label id are read in the same transaction.
+   */
+  saveSnapshot(snapshot: {
+    specSha256: string;
+    seenEvents: number;
+    stateJson: string;
+    createdAtMs: number;
+  }): SnapshotInfo {
+    return this.db.transaction(() => {
+      const coveredRowid =
+        (this.db.prepare('SELECT max(rowid) AS n FROM decisions').get() as { n: number | null }).n ?? 0;
+      const coveredLabelId = (this.db.prepare('SELECT max(id) AS n FROM labels').get() as { n: number | null }).n ?? 0;
+      const { lastInsertRowid } = this.db
+        .prepare(
+          `INSERT INTO state_snapshots (spec_sha256, seen_events, covered_rowid, covered_label_id, created_at_ms, state_json)
+           VALUES (?, ?, ?, ?, ?, ?)`,
+        )
+        .run(
+          snapshot.specSha256,
+          snapshot.seenEvents,
+          coveredRowid,
+          coveredLabelId,
+          snapshot.createdAtMs,
+          snapshot.stateJson,
+        );
+      this.db
+        .prepare(
+          `DELETE FROM state_snapshots WHERE spec_sha256 = ? AND id NOT IN
+             (SELECT id FROM state_snapshots WHERE spec_sha256 = ? ORDER BY id DESC LIMIT ${SNAPSHOTS_KEPT})`,
+        )
+        .run(snapshot.specSha256, snapshot.specSha256);
+      return {
+        id: Number(lastInsertRowid),
+        specSha256: snapshot.specSha256,
+        seenEvents: snapshot.seenEvents,
+        coveredRowid,
+        coveredLabelId,
+        createdAtMs: snapshot.createdAtMs,
+      };
+    })();
+  }
+
+  /** Every snapshot kept, newest first. */
+  snapshots(): SnapshotInfo[] {
+    return (
+      this.db
+        .prepare(
+          'SELECT id, spec_sha256, seen_events, covered_rowid, covered_label_id, created_at_ms FROM state_snapshots ORDER BY id DESC',
+        )
+        .all() as SnapshotRow[]
+    ).map((r) => ({
+      id: r.id,
+      specSha256: r.spec_sha256,
+      seenEvents: r.seen_events,
+      coveredRowid: r.covered_rowid,
+      coveredLabelId: r.covered_label_id,
+      createdAtMs: r.created_at_ms,
+    }));
+  }
+
+  /** A snapshot's state JSON. */
+  snapshotState(id: number): string {
+    const row = this.db.prepare('SELECT state_json FROM state_snapshots WHERE id = ?').get(id) as
+      | { state_json: string }
+      | undefined;
+    if (row === undefined) throw new DataError('no_snapshot', `no state snapshot ${id} in ${this.path}`);
+    return row.state_json;
+  }
+
+  /** The logged events from `ordinal` on, in ordinal order (the order the online state took them). */
+  *eventsFrom(ordinal: number): Generator<LoggedEvent> {
+    const rows = this.db
+      .prepare('SELECT ordinal, event_json FROM decisions WHERE ordinal >= ? ORDER BY ordinal')
+      .raw()
+      .iterate(ordinal) as IterableIterator<[number, string]>;
+    for (const [o, json] of rows) yield { ordinal: o, event: JSON.parse(json) as StoredEvent };
+  }
+
+  /** Events logged from `ordinal` on. */
+  countEventsFrom(ordinal: number): number {
+    return (this.db.prepare('SELECT count(*) AS n FROM decisions WHERE ordinal >= ?').get(ordinal) as { n: number }).n;
+  }
+
+  /** The labels after label id `afterId`, in the order they arrived, with their events. */
+  labelsAfter(afterId: number): LoggedLabel[] {
+    return (
+      this.db
+        .prepare(
+          `SELECT l.id, l.label, l.seen_events, d.ordinal, d.event_json FROM labels l
+           JOIN decisions d ON d.event_id = l.event_id WHERE l.id > ? ORDER BY l.id`,
+        )
+        .raw()
+        .all(afterId) as [number, number, number | null, number, string][]
+    ).map(([id, label, seenEvents, ordinal, json]) => ({
+      id,
+      label,
+      seenEvents,
+      ordinal,
+      event: JSON.parse(json) as StoredEvent,
+    }));
+  }
+
+  /** The models deployed now (not retired), champion first, then shadows in the order deployed. */
+  deployments(): DeploymentRecord[] {
+    return (
+      this.db
+        .prepare(
+          `SELECT id, model_version, role, path, kind, spec_sha256, threshold, deployed_at_ms FROM deployments
+           WHERE retired_at_ms IS NULL ORDER BY role = 'shadow', id`,
+        )
+        .all() as DeploymentRow[]
+    ).map((r) => ({
+      id: r.id,
+      modelVersion: r.model_version,
+      role: r.role,
+      path: r.path,
+      kind: r.kind,
+      specSha256: r.spec_sha256,
+      threshold: r.threshold,
+      deployedAtMs: r.deployed_at_ms,
+    }));
+  }
+
+  /**
+   * Records a deployment; for a champion, retires the champion before it, and in any case any
+   * earlier deployment of the same model version (a shadow promoted to champion), in one
+   * transaction.
+   */
+  recordDeployment(d: Omit<DeploymentRecord, 'id'>): DeploymentRecord {
+    return this.db.transaction(() => {
+      const retire = this.db.prepare(
+        `UPDATE deployments SET retired_at_ms = ? WHERE retired_at_ms IS NULL AND (model_version = ? OR (? = 'champion' AND role = 'champion'))`,
+      );
+      retire.run(d.deployedAtMs, d.modelVersion, d.role);
+      const { lastInsertRowid } = this.db
+        .prepare(
+          `INSERT INTO deployments (model_version, role, path, kind, spec_sha256, threshold, deployed_at_ms)
+           VALUES (?, ?, ?, ?, ?, ?, ?)`,
+        )
+        .run(d.modelVersion, d.role, d.path, d.kind, d.specSha256, d.threshold, d.deployedAtMs);
+      return { ...d, id: Number(lastInsertRowid) };
+    })();
+  }
+
+  /** Retires the deployment of a model version. */
+  retireDeployment(modelVersion: string, atMs: number): void {
+    this.db
+      .prepare('UPDATE deployments SET retired_at_ms = ? WHERE retired_at_ms IS NULL AND model_version = ?')
+      .run(atMs, modelVersion);
+  }
+
+  /**
+   * A model's scores that have a label, with the latest label of each event: as the champion its
+   * decisions' scores, as a shadow its shadow scores. `scored` counts every event it scored.
+   */
+  labelledScores(modelVersion: string, role: DeploymentRole): LabelledScores {
+    const [scoredSql, labelledSql] =
+      role === 'champion'
+        ? [
+            'SELECT count(*) AS n FROM decisions WHERE model_version = ?',
+            `SELECT d.score, l.label FROM decisions d JOIN labels l ON l.event_id = d.event_id
+             WHERE d.model_version = ? AND d.score IS NOT NULL
+               AND l.id = (SELECT max(id) FROM labels WHERE event_id = d.event_id)`,
+          ]
+        : [
+            'SELECT count(*) AS n FROM shadow_scores WHERE model_version = ?',
+            `SELECT s.score, l.label FROM shadow_scores s JOIN labels l ON l.event_id = s.event_id
+             WHERE s.model_version = ? AND s.score IS NOT NULL
+               AND l.id = (SELECT max(id) FROM labels WHERE event_id = s.event_id)`,
+          ];
+    const scored = (this.db.prepare(scoredSql).get(modelVersion) as { n: number }).n;
+    const rows = this.db.prepare(labelledSql).raw().all(modelVersion) as [number, number][];
+    return {
+      scored,
+      scores: Float64Array.from(rows, (r) => r[0]),
+      labels: Float32Array.from(rows, (r) => r[1]),
+    };
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.db.close();
+  }
+}

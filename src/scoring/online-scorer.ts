@@ -8,7 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FeatureSpecRecord } from '../bundle/index.js';
 import { ConfigError, DataError, type Issue } from '../errors.js';
-import { FeatureExecutor, type LabelTarget, type TransactionEvent } from '../features/index.js';
+import { type EntityKey, FeatureExecutor, type LabelTarget, type TransactionEvent } from '../features/index.js';
 import {
   type FeatureStandardisationState,
   type ModelReplay,
@@ -236,6 +236,18 @@ export class OnlineScorer {
     if (label !== 0 && label !== 1)
       throw new DataError('invalid_label', `a label is 0 (genuine) or 1 (fraud), got ${label}`);
     return this.executor.applyLabel(target, label);
+  }
+
+  /**
+   * An entity's window features as of its last event, from the online state (read-only; see
+   * {@link FeatureExecutor.entityWindowFeatures}). `id` as the executor holds it: the pseudonym
+   * for personal identifiers.
+   */
+  entityWindowFeatures(
+    key: EntityKey,
+    id: string,
+  ): { lastEventSeconds: number; values: Record<string, number> } | undefined {
+    return this.executor.entityWindowFeatures(key, id);
   }
 
   /** Frees the model's runtime; the scorer cannot score afterwards. */

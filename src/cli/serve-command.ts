@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import { ConfigError } from '../errors.js';
 import { OnlineScorer, type ScoringEngine } from '../scoring/index.js';
 import { API_KEYS_ENV, ApiKeys, buildRiskService, createPseudonymiser, PSEUDONYM_KEY_ENV } from '../server/index.js';
-import { AuditStore } from '../store/index.js';
+import { AlertStore, AuditStore, EntityDecisions } from '../store/index.js';
 import { parseIntegerFlag } from './flags.js';
 import type { CliIO } from './output.js';
 
@@ -77,6 +77,8 @@ export async function startService(flags: ServeFlags, env: NodeJS.ProcessEnv = p
       pseudonymise: pseudonymiser.pseudonymise,
       auth,
       logger: { level: 'warn' },
+      // Early warning with its documented defaults, and a model alert for every decline.
+      alerting: { store: AlertStore.on(store), entityDecisions: EntityDecisions.on(store) },
     });
     const url = await app.listen({ host: flags.host ?? '127.0.0.1', port });
     return {

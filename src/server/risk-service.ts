@@ -11,7 +11,9 @@ import type { Issue } from '../errors.js';
 import type { TransactionEvent } from '../features/index.js';
 import type { OnlineScorer } from '../scoring/index.js';
 import type { DecisionLog, DecisionRecord, StoredEvent } from '../store/index.js';
+import { type Alerting, type AlertingOptions, registerAlertRoutes } from './alert-routes.js';
 import type { ApiKeys, Role } from './api-keys.js';
+import { registerEntityRoutes } from './entity-routes.js';
 import { errorReply, invalidRequest, RequestError } from './http-errors.js';
 import {
   BatchBody,
@@ -59,6 +61,11 @@ export interface RiskServiceOptions {
    * service, with the error, never a request's body or headers.
    */
   logger?: FastifyServerOptions['logger'];
+  /**
+   * Alerts (`/v1/alerts…`), early warning, model alerts for declines and entity profiles
+   * (`/v1/entities/…`), kept in the audit store's file; without it none of these routes exist.
+   */
+  alerting?: AlertingOptions;
 }
 
 /** A validator for Fastify that returns every problem of a body at once, as one RequestError. */
@@ -102,6 +109,8 @@ export async function buildRiskService(options: RiskServiceOptions): Promise<Fas
   const app = Fastify({
     logger: options.logger ?? false,
     bodyLimit: options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES,
+    // Path ids (an entity id of up to 256 characters, percent-encoded) reach the route's own checks.
+    maxParamLength: 1024,
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   // JSON only: a text/plain body is refused (415) rather than parsed as a string.
@@ -188,7 +197,10 @@ export async function buildRiskService(options: RiskServiceOptions): Promise<Fas
         ordinal: s.ordinal,
         runId,
       }));
-      await log.append(records);
+      const committed = log.append(records);
+      // Alerts raised now join the decisions' group commit.
+      alerting?.afterDecisions(records);
+      await committed;
       for (const r of records) countDecision(metrics, r.decision, r.score);
       return records.map((r) => ({
         eventId: r.eventId,
@@ -237,33 +249,62 @@ export async function buildRiskService(options: RiskServiceOptions): Promise<Fas
     }),
   );
 
+  /**
+   * Gives a label to the online label windows (when this run scored the event and a window
+   * still holds it) and keeps it; undefined for an event never decided. POST /v1/labels and
+   * resolving an alert both come here.
+   */
+  async function recordLabel(eventId: string, label: number) {
+    const record = log.find(eventId);
+    if (record === undefined) return undefined;
+    const e = record.event;
+    const appliedOnline =
+      record.runId === runId &&
+      scorer.applyLabel(
+        {
+          ordinal: record.ordinal,
+          timestampSeconds: Date.parse(e.timestamp) / 1000,
+          customerId: e.customerId,
+          terminalId: e.terminalId,
+          ...(e.ipAddress === undefined ? {} : { ipAddress: e.ipAddress }),
+          ...(e.deviceId === undefined ? {} : { deviceId: e.deviceId }),
+        },
+        label,
+      );
+    await log.appendLabel({ eventId, label, receivedAtMs: nowMs(), appliedOnline });
+    metrics.labels.inc({ label: String(label) });
+    return { eventId, label, appliedOnline };
+  }
+
+  const alerting: Alerting | undefined =
+    options.alerting === undefined
+      ? undefined
+      : registerAlertRoutes(
+          app,
+          options.alerting,
+          {
+            nowMs,
+            declineFrom: scorer.bands.declineFrom,
+            pseudonymise,
+            actorOf: (header) =>
+              options.auth === 'none' ? 'anonymous' : (options.auth.actorOf(header) ?? 'anonymous'),
+            recordLabel,
+          },
+          metrics.registry,
+        );
+  if (alerting !== undefined) registerEntityRoutes(app, { scorer, alerting, pseudonymise });
+
   app.post(
     '/v1/labels',
     { config: { role: 'scorer' }, schema: { body: LabelBody }, validatorCompiler: schemaValidator(LabelBody) },
     async (request) => {
       const { eventId, label } = request.body;
-      const record = log.find(eventId);
-      if (record === undefined)
+      const result = await recordLabel(eventId, label);
+      if (result === undefined)
         throw new RequestError('unknown_event', `no decision is kept for event ${JSON.stringify(eventId)}`, {
           issues: [{ code: 'unknown_event', path: ['eventId'], message: 'no decision is kept for this event id' }],
         });
-      const e = record.event;
-      const appliedOnline =
-        record.runId === runId &&
-        scorer.applyLabel(
-          {
-            ordinal: record.ordinal,
-            timestampSeconds: Date.parse(e.timestamp) / 1000,
-            customerId: e.customerId,
-            terminalId: e.terminalId,
-            ...(e.ipAddress === undefined ? {} : { ipAddress: e.ipAddress }),
-            ...(e.deviceId === undefined ? {} : { deviceId: e.deviceId }),
-          },
-          label,
-        );
-      await log.appendLabel({ eventId, label, receivedAtMs: nowMs(), appliedOnline });
-      metrics.labels.inc({ label: String(label) });
-      return { eventId, label, appliedOnline };
+      return result;
     },
   );
 

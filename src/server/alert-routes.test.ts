@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import Database from 'better-sqlite3';
+import fc from 'fast-check';
 import type { FastifyInstance } from 'fastify';
 import { OnlineScorer } from '../scoring/index.js';
 import { AlertStore, AuditStore, EntityDecisions } from '../store/index.js';
@@ -344,6 +345,60 @@ describe('vigil serve: alerts, early warning, entity profiles', () => {
       resolve.body.issues.map((i: { code: string; path: string[] }) => `${i.code}@${i.path.join('.')}`).sort(),
       ['invalid_value@outcome', 'unknown_field@by'],
     );
+  });
+
+  test('generated queries, ids and bodies of every shape get a 4xx (or 200/409), never a 5xx', async () => {
+    const names = fc.constantFrom(
+      'status',
+      'severity',
+      'kind',
+      'entityKind',
+      'entityId',
+      'from',
+      'to',
+      'limit',
+      'cursor',
+      '__proto__',
+      'x',
+    );
+    const query = fc
+      .array(
+        fc.tuple(names, fc.oneof(fc.string(), fc.constantFrom('open', 'ip', 'high', '2025-02-10T00:00:00Z', '5'))),
+        {
+          maxLength: 5,
+        },
+      )
+      .map((pairs) => pairs.map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`).join('&'));
+    const id = fc.oneof(fc.string({ minLength: 1 }), fc.nat().map(String), fc.constant('1'));
+    const body = fc.oneof(
+      fc.jsonValue().map((v) => JSON.stringify(v) ?? 'null'),
+      fc
+        .record({ outcome: fc.oneof(fc.constantFrom('fraud', 'not_fraud'), fc.anything()), note: fc.anything() })
+        .map((v) => JSON.stringify(v) ?? 'null'),
+      fc.string(),
+    );
+    await fc.assert(
+      fc.asyncProperty(
+        query,
+        id,
+        body,
+        fc.constantFrom('list', 'get', 'ack', 'resolve', 'entity'),
+        async (q, i, b, route) => {
+          const path = encodeURIComponent(i);
+          const r =
+            route === 'list'
+              ? await request('GET', `/v1/alerts?${q}`)
+              : route === 'get'
+                ? await request('GET', `/v1/alerts/${path}`)
+                : route === 'entity'
+                  ? await request('GET', `/v1/entities/${['customer', 'ip', 'nope'][i.length % 3]}/${path}`)
+                  : await request('POST', `/v1/alerts/${path}/${route}`, { body: b });
+          return (r.status >= 400 && r.status < 500) || r.status === 200;
+        },
+      ),
+      { numRuns: 300, seed: 11 },
+    );
+    assert.equal((await request('GET', '/healthz')).status, 200);
   });
 
   test('metrics: alerts raised by kind and severity, and the open ones', async () => {

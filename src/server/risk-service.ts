@@ -110,7 +110,7 @@ export async function buildRiskService(options: RiskServiceOptions): Promise<Fas
     logger: options.logger ?? false,
     bodyLimit: options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES,
     // Path ids (an entity id of up to 256 characters, percent-encoded) reach the route's own checks.
-    maxParamLength: 1024,
+    routerOptions: { maxParamLength: 1024 },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   // JSON only: a text/plain body is refused (415) rather than parsed as a string.

@@ -124,6 +124,11 @@ const HIGH_RISK_SPIKE = 1;
 const HIGH_RISK_WINDOW = 2;
 const DECLINE_RATE = 3;
 const SHARED_CUSTOMERS = 4;
+// What an alert's evidence names: the high-risk events in the window, the declines in it, or
+// the first event of each customer seen today (an IP or device).
+const HIGH_RISK_IN_WINDOW = 0;
+const DECLINES_IN_WINDOW = 1;
+const CUSTOMERS_TODAY = 2;
 const RULE_NAMES = ['volume_spike', 'high_risk_spike', 'high_risk_window', 'decline_rate', 'shared_customers'];
 
 const DAY_SECONDS = 86_400;
@@ -150,15 +155,16 @@ class EntityState {
   folded = 0;
   /** Bit t set: trigger t has fired and waits for its condition to stop holding. */
   fired = 0;
-  /** Latest events and latest high-risk events (ids), rings of up to evidenceEvents. */
-  recent: string[] = [];
-  recentHead = 0;
-  risky: string[] = [];
-  riskyTimes: number[] = [];
+  /**
+   * The latest high-risk events, a ring of up to evidenceEvents ids and times (a decline's time
+   * negated), made at the entity's first high-risk event: most entities never have one.
+   */
+  risky: string[] | undefined;
+  riskyTimes: number[] | undefined;
   riskyHead = 0;
-  /** IP and device: the UTC day and the customers seen in it. */
+  /** IP and device: the UTC day, and each customer seen in it with their first event's id. */
   day = -1;
-  customers: Set<string> | undefined;
+  customers: Map<string, string> | undefined;
 
   constructor(windowBuckets: number, bucket: number, t: number) {
     this.slots = new Float64Array((windowBuckets + 1) * SLOT_FIELDS).fill(-1, 0, windowBuckets * SLOT_FIELDS);
@@ -332,10 +338,12 @@ export class EarlyWarning {
         slots[at + SLOT_SCORED] = (slots[at + SLOT_SCORED] as number) + scored;
         slots[at + SLOT_SCORE_SUM] = (slots[at + SLOT_SCORE_SUM] as number) + score;
       }
-      e.recentHead = push(e.recent, e.recentHead, event.eventId, o.evidenceEvents);
       if (highRisk === 1) {
-        if (e.riskyTimes.length < o.evidenceEvents) e.riskyTimes.push(t);
-        else e.riskyTimes[e.riskyHead] = t;
+        e.risky ??= [];
+        e.riskyTimes ??= [];
+        const time = decline === 1 ? -t : t;
+        if (e.riskyTimes.length < o.evidenceEvents) e.riskyTimes.push(time);
+        else e.riskyTimes[e.riskyHead] = time;
         e.riskyHead = push(e.risky, e.riskyHead, event.eventId, o.evidenceEvents);
       }
       let distinct = 0;
@@ -343,13 +351,14 @@ export class EarlyWarning {
         const day = Math.floor(t / DAY_SECONDS);
         if (day !== e.day || e.customers === undefined) {
           e.day = day;
-          e.customers = new Set();
+          e.customers = new Map();
           e.fired &= ~(1 << SHARED_CUSTOMERS);
         }
-        if (e.customers.size < MAX_DISTINCT_CUSTOMERS) e.customers.add(event.customerId);
+        if (e.customers.size < MAX_DISTINCT_CUSTOMERS && !e.customers.has(event.customerId))
+          e.customers.set(event.customerId, event.eventId);
         distinct = e.customers.size;
       }
-      const fired = this.check(kind, id, e, bucket, s, distinct);
+      const fired = this.check(kind, id, e, bucket, s, distinct, event.eventId);
       if (fired !== undefined) (alerts ??= []).push(...fired);
     }
     return alerts ?? NO_ALERTS;
@@ -476,6 +485,7 @@ export class EarlyWarning {
     bucket: number,
     s: number,
     distinct: number,
+    eventId: string,
   ): RaiseAlertInput[] | undefined {
     const o = this.options;
     let alerts: RaiseAlertInput[] | undefined;
@@ -493,7 +503,7 @@ export class EarlyWarning {
           VOLUME_SPIKE,
           'medium',
           `${entityLabel(kind, id)}: ${bucketEvents} events in ${this.bucketText}, usually ${e.eventsMean.toFixed(1)}`,
-          false,
+          eventId,
           { bucketEvents, eventsMean: e.eventsMean, z: volumeZ },
         ),
       );
@@ -507,7 +517,7 @@ export class EarlyWarning {
           HIGH_RISK_SPIKE,
           'high',
           `${entityLabel(kind, id)}: ${bucketHighRisk} high-risk transactions in ${this.bucketText}, usually ${e.highRiskMean.toFixed(1)}`,
-          true,
+          HIGH_RISK_IN_WINDOW,
           { bucketHighRisk, highRiskMean: e.highRiskMean, z: highRiskZ },
         ),
       );
@@ -524,7 +534,7 @@ export class EarlyWarning {
           HIGH_RISK_WINDOW,
           'high',
           `${entityLabel(kind, id)}: ${windowHighRisk} high-risk transactions in ${windowText}`,
-          true,
+          HIGH_RISK_IN_WINDOW,
           { highRiskInWindow: windowHighRisk, eventsInWindow: windowEvents },
         ),
       );
@@ -538,7 +548,7 @@ export class EarlyWarning {
           DECLINE_RATE,
           'high',
           `${entityLabel(kind, id)}: ${(100 * rate).toFixed(0)}% of ${windowEvents} transactions declined in ${windowText}`,
-          false,
+          DECLINES_IN_WINDOW,
           { declineRate: rate, eventsInWindow: windowEvents, declinesInWindow: windowDeclines },
         ),
       );
@@ -553,7 +563,7 @@ export class EarlyWarning {
             SHARED_CUSTOMERS,
             'high',
             `${entityLabel(kind, id)} shared by ${distinct} customers today`,
-            false,
+            CUSTOMERS_TODAY,
             {
               distinctCustomersToday: distinct,
             },
@@ -570,17 +580,23 @@ export class EarlyWarning {
     t: number,
     severity: RaiseAlertInput['severity'],
     title: string,
-    risky: boolean,
+    /** Which events the alert names: one of the EVIDENCE modes, or the id of the event that fired it. */
+    names: number | string,
     indicators: Record<string, number>,
   ): RaiseAlertInput {
     const o = this.options;
     let eventIds: string[];
-    if (risky) {
-      // The high-risk events still in the window.
+    if (typeof names === 'string') eventIds = [names];
+    else if (names === CUSTOMERS_TODAY) eventIds = [...(e.customers?.values() ?? [])].slice(-o.evidenceEvents);
+    else {
+      // The high-risk events (or the declines) still in the window.
       const from = (e.bucket - o.windowBuckets + 1) * o.bucketSeconds;
-      const times = inOrder(e.riskyTimes, e.riskyHead);
-      eventIds = inOrder(e.risky, e.riskyHead).filter((_, i) => (times[i] as number) >= from);
-    } else eventIds = inOrder(e.recent, e.recentHead);
+      const times = inOrder(e.riskyTimes ?? [], e.riskyHead);
+      eventIds = inOrder(e.risky ?? [], e.riskyHead).filter((_, i) => {
+        const time = times[i] as number;
+        return Math.abs(time) >= from && (names === HIGH_RISK_IN_WINDOW || time < 0);
+      });
+    }
     return {
       kind: 'early_warning',
       severity,

@@ -14,7 +14,8 @@ import { assertNoStack, runVigil } from './test-cli.js';
 const root = await mkdtemp(join(tmpdir(), 'vigil-serve-'));
 const KEY = 'k'.repeat(40);
 const SCORER = 'scorer-key-0123456789';
-const ENV = { VIGIL_PSEUDONYM_KEY: KEY, VIGIL_API_KEYS: `scorer:${SCORER}` };
+const ANALYST = 'analyst-key-0123456789';
+const ENV = { VIGIL_PSEUDONYM_KEY: KEY, VIGIL_API_KEYS: `scorer:${SCORER},analyst:${ANALYST}` };
 // runVigil reads the process environment.
 Object.assign(process.env, ENV);
 let stream: TestStream;
@@ -56,6 +57,18 @@ describe('vigil serve', () => {
     assert.match(s.output(), /decline from 0\.\d+, review from 0\.\d+/);
     const r = await request(url, 'POST', '/v1/events', { body: stream.events[0], key: SCORER });
     assert.equal(r.status, 200, r.text);
+    // Alerts and entity profiles are served, on the same file.
+    const alerts = await request(url, 'GET', '/v1/alerts', { key: ANALYST });
+    assert.equal(alerts.status, 200, alerts.text);
+    assert.deepEqual(alerts.body.alerts, r.body.decision === 'decline' ? alerts.body.alerts : []);
+    const terminal = await request(url, 'GET', `/v1/entities/terminal/${stream.events[0]?.terminalId}`, {
+      key: ANALYST,
+    });
+    assert.equal(terminal.status, 200, terminal.text);
+    assert.deepEqual(
+      terminal.body.recentDecisions.map((d: { eventId: string }) => d.eventId),
+      [stream.events[0]?.id],
+    );
     stop.abort();
     await s.done;
     assert.match(s.output(), /stopped/);
@@ -193,7 +206,7 @@ describe('vigil serve', () => {
     const stop = new AbortController();
     const s = serve({ model: stream.bundleDir, port: '0', db: join(root, 'keyed.db') }, stop);
     const url = await s.url;
-    assert.match(s.output(), /1 API key/);
+    assert.match(s.output(), /2 API key/);
     assert.equal((await request(url, 'POST', '/v1/events', { body: stream.events[0] })).status, 401);
     stop.abort();
     await s.done;
@@ -288,7 +301,7 @@ describe('vigil serve: rules and the config file', () => {
     const url = await s.url;
     assert.doesNotMatch(url, /:65000$/);
     assert.match(s.output(), /from-flags\.db/);
-    assert.match(s.output(), /3 API key\(s\)/, 'the file’s two keys and the environment’s scorer key');
+    assert.match(s.output(), /4 API key\(s\)/, 'the file’s two keys and the environment’s scorer and analyst keys');
     await access(join(root, 'from-flags.db'));
     await assert.rejects(() => access(join(root, 'from-config.db')));
     const rules = await request(url, 'GET', '/v1/rules', { key: admin });

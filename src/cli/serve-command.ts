@@ -10,7 +10,15 @@ import {
 import { readRuleSetJson } from '../rules/index.js';
 import { OnlineScorer, type ScoringEngine, SpecModel } from '../scoring/index.js';
 import { API_KEYS_ENV, ApiKeys, buildRiskService, createPseudonymiser, PSEUDONYM_KEY_ENV } from '../server/index.js';
-import { AUDIT_DURABILITY, type AuditDurability, AuditStore, RuleSetStore, StateStore } from '../store/index.js';
+import {
+  AlertStore,
+  AUDIT_DURABILITY,
+  type AuditDurability,
+  AuditStore,
+  EntityDecisions,
+  RuleSetStore,
+  StateStore,
+} from '../store/index.js';
 import { parseIntegerFlag } from './flags.js';
 import type { CliIO } from './output.js';
 import { readServeConfig, type ServeConfig } from './serve-config.js';
@@ -189,6 +197,8 @@ export async function startService(flags: ServeFlags, env: NodeJS.ProcessEnv = p
       ...(config.rateLimit === undefined ? {} : { rateLimit: config.rateLimit }),
       onlineState: keeper,
       models,
+      // Early warning with its documented defaults, and a model alert for every decline.
+      alerting: { store: AlertStore.on(store), entityDecisions: EntityDecisions.on(store) },
     });
     // The active set is the store's latest: the --rules set was recorded as it became active.
     const active = ruleSets.latest();

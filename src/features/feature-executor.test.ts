@@ -188,3 +188,38 @@ test('a transaction file with bad cells names each line and column', async () =>
     return true;
   });
 });
+
+test('entityWindowFeatures reads an entity’s window features as of its last event and changes nothing', () => {
+  const spec = builtinFeatureSpec('fraud-behaviour');
+  const a = new FeatureExecutor(spec);
+  const b = new FeatureExecutor(spec);
+  const t0 = Date.parse('2026-12-03T00:00:00Z') / 1000;
+  const events = Array.from({ length: 300 }, (_, i) => ({
+    timestampSeconds: t0 + i * 600,
+    customerId: `c${i % 7}`,
+    terminalId: `t${i % 3}`,
+    amount: 10 + (i % 13) * 7.5,
+    ipAddress: `ip${i % 5}`,
+    deviceId: `d${i % 4}`,
+  }));
+  const lastRow = new Map<string, Float64Array>();
+  events.forEach((e, i) => {
+    lastRow.set(`t:${e.terminalId}`, a.update(e));
+    b.update(e);
+    // Read between updates: a must keep scoring exactly as b, which is never read.
+    if (i % 10 === 0) a.entityWindowFeatures('terminalId', e.terminalId);
+  });
+  const read = a.entityWindowFeatures('terminalId', 't2');
+  assert.ok(read !== undefined);
+  const row = lastRow.get('t:t2') as Float64Array;
+  assert.equal(read.lastEventSeconds, events.findLast((e) => e.terminalId === 't2')?.timestampSeconds);
+  const terminalWindows = spec.features
+    .filter((f) => 'key' in f && f.key === 'terminalId' && 'windowDays' in f)
+    .map((f) => f.name);
+  assert.deepEqual(Object.keys(read.values).sort(), [...terminalWindows].sort());
+  for (const name of terminalWindows) assert.equal(read.values[name], row[a.featureNames.indexOf(name)], name);
+  assert.equal(a.entityWindowFeatures('ipAddress', 'ip4')?.values.IP_DISTINCT_CUSTOMERS_1DAY, 7);
+  assert.equal(a.entityWindowFeatures('terminalId', 'never'), undefined);
+  const next = { timestampSeconds: t0 + 300 * 600, customerId: 'c1', terminalId: 't2', amount: 99, ipAddress: 'ip4' };
+  assert.deepEqual(a.update(next), b.update(next));
+});

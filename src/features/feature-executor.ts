@@ -376,6 +376,33 @@ export class FeatureExecutor {
     return total;
   }
 
+  /**
+   * The window features (counts, sums, means, maxima, distinct counts, amount-to-mean) of one
+   * entity as of its last event — windows move only with the entity's own events — for a
+   * profile. Read-only: the state is not changed. Undefined when no group has the key or the
+   * entity is not held (never seen, or forgotten after the retention).
+   *
+   * @example
+   * executor.entityWindowFeatures('terminalId', 'T7');
+   * // { lastEventSeconds: 1764748800, values: { TERMINAL_ID_NB_TX_1DAY_WINDOW: 31, … } }
+   */
+  entityWindowFeatures(
+    key: EntityKey,
+    id: string,
+  ): { lastEventSeconds: number; values: Record<string, number> } | undefined {
+    const group = this.groups.find((g) => g.key === key);
+    const entity = group?.entities.get(id);
+    if (group === undefined || entity === undefined || entity.end === 0) return undefined;
+    const out = new Float64Array(1);
+    const values: Record<string, number> = {};
+    group.outputs.forEach((o, j) => {
+      if (o.window < 0) return;
+      writeGroupValue(o, group, entity, this.scratchSet, out, 0);
+      values[this.featureNames[group.columns[j] as number] as string] = out[0] as number;
+    });
+    return { lastEventSeconds: entity.lastSeconds, values };
+  }
+
   /** Entities held per key, e.g. `{ customerId: 4990, terminalId: 10000 }`. */
   entityCounts(): Partial<Record<EntityKey, number>> {
     return Object.fromEntries(this.groups.map((g) => [g.key, g.entities.size]));

@@ -5,6 +5,7 @@
  */
 import { ConfigError, DataError, type Issue } from '../errors.js';
 import {
+  type EntityKey,
   FeatureExecutor,
   type FeatureStateSnapshot,
   type LabelTarget,
@@ -342,6 +343,18 @@ export class OnlineScorer {
     if (label !== 0 && label !== 1)
       throw new DataError('invalid_label', `a label is 0 (genuine) or 1 (fraud), got ${label}`);
     return this.executor.applyLabel(target, label);
+  }
+
+  /**
+   * An entity's window features as of its last event, from the online state (read-only; see
+   * {@link FeatureExecutor.entityWindowFeatures}). `id` as the executor holds it: the pseudonym
+   * for personal identifiers.
+   */
+  entityWindowFeatures(
+    key: EntityKey,
+    id: string,
+  ): { lastEventSeconds: number; values: Record<string, number> } | undefined {
+    return this.executor.entityWindowFeatures(key, id);
   }
 
   /** Frees the champion's runtime; the scorer cannot score afterwards. */

@@ -6,7 +6,10 @@ import { createHash } from 'node:crypto';
 import { ConfigError, type Issue } from '../errors.js';
 import { RequestError } from './http-errors.js';
 
-/** `scorer` posts events and labels, `analyst` reads decisions and metrics, `admin` does both. */
+/**
+ * `scorer` posts events and labels; `analyst` reads decisions, metrics and entity profiles and
+ * works alerts (list, acknowledge, resolve); `admin` does all.
+ */
 export const ROLES = ['scorer', 'analyst', 'admin'] as const;
 export type Role = (typeof ROLES)[number];
 
@@ -102,6 +105,19 @@ export class ApiKeys {
   /** The role of a presented key, or undefined for an unknown key. */
   roleOf(key: string): Role | undefined {
     return this.roles.get(sha256(key));
+  }
+
+  /**
+   * Who sent a request, for an audit trail (who acknowledged or resolved an alert) without
+   * keeping the key: the role and the first 8 hex digits of the key's sha256, e.g.
+   * `analyst:1a2b3c4d`. Undefined without a known key.
+   */
+  actorOf(header: string | undefined): string | undefined {
+    const match = header === undefined ? null : /^Bearer\s+(\S+)\s*$/i.exec(header);
+    if (match === null) return undefined;
+    const hash = sha256(match[1] as string);
+    const role = this.roles.get(hash);
+    return role === undefined ? undefined : `${role}:${hash.slice(0, 8)}`;
   }
 
   /**

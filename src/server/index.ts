@@ -5,7 +5,16 @@
  */
 
 export type { RuleAlert } from './active-rules.js';
+export {
+  type Alerting,
+  type AlertingContext,
+  type AlertingOptions,
+  alertFilterOf,
+  MAX_ALERTS_PAGE,
+  registerAlertRoutes,
+} from './alert-routes.js';
 export { API_KEYS_ENV, ApiKeys, MIN_API_KEY_LENGTH, ROLES, type Role, roleAllows } from './api-keys.js';
+export { PROFILE_DECISIONS, registerEntityRoutes } from './entity-routes.js';
 export { type ErrorReply, errorReply, RequestError, STATUS_OF_CODE } from './http-errors.js';
 export {
   createPseudonymiser,

@@ -19,7 +19,9 @@ import {
   transactionOfStoredEvent,
 } from '../store/index.js';
 import { ActiveRules, type RuleAlert, reasonsWithRules, ruleAlerts } from './active-rules.js';
+import { type Alerting, type AlertingOptions, registerAlertRoutes } from './alert-routes.js';
 import { type ApiKeys, bearerKey, type Role } from './api-keys.js';
+import { registerEntityRoutes } from './entity-routes.js';
 import { errorReply, invalidRequest, RequestError } from './http-errors.js';
 import { registerModelRoutes } from './model-routes.js';
 import { registerOpenApi } from './openapi-routes.js';
@@ -98,6 +100,11 @@ export interface RiskServiceOptions {
   onlineState?: { committed(isQuiet: () => boolean): void; close(): void };
   /** The deployed models (src/deployment): adds `/v1/models`, and the shadows score every event. */
   models?: ModelDeployments;
+  /**
+   * Alerts (`/v1/alerts…`), early warning, model alerts for declines and entity profiles
+   * (`/v1/entities/…`), kept in the audit store's file; without it none of these routes exist.
+   */
+  alerting?: AlertingOptions;
 }
 
 /** A validator for Fastify that returns every problem of a body at once, as one RequestError. */
@@ -164,6 +171,8 @@ export async function buildRiskService(options: RiskServiceOptions): Promise<Fas
   const app = Fastify({
     logger: options.logger ?? false,
     bodyLimit: options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES,
+    // Path ids (an entity id of up to 256 characters, percent-encoded) reach the route's own checks.
+    routerOptions: { maxParamLength: 1024 },
   }).withTypeProvider<TypeBoxTypeProvider>();
   // Before any route: it collects every route registered after it.
   registerOpenApi(app);
@@ -278,7 +287,32 @@ export async function buildRiskService(options: RiskServiceOptions): Promise<Fas
         };
       });
       const storing = performance.now();
-      await log.append(records);
+      const committed = log.append(records);
+      // Alerts raised now join the decisions' group commit: early warning, model alerts and the
+      // rules' alert hits (about the customer).
+      alerting?.afterDecisions(records);
+      const ruleAlertsRaised =
+        alerting === undefined
+          ? []
+          : records.flatMap((r, i) =>
+              ruleAlerts(r, hits[i] as RuleHit[]).map((a) =>
+                alerting.raiseAlert({
+                  kind: 'rule',
+                  severity: a.severity,
+                  entityKind: 'customer',
+                  entityId: a.customerId,
+                  rule: a.ruleId,
+                  title: `rule ${a.ruleId}: ${a.reason}`,
+                  evidence: { eventIds: [a.eventId] },
+                }),
+              ),
+            );
+      await committed;
+      await Promise.all(
+        ruleAlertsRaised.map((p) =>
+          p.catch((error: unknown) => app.log.error({ err: error }, 'raising a rule alert failed')),
+        ),
+      );
       metrics.stageSeconds.inc({ stage: 'storage' }, (performance.now() - storing) / 1000);
       for (const r of records) {
         countDecision(metrics, r.decision, r.score);
@@ -344,39 +378,68 @@ export async function buildRiskService(options: RiskServiceOptions): Promise<Fas
     }),
   );
 
+  /**
+   * Gives a label to the online label windows (when this run scored the event and a window
+   * still holds it) and keeps it; undefined for an event never decided. POST /v1/labels and
+   * resolving an alert both come here.
+   */
+  async function recordLabel(eventId: string, label: number) {
+    const record = log.find(eventId);
+    if (record === undefined) return undefined;
+    const e = record.event;
+    // Ordinals are stable across runs: an event of an earlier run is found while a window holds it.
+    const seenEvents = scorer.seenEvents;
+    inFlight++;
+    try {
+      const appliedOnline = scorer.applyLabel(
+        {
+          ordinal: record.ordinal,
+          timestampSeconds: Date.parse(e.timestamp) / 1000,
+          customerId: e.customerId,
+          terminalId: e.terminalId,
+          ...(e.ipAddress === undefined ? {} : { ipAddress: e.ipAddress }),
+          ...(e.deviceId === undefined ? {} : { deviceId: e.deviceId }),
+        },
+        label,
+      );
+      await log.appendLabel({ eventId, label, receivedAtMs: nowMs(), appliedOnline, seenEvents });
+      metrics.labels.inc({ label: String(label) });
+      return { eventId, label, appliedOnline };
+    } finally {
+      inFlight--;
+      options.onlineState?.committed(isQuiet);
+    }
+  }
+
+  const alerting: Alerting | undefined =
+    options.alerting === undefined
+      ? undefined
+      : registerAlertRoutes(
+          app,
+          options.alerting,
+          {
+            nowMs,
+            declineFrom: scorer.bands.declineFrom,
+            pseudonymise,
+            actorOf: (header) =>
+              options.auth === 'none' ? 'anonymous' : (options.auth.actorOf(header) ?? 'anonymous'),
+            recordLabel,
+          },
+          metrics.registry,
+        );
+  if (alerting !== undefined) registerEntityRoutes(app, { scorer, alerting, pseudonymise });
+
   app.post(
     '/v1/labels',
     { config: { role: 'scorer' }, schema: { body: LabelBody }, validatorCompiler: schemaValidator(LabelBody) },
     async (request) => {
       const { eventId, label } = request.body;
-      const record = log.find(eventId);
-      if (record === undefined)
+      const result = await recordLabel(eventId, label);
+      if (result === undefined)
         throw new RequestError('unknown_event', `no decision is kept for event ${JSON.stringify(eventId)}`, {
           issues: [{ code: 'unknown_event', path: ['eventId'], message: 'no decision is kept for this event id' }],
         });
-      const e = record.event;
-      // Ordinals are stable across runs: an event of an earlier run is found while a window holds it.
-      const seenEvents = scorer.seenEvents;
-      inFlight++;
-      try {
-        const appliedOnline = scorer.applyLabel(
-          {
-            ordinal: record.ordinal,
-            timestampSeconds: Date.parse(e.timestamp) / 1000,
-            customerId: e.customerId,
-            terminalId: e.terminalId,
-            ...(e.ipAddress === undefined ? {} : { ipAddress: e.ipAddress }),
-            ...(e.deviceId === undefined ? {} : { deviceId: e.deviceId }),
-          },
-          label,
-        );
-        await log.appendLabel({ eventId, label, receivedAtMs: nowMs(), appliedOnline, seenEvents });
-        metrics.labels.inc({ label: String(label) });
-        return { eventId, label, appliedOnline };
-      } finally {
-        inFlight--;
-        options.onlineState?.committed(isQuiet);
-      }
+      return result;
     },
   );
 

@@ -328,6 +328,22 @@ export class AuditStore implements DecisionLog {
     return { decisions: count('decisions'), labels: count('labels') };
   }
 
+  /**
+   * The open connection, for stores that keep their own tables in the same file (the alert store):
+   * reads go through it directly, writes through {@link write} so they join the group commit.
+   */
+  get connection(): Database.Database {
+    return this.db;
+  }
+
+  /**
+   * Runs `run` inside the next group commit (with the decisions and labels pending) and resolves
+   * once that transaction has committed. A `run` that throws fails only its own write.
+   */
+  write(run: () => void): Promise<void> {
+    return this.enqueue(run);
+  }
+
   /** Commits what is pending, then closes the file. */
   close(): void {
     if (this.closed) return;

@@ -1,8 +1,18 @@
 /**
  * What the risk service keeps: decisions and labels (`DecisionLog`), in SQLite (`AuditStore`:
  * WAL, group commit, committed before the service answers); snapshots of the online state and
- * model deployments beside them in the same file (`StateStore`).
+ * model deployments beside them in the same file (`StateStore`), alerts (`AlertStore`), and entity
+ * lookups of decisions for profiles (`EntityDecisions`).
  */
+export {
+  AlertError,
+  type AlertFilter,
+  type AlertPage,
+  type AlertRecord,
+  AlertStore,
+  MAX_EVIDENCE_EVENTS,
+  type RaisedAlert,
+} from './alert-store.js';
 export {
   AUDIT_DURABILITY,
   AUDIT_SCHEMA_VERSION,
@@ -17,6 +27,7 @@ export {
   type StoredEvent,
   transactionOfStoredEvent,
 } from './decision-log.js';
+export { EntityDecisions } from './entity-decisions.js';
 export { RuleSetStore, type StoredRuleSet } from './rule-set-store.js';
 export {
   type DeploymentRecord,

@@ -8,7 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FeatureSpecRecord } from '../bundle/index.js';
 import { ConfigError, DataError, type Issue } from '../errors.js';
-import { FeatureExecutor, type LabelTarget, type TransactionEvent } from '../features/index.js';
+import { type EntityKey, FeatureExecutor, type LabelTarget, type TransactionEvent } from '../features/index.js';
 import {
   type FeatureStandardisationState,
   type ModelReplay,
@@ -260,6 +260,15 @@ export class OnlineScorer {
         processedAtSeconds: processedAt[i] as number,
       };
     });
+  }
+
+  /**
+   * What the online state holds: entities per key (`{customerId: 4990, terminalId: 10000}`) and
+   * the room for events their windows keep, summed. Both grow while new entities appear and
+   * windows fill, then stay bounded by the retention; the service reports them in `/metrics`.
+   */
+  stateSize(): { entities: Partial<Record<EntityKey, number>>; heldEventCapacity: number } {
+    return { entities: this.executor.entityCounts(), heldEventCapacity: this.executor.heldEventCapacity() };
   }
 
   /**

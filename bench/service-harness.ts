@@ -3,6 +3,7 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { createReadStream, readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
+import net from 'node:net';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { createGunzip } from 'node:zlib';
@@ -66,6 +67,91 @@ export async function readBenchEvents(
   return { trainCsvLines, warmup, test };
 }
 
+/** A fraud_sim-format file as columns, in time order: 1.75M events in about 50 MB, not 1.75M objects. */
+export interface EventColumns {
+  n: number;
+  transactionIds: Int32Array;
+  timeMs: Float64Array;
+  customerIds: Int32Array;
+  terminalIds: Int32Array;
+  amounts: Float64Array;
+  /** The header and rows of July 2018, to train on (empty unless asked for). */
+  trainCsvLines: string[];
+}
+
+/** Reads a whole fraud_sim-format file into columns, sorted by time (stable) if it is not already. */
+export async function readEventColumns(path: string, { withTrainLines = false } = {}): Promise<EventColumns> {
+  const trainFromMs = Date.UTC(2018, 6, 1);
+  const trainToMs = Date.UTC(2018, 7, 1);
+  const lines = createInterface({ input: createReadStream(path).pipe(createGunzip()), crlfDelay: Infinity });
+  const ids: number[] = [];
+  const times: number[] = [];
+  const customers: number[] = [];
+  const terminals: number[] = [];
+  const amounts: number[] = [];
+  const trainCsvLines: string[] = [];
+  let columns: Record<string, number> | undefined;
+  for await (const line of lines) {
+    const cells = line.split(',');
+    if (columns === undefined) {
+      columns = Object.fromEntries(cells.map((name, i) => [name, i]));
+      if (withTrainLines) trainCsvLines.push(line);
+      continue;
+    }
+    const at = (name: string) => cells[(columns as Record<string, number>)[name] as number] as string;
+    const ms = Date.parse(`${at('TX_DATETIME').replace(' ', 'T')}Z`);
+    if (withTrainLines && ms >= trainFromMs && ms < trainToMs) trainCsvLines.push(line);
+    ids.push(Number(at('TRANSACTION_ID')));
+    times.push(ms);
+    customers.push(Number(at('CUSTOMER_ID')));
+    terminals.push(Number(at('TERMINAL_ID')));
+    amounts.push(Number(at('TX_AMOUNT')));
+  }
+  const order = Array.from(times.keys());
+  if (times.some((t, i) => i > 0 && t < (times[i - 1] as number)))
+    order.sort((a, b) => (times[a] as number) - (times[b] as number) || a - b);
+  const pick = <T extends Int32Array | Float64Array>(into: T, from: number[]) => {
+    order.forEach((j, i) => {
+      into[i] = from[j] as number;
+    });
+    return into;
+  };
+  const n = order.length;
+  return {
+    n,
+    transactionIds: pick(new Int32Array(n), ids),
+    timeMs: pick(new Float64Array(n), times),
+    customerIds: pick(new Int32Array(n), customers),
+    terminalIds: pick(new Int32Array(n), terminals),
+    amounts: pick(new Float64Array(n), amounts),
+    trainCsvLines,
+  };
+}
+
+/**
+ * `passes` times the file's events as request bodies, made when asked for (`at(i)`). Time only
+ * goes forward, so pass p is the file again with its times shifted by p × (the file's span + 1 s)
+ * and ids `tx{ID}-p{p}`: the same customers and terminals, later.
+ */
+export function eventsInPasses(c: EventColumns, passes: number): { length: number; at(i: number): TransactionBody } {
+  const spanMs = (c.timeMs[c.n - 1] as number) - (c.timeMs[0] as number) + 1000;
+  return {
+    length: c.n * passes,
+    at(i: number): TransactionBody {
+      const pass = Math.floor(i / c.n);
+      const j = i - pass * c.n;
+      return {
+        kind: 'transaction',
+        id: pass === 0 ? `tx${c.transactionIds[j]}` : `tx${c.transactionIds[j]}-p${pass}`,
+        timestamp: new Date((c.timeMs[j] as number) + pass * spanMs).toISOString(),
+        customerId: `c${c.customerIds[j]}`,
+        terminalId: `t${c.terminalIds[j]}`,
+        amount: c.amounts[j] as number,
+      };
+    },
+  };
+}
+
 /** Trains the benchmarks' model (mlp on fraud-handbook features, tested from 2018-07-25) into `dir`/model. */
 export function trainBenchModel(trainCsvLines: string[], dir: string): string {
   const csv = join(dir, 'train.csv');
@@ -90,6 +176,7 @@ export function trainBenchModel(trainCsvLines: string[], dir: string): string {
 
 export const SCORER_KEY = 'bench-scorer-0123456789abcdef';
 export const ANALYST_KEY = 'bench-analyst-0123456789abcdef';
+export const ADMIN_KEY = 'bench-admin-0123456789abcdef';
 
 /** `vigil serve` on a free port as a child process, once it listens. */
 export function startServer(
@@ -104,7 +191,7 @@ export function startServer(
       env: {
         ...process.env,
         VIGIL_PSEUDONYM_KEY: 'bench-pseudonym-key-0123456789abcdef0123',
-        VIGIL_API_KEYS: `scorer:${SCORER_KEY},analyst:${ANALYST_KEY}`,
+        VIGIL_API_KEYS: `scorer:${SCORER_KEY},analyst:${ANALYST_KEY},admin:${ADMIN_KEY}`,
       },
       stdio: ['ignore', 'pipe', 'inherit'],
     },
@@ -157,11 +244,98 @@ export function httpClient(connections: number) {
       request.end(payload);
     });
   };
+  /**
+   * Any request: `body` sent as given (text or bytes, with its content-length), `headers` exactly
+   * as given (no content type or key added). Rejects with the socket's error (code `ECONNRESET`,
+   * `EPIPE`, …) when no answer came.
+   */
+  const send = (
+    url: string,
+    {
+      method,
+      path,
+      headers = {},
+      body,
+    }: { method: string; path: string; headers?: http.OutgoingHttpHeaders; body?: string | Buffer },
+  ): Promise<{ status: number; text: string }> =>
+    new Promise((resolve, reject) => {
+      const request = http.request(
+        `${url}${path}`,
+        {
+          method,
+          agent,
+          headers: body === undefined ? headers : { ...headers, 'content-length': Buffer.byteLength(body) },
+        },
+        (response) => {
+          let text = '';
+          response.setEncoding('utf8');
+          response.on('data', (c) => {
+            text += c;
+          });
+          response.on('end', () => resolve({ status: response.statusCode ?? 0, text }));
+          response.on('error', reject);
+        },
+      );
+      request.on('error', reject);
+      request.end(body);
+    });
   const get = async (url: string, path: string): Promise<{ status: number; text: string }> => {
     const response = await fetch(`${url}${path}`, { headers: { authorization: `Bearer ${ANALYST_KEY}` } });
     return { status: response.status, text: await response.text() };
   };
-  return { post, get, close: () => agent.destroy() };
+  return { post, send, get, close: () => agent.destroy() };
+}
+
+/** What came back on a raw connection: the status line's code if any, everything read, and how it ended. */
+export interface RawAnswer {
+  /** The status of the first response, or undefined when none came. */
+  status: number | undefined;
+  text: string;
+  /** `closed` (the server ended it), `reset` (ECONNRESET / EPIPE), `timeout` (still open after the wait). */
+  end: 'closed' | 'reset' | 'timeout';
+}
+
+/**
+ * Writes `bytes` to a new TCP connection to `url`'s host and port, as they are (any HTTP, broken
+ * or not), then half-closes it unless `keepWriting` (so a server waiting for more of a body sees
+ * the client stop), and reads until the server closes or `timeoutMs` passes.
+ */
+export function rawExchange(
+  url: string,
+  bytes: Buffer,
+  { timeoutMs = 5000, keepWriting = false }: { timeoutMs?: number; keepWriting?: boolean } = {},
+): Promise<RawAnswer> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    let end: RawAnswer['end'] = 'closed';
+    const socket = net.connect({ host: hostname, port: Number(port) });
+    const timer = setTimeout(() => {
+      end = 'timeout';
+      socket.destroy();
+    }, timeoutMs);
+    socket.on('connect', () => {
+      socket.write(bytes);
+      if (!keepWriting) socket.end();
+    });
+    socket.on('data', (c: Buffer) => chunks.push(c));
+    socket.on('error', (error: NodeJS.ErrnoException) => {
+      if (end !== 'timeout') end = error.code === 'ECONNRESET' || error.code === 'EPIPE' ? 'reset' : 'closed';
+    });
+    socket.on('close', () => {
+      clearTimeout(timer);
+      const text = Buffer.concat(chunks).toString('latin1');
+      const m = /^HTTP\/1\.[01] (\d{3})/.exec(text);
+      resolve({ status: m ? Number(m[1]) : undefined, text, end });
+    });
+  });
+}
+
+/** The value of a Prometheus sample (`name` or `name{labels}` exactly as printed), or NaN. */
+export function sampleValue(metrics: string, series: string): number {
+  const escaped = series.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const m = new RegExp(`^${escaped} ([\\d.e+-]+|NaN)$`, 'm').exec(metrics);
+  return m ? Number(m[1]) : Number.NaN;
 }
 
 /** user + system seconds of a process, from /proc. */
@@ -197,9 +371,10 @@ export function decisionsTotal(metrics: string): number {
  * Sends `events` at `ratePerSec` on a schedule (open loop: every millisecond what is due goes out,
  * whatever the answers), calling `answered(i, status, text, latencyMs)` with the latency from the
  * event's scheduled time, until `stop()` returns true or every event was sent and answered.
+ * `events` is an array or anything with `length` and `at(i)` (events made as they are sent).
  */
 export function sendOnSchedule(
-  events: readonly unknown[],
+  events: { readonly length: number; at(i: number): unknown },
   ratePerSec: number,
   send: (event: unknown) => Promise<{ status: number; text: string }>,
   answered: (i: number, status: number, text: string, latencyMs: number) => void,
@@ -216,7 +391,7 @@ export function sendOnSchedule(
     const one = (i: number) => {
       const scheduled = start + (i * 1000) / ratePerSec;
       outstanding++;
-      send(events[i]).then(
+      send(events.at(i)).then(
         ({ status, text }) => {
           outstanding--;
           answered(i, status, text, performance.now() - scheduled);

@@ -335,6 +335,15 @@ export class OnlineScorer {
   }
 
   /**
+   * What the online state holds: entities per key (`{customerId: 4990, terminalId: 10000}`) and
+   * the room for events their windows keep, summed. Both grow while new entities appear and
+   * windows fill, then stay bounded by the retention; the service reports them in `/metrics`.
+   */
+  stateSize(): { entities: Partial<Record<EntityKey, number>>; heldEventCapacity: number } {
+    return { entities: this.executor.entityCounts(), heldEventCapacity: this.executor.heldEventCapacity() };
+  }
+
+  /**
    * Records a label (1 fraud, 0 genuine) that arrived after its event, for the label windows that
    * still hold the event. Returns false when no entity holds it any more (older than every
    * window, or scored before this scorer was started).

@@ -32,4 +32,9 @@ export {
   type PersonalField,
   type RiskServiceOptions,
 } from './risk-service.js';
-export { createServiceMetrics, type ServiceMetrics } from './service-metrics.js';
+export {
+  createServiceMetrics,
+  registerStateGauges,
+  type ServiceMetrics,
+  type StateSizeSource,
+} from './service-metrics.js';

@@ -37,7 +37,7 @@ import {
   TransactionBody,
 } from './request-schemas.js';
 import { createRuleHitCounter, registerRuleRoutes } from './rules-routes.js';
-import { countDecision, createServiceMetrics, type ServiceMetrics } from './service-metrics.js';
+import { countDecision, createServiceMetrics, registerStateGauges, type ServiceMetrics } from './service-metrics.js';
 
 /** Default body limit: a full batch of 1,000 events with every field fits with room to spare. */
 export const DEFAULT_BODY_LIMIT_BYTES = 1024 * 1024;
@@ -140,6 +140,7 @@ function schemaValidator(schema: TSchema) {
 export async function buildRiskService(options: RiskServiceOptions): Promise<FastifyInstance> {
   const { scorer, log } = options;
   const metrics = options.metrics ?? createServiceMetrics();
+  registerStateGauges(metrics.registry, () => scorer.stateSize());
   const { pseudonymise } = options;
   const nowMs = options.nowMs ?? Date.now;
   const maxFutureSeconds = options.maxFutureSeconds ?? DEFAULT_MAX_FUTURE_SECONDS;

@@ -11,6 +11,7 @@ import { OnlineScorer } from '../scoring/index.js';
 import { AuditStore, RuleSetStore, StateStore } from '../store/index.js';
 import type { RuleAlert } from './active-rules.js';
 import { ApiKeys } from './api-keys.js';
+import { malformedRuleSetBody } from './malformed-requests.js';
 import { createPseudonymiser } from './pseudonymiser.js';
 import type { TransactionBody } from './request-schemas.js';
 import { buildRiskService, type RiskServiceOptions } from './risk-service.js';
@@ -415,41 +416,7 @@ describe('rule sets of every shape', () => {
     const example = JSON.parse(await readFile(new URL('../../examples/rules.json', import.meta.url), 'utf8'));
     const accepted = new Set<string>();
     const statuses = new Map<number, number>();
-    const replaceAt = (value: unknown, path: (string | number)[], by: unknown): unknown => {
-      if (path.length === 0) return by;
-      if (typeof value !== 'object' || value === null) return value;
-      const [head, ...rest] = path as [string | number, ...(string | number)[]];
-      const copy = (Array.isArray(value) ? [...value] : { ...value }) as Record<string | number, unknown>;
-      copy[head] = replaceAt(copy[head], rest, by);
-      return copy;
-    };
-    const paths = fc.constantFrom<(string | number)[]>(
-      ['version'],
-      ['lists'],
-      ['lists', 'blockedIps'],
-      ['lists', 'blockedIps', 0],
-      ['rules'],
-      ['rules', 0],
-      ['rules', 2, 'when'],
-      ['rules', 2, 'when', 'all', 0, 'op'],
-      ['rules', 2, 'when', 'all', 1, 'field'],
-      ['rules', 3, 'when', 'all', 1, 'list'],
-      ['rules', 4, 'severity'],
-      ['rules', 6, 'when', 'all', 0, 'not'],
-      ['rules', 1, 'action'],
-      ['rules', 5, 'id'],
-      ['extra'],
-    );
-    const mutated = fc
-      .tuple(paths, fc.anything({ withNullPrototype: false }), fc.nat(50))
-      .map(
-        ([path, value, n]) => JSON.stringify(replaceAt({ ...example, version: `fuzz-${n}` }, path, value)) ?? 'null',
-      );
-    const body = fc.oneof(
-      fc.jsonValue().map((v) => JSON.stringify(v) ?? 'null'),
-      mutated,
-      fc.string(),
-    );
+    const body = malformedRuleSetBody(example);
     await fc.assert(
       fc.asyncProperty(body, async (text) => {
         const r = await request(s.base, 'PUT', '/v1/rules', { body: text, key: ADMIN });

@@ -2,7 +2,7 @@
  * The service's Prometheus metrics, in a prom-client Registry of its own (one per app instance,
  * never the global one), served at `GET /metrics`.
  */
-import { Counter, Histogram, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { Decision } from '../scoring/index.js';
 
 export interface ServiceMetrics {
@@ -77,6 +77,42 @@ export function createServiceMetrics(registry = new Registry()): ServiceMetrics 
       registers,
     }),
   };
+}
+
+/** What {@link registerStateGauges} reads at each scrape (an OnlineScorer's `stateSize`). */
+export type StateSizeSource = () => { entities: Partial<Record<string, number>>; heldEventCapacity: number };
+
+/**
+ * Adds the sizes of the online state to `registry`, read when `/metrics` is scraped (nothing is
+ * done per request): `vigil_online_entities{key}` (entities held per key) and
+ * `vigil_online_held_events` (room for events their windows keep); and Node's default process
+ * metrics (`nodejs_heap_size_used_bytes`, `process_resident_memory_bytes`, GC, event loop lag)
+ * unless the registry has them already. A soak reads them side by side, to tell state that grows
+ * while new customers appear from a leak.
+ */
+export function registerStateGauges(registry: Registry, stateSize: StateSizeSource): void {
+  const registers = [registry];
+  // A registry reused by a new app instance reads the new instance's state.
+  for (const name of ['vigil_online_entities', 'vigil_online_held_events']) registry.removeSingleMetric(name);
+  new Gauge({
+    name: 'vigil_online_entities',
+    help: 'Entities the online feature state holds, by entity key',
+    labelNames: ['key'],
+    registers,
+    collect() {
+      for (const [key, n] of Object.entries(stateSize().entities)) this.set({ key }, n ?? 0);
+    },
+  });
+  new Gauge({
+    name: 'vigil_online_held_events',
+    help: "Room for events the online state's windows keep, summed over entities",
+    registers,
+    collect() {
+      this.set(stateSize().heldEventCapacity);
+    },
+  });
+  if (registry.getSingleMetric('nodejs_heap_size_used_bytes') === undefined)
+    collectDefaultMetrics({ register: registry });
 }
 
 /** Counts one decision and its score. */

@@ -98,8 +98,10 @@ try {
     const r = await client.post(reference.url, '/v1/events:batch', { events: history.slice(i, i + 1000) });
     if (r.status !== 200) throw new Error(`reference history at ${i}: ${r.status} ${r.text.slice(0, 300)}`);
   }
-  const loggedIds = new Set(logged);
-  const next = test.filter((e) => !loggedIds.has(e.id)).slice(0, Number(values.continue));
+  // The events after the last one the store holds: those the kill cut off in flight are earlier.
+  const position = new Map(test.map((e, i) => [e.id, i]));
+  const lastLogged = logged.reduce((last, id) => Math.max(last, position.get(id) as number), -1);
+  const next = test.slice(lastLogged + 1, lastLogged + 1 + Number(values.continue));
   let differing = 0;
   for (const event of next) {
     const [a, b] = await Promise.all([

@@ -8,11 +8,28 @@ export interface CliIO {
   isTTY: boolean;
 }
 
+/**
+ * Writes to the process's stdout and stderr. A reader that went away (a closed pipe: `vigil serve |
+ * head`, a supervisor that died) makes later writes fail with EPIPE; that must not bring down a
+ * running service, so such errors are dropped, and the output with them.
+ */
 export const processIO: CliIO = {
-  stdout: (text) => process.stdout.write(text),
-  stderr: (text) => process.stderr.write(text),
+  stdout: (text) => write(process.stdout, text),
+  stderr: (text) => write(process.stderr, text),
   isTTY: Boolean(process.stderr.isTTY),
 };
+
+const guarded = new WeakSet<NodeJS.WriteStream>();
+
+function write(stream: NodeJS.WriteStream, text: string): void {
+  if (!guarded.has(stream)) {
+    guarded.add(stream);
+    stream.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EPIPE') throw error;
+    });
+  }
+  stream.write(text);
+}
 
 /** Renders rows as an aligned plain-text table (numbers right-aligned). */
 export function formatTable(header: string[], rows: (string | number)[][]): string {

@@ -28,15 +28,8 @@ export {
   type PassthroughState,
 } from './imported-onnx-model.js';
 export {
-  DECISIONS,
-  DEFAULT_REVIEW_FRACTION,
-  type Decision,
-  type DecisionBands,
-  decide,
-  decisionBands,
   type EventScore,
   OnlineScorer,
-  type OnlineScorerOptions,
   type OnlineStateOptions,
   type ScoringTimings,
   type ShadowScore,
@@ -50,4 +43,13 @@ export {
   type ScoringEngine,
   type ScoringModel,
 } from './scoring-model.js';
-export { SpecModel } from './spec-model.js';
+export {
+  DECISIONS,
+  DEFAULT_REVIEW_FRACTION,
+  type Decision,
+  type DecisionBands,
+  decide,
+  decisionBands,
+  type OnlineScorerOptions,
+  SpecModel,
+} from './spec-model.js';

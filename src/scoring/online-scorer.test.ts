@@ -7,8 +7,9 @@ import { ConfigError, DataError } from '../errors.js';
 import { builtinFeatureSpec, type TransactionColumns, transactionsFromCsv } from '../features/index.js';
 import { writeTransactionsCsv } from '../simulation/index.js';
 import { runTrainJob } from '../training/index.js';
-import { decide, decisionBands, OnlineScorer } from './online-scorer.js';
+import { OnlineScorer } from './online-scorer.js';
 import { runPredictJob } from './predict-job.js';
+import { decide, decisionBands } from './spec-model.js';
 import { trainTestBundle, writeTestApplications } from './test-bundles.js';
 
 const root = await mkdtemp(join(tmpdir(), 'vigil-online-scorer-'));

@@ -16,16 +16,6 @@ import {
 import type { ModelReplay } from '../training/feature-inputs.js';
 import { type Decision, type DecisionBands, decide, type OnlineScorerOptions, SpecModel } from './spec-model.js';
 
-export {
-  DECISIONS,
-  DEFAULT_REVIEW_FRACTION,
-  type Decision,
-  type DecisionBands,
-  decide,
-  decisionBands,
-  type OnlineScorerOptions,
-} from './spec-model.js';
-
 /** |z| from which a standardised feature is named as a reason for a review or decline. */
 const REASON_Z = 3;
 /** At most this many feature reasons per event. */

@@ -225,6 +225,14 @@ export async function buildRiskService(options: RiskServiceOptions): Promise<Fas
   }
 
   /** Scores events (already valid) in order, commits their records, and returns the answers. */
+  // Bound once: a labelled inc() per request would look its series up by label each time.
+  const stageSeconds = {
+    features: metrics.stageSeconds.labels({ stage: 'features' }),
+    model: metrics.stageSeconds.labels({ stage: 'model' }),
+    rules: metrics.stageSeconds.labels({ stage: 'rules' }),
+    storage: metrics.stageSeconds.labels({ stage: 'storage' }),
+  };
+
   async function decideEvents(
     bodies: readonly TransactionBody[],
     elapsedMs: () => number,
@@ -258,15 +266,15 @@ export async function buildRiskService(options: RiskServiceOptions): Promise<Fas
       const active = rules.current?.rules;
       const timings = { featuresMs: 0, modelMs: 0 };
       const scores = await scorer.scoreEvents(events, options.models?.shadows, timings);
-      metrics.stageSeconds.inc({ stage: 'features' }, timings.featuresMs / 1000);
-      metrics.stageSeconds.inc({ stage: 'model' }, timings.modelMs / 1000);
+      stageSeconds.features.inc(timings.featuresMs / 1000);
+      stageSeconds.model.inc(timings.modelMs / 1000);
       const evaluating = performance.now();
       const hits: RuleHit[][] = scores.map((s, i) =>
         active === undefined
           ? []
           : active.evaluate({ event: stored[i] as StoredEvent, features: s.features, score: s.score }),
       );
-      metrics.stageSeconds.inc({ stage: 'rules' }, (performance.now() - evaluating) / 1000);
+      stageSeconds.rules.inc((performance.now() - evaluating) / 1000);
       const latencyMs = Number(elapsedMs().toFixed(3));
       const records: DecisionRecord[] = scores.map((s, i) => {
         const h = hits[i] as RuleHit[];
@@ -314,7 +322,7 @@ export async function buildRiskService(options: RiskServiceOptions): Promise<Fas
           p.catch((error: unknown) => app.log.error({ err: error }, 'raising a rule alert failed')),
         ),
       );
-      metrics.stageSeconds.inc({ stage: 'storage' }, (performance.now() - storing) / 1000);
+      stageSeconds.storage.inc((performance.now() - storing) / 1000);
       for (const r of records) {
         countDecision(metrics, r.decision, r.score);
         for (const shadow of r.shadows ?? [])

@@ -6,7 +6,7 @@
 // Prints one JSON object.
 //
 // Run: node --import tsx bench/restart-recovery.ts [-- --customers 2500 --days 45 --dir /tmp/x]
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -14,6 +14,7 @@ import { builtinFeatureSpec, transactionsFromCsv } from '../src/features/index.j
 import { OnlineStateKeeper, recoverOnlineState } from '../src/recovery/index.js';
 import { OnlineScorer } from '../src/scoring/index.js';
 import { createPseudonymiser } from '../src/server/index.js';
+import { trainTestStream } from '../src/server/test-service.js';
 import { writeTransactionsCsv } from '../src/simulation/index.js';
 import {
   AuditStore,
@@ -22,7 +23,6 @@ import {
   type StoredEvent,
   transactionOfStoredEvent,
 } from '../src/store/index.js';
-import { runTrainJob } from '../src/training/index.js';
 
 const { values } = parseArgs({
   options: {
@@ -34,20 +34,9 @@ const { values } = parseArgs({
 });
 const dir = values.dir ?? (await mkdtemp(join(tmpdir(), 'vigil-bench-recovery-')));
 const spec = builtinFeatureSpec('fraud-behaviour');
-// The model does not matter for the replay (features only): a small logistic bundle.
-const small = join(dir, 'small.csv');
-await writeTransactionsCsv({ customers: 80, terminals: 160, days: 40, seed: 5 }, small);
-const { bundleDir } = await runTrainJob({
-  dataPath: small,
-  target: 'TX_FRAUD',
-  model: 'logistic',
-  split: { kind: 'time', column: 'TX_DATETIME', testFrom: '2025-02-01' },
-  seed: 1,
-  epochs: 1,
-  threads: 1,
-  outDir: join(dir, 'bundle'),
-  features: { spec },
-});
+// The model does not matter for the replay (features only): the tests' small logistic bundle.
+await mkdir(join(dir, 'small'), { recursive: true });
+const { bundleDir } = await trainTestStream(join(dir, 'small'));
 const dataPath = join(dir, 'stream.csv');
 const customers = Number(values.customers);
 await writeTransactionsCsv({ customers, terminals: customers * 2, days: Number(values.days), seed: 7 }, dataPath);

@@ -217,33 +217,13 @@ export function httpClient(connections: number) {
     path: string,
     body: unknown,
     key = SCORER_KEY,
-  ): Promise<{ status: number; text: string }> => {
-    const payload = JSON.stringify(body);
-    return new Promise((resolve, reject) => {
-      const request = http.request(
-        `${url}${path}`,
-        {
-          method: 'POST',
-          agent,
-          headers: {
-            'content-type': 'application/json',
-            'content-length': Buffer.byteLength(payload),
-            authorization: `Bearer ${key}`,
-          },
-        },
-        (response) => {
-          let text = '';
-          response.setEncoding('utf8');
-          response.on('data', (c) => {
-            text += c;
-          });
-          response.on('end', () => resolve({ status: response.statusCode ?? 0, text }));
-        },
-      );
-      request.on('error', reject);
-      request.end(payload);
+  ): Promise<{ status: number; text: string }> =>
+    send(url, {
+      method: 'POST',
+      path,
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+      body: JSON.stringify(body),
     });
-  };
   /**
    * Any request: `body` sent as given (text or bytes, with its content-length), `headers` exactly
    * as given (no content type or key added). Rejects with the socket's error (code `ECONNRESET`,

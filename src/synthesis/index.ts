@@ -9,6 +9,7 @@ export {
   type GaussianCopulaParams,
   GaussianCopulaSynthesizer,
 } from './gaussian-copula.js';
+export { type LoadedSynthesizer, loadSynthesizer } from './load-synthesizer.js';
 export { cholesky, normalCdf, normalQuantile } from './normal-distribution.js';
 export {
   availableSynthesizerKinds,
@@ -26,3 +27,9 @@ export {
   type SynthesizerState,
   type SynthFitOptions,
 } from './synthesizer.js';
+export {
+  formatSampledNumber,
+  sampleCsvRows,
+  type WriteSampleCsvOptions,
+  writeSampleCsv,
+} from './write-sample-csv.js';

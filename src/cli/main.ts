@@ -1,6 +1,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { BUILTIN_FEATURE_SPECS } from '../features/index.js';
 import { MODEL_KINDS } from '../models/index.js';
+import { augmentKinds } from '../training/augment.js';
 import { FRAUD_BENCHMARK_MODELS } from '../training/fraud-benchmark-job.js';
 import { VIGIL_VERSION } from '../training/version.js';
 import { runBenchmarkFraudCommand } from './benchmark-command.js';
@@ -74,6 +75,13 @@ function buildProgram(io: CliIO, run: (task: () => Promise<void>) => void): Comm
     )
     .option('--threshold <policy>', 'decision threshold policy: max-f1, recall:R or cost:FP:FN', 'max-f1')
     .option('--schema <file>', 'JSON file overriding inferred column kinds, e.g. {"columns":{"zip":"categorical"}}')
+    .addOption(
+      new Option(
+        '--augment <kind>',
+        'binary tasks: add synthetic minority rows to the rows the model is fitted on, made from their minority rows; the validation slice (early stopping, threshold) and the test part stay real',
+      ).choices(augmentKinds()),
+    )
+    .option('--augment-ratio <r>', 'synthetic minority rows per real one (default 1: the minority doubled)')
     .requiredOption('--out <dir>', 'directory to write the model bundle to')
     .option('--json', 'print one JSON object with the results on stdout')
     .action((_opts, command: Command) => run(() => runTrainCommand(command.optsWithGlobals(), io)));

@@ -198,6 +198,61 @@ describe('vigil synth fit and sample', () => {
     assert.match(badDrop.stderr, /--drop: no column "nope"/);
   });
 
+  test('train --augment gaussian-copula --json reports the augmentation; a bad ratio is a bad flag', async () => {
+    const run = await vigil(
+      'train',
+      '--data',
+      german,
+      '--target',
+      'target',
+      '--positive',
+      'bad',
+      '--split-column',
+      '_is_test',
+      '--model',
+      'logistic',
+      '--augment',
+      'gaussian-copula',
+      '--augment-ratio',
+      '0.5',
+      '--out',
+      join(dir, 'aug'),
+      '--json',
+    );
+    assert.equal(run.code, 0, run.stderr);
+    const out = JSON.parse(run.stdout);
+    assert.equal(out.augmentation.kind, 'gaussian-copula');
+    assert.equal(out.augmentation.minorityClass, 'bad');
+    assert.equal(out.augmentation.rowsAdded, Math.round(0.5 * out.augmentation.minorityRows));
+    const bad = await vigil(
+      'train',
+      '--data',
+      german,
+      '--target',
+      'target',
+      '--augment',
+      'smote',
+      '--augment-ratio',
+      'lots',
+      '--out',
+      join(dir, 'x'),
+    );
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /--augment-ratio must be a number/);
+    const alone = await vigil(
+      'train',
+      '--data',
+      german,
+      '--target',
+      'target',
+      '--augment-ratio',
+      '2',
+      '--out',
+      join(dir, 'x'),
+    );
+    assert.equal(alone.code, 2);
+  });
+
   test('--help lists the subcommands and flags', async () => {
     const group = await vigil('synth', '--help');
     assert.match(group.stdout, /fit \[options\]/);

@@ -17,6 +17,7 @@ export {
   restoreSynthesizer,
   type SynthesizerParams,
 } from './registry.js';
+export { minorityNeighbours, type SmoteOptions, smote } from './smote.js';
 export {
   type SampleConditions,
   type SampleOptions,

@@ -234,6 +234,13 @@ function buildProgram(io: CliIO, run: (task: () => Promise<void>) => void): Comm
     .option('--seeds <list>', 'comma-separated seeds; figures are their mean', '1,2,3')
     .option('--train-start <date>', 'first day of the training week', '2018-07-25')
     .option('--sequence-length <n>', "earlier transactions per sequence row (default: the spec's, else 5)")
+    .addOption(
+      new Option(
+        '--augment <kind>',
+        'add synthetic frauds, made from the training week, to the rows logistic/mlp/ensemble are fitted on (test week real)',
+      ).choices(augmentKinds()),
+    )
+    .option('--augment-ratio <r>', 'synthetic frauds per real one of the training week (default 1)')
     .option('--json', 'print one JSON object {models: {name: {auc, ap, cpAt100, trainSeconds}}, featureRowsPerSec}')
     .action((_opts, command: Command) => run(() => runBenchmarkFraudCommand(command.optsWithGlobals(), io)));
 

@@ -7,8 +7,10 @@ import { readBundle } from '../bundle/index.js';
 import { ConfigError } from '../errors.js';
 import type { Matrix } from '../matrix.js';
 import { Random } from '../random.js';
+import { SHARED_DATA } from '../testing/shared-data.js';
 import type { AugmentedRows } from './augment.js';
 import { fitAndMeasure } from './fit-and-measure.js';
+import { runFraudBenchmarkJob } from './fraud-benchmark-job.js';
 import { runTrainJob } from './train-job.js';
 
 const dir = await mkdtemp(join(tmpdir(), 'vigil-augment-'));
@@ -154,6 +156,28 @@ describe('augmentation of the training part', () => {
     await assert.rejects(
       runTrainJob({ ...options, task: 'regression', target: 'income', augment: { kind: 'smote', ratio: 1 } }),
       /needs --task binary/,
+    );
+  });
+
+  test('the fraud benchmark augments the training week of per-transaction models only', async () => {
+    const common = {
+      dataPath: join(SHARED_DATA, 'fraud_sim', 'sample_2w.csv'),
+      models: ['logistic'] as const,
+      seeds: [1],
+      trainStart: '2018-04-01',
+      trainDays: 5,
+      delayDays: 3,
+      testDays: 5,
+    };
+    const result = await runFraudBenchmarkJob({ ...common, augment: { kind: 'smote', ratio: 2 } });
+    const logistic = result.models.logistic;
+    assert.ok(logistic?.augmentation);
+    assert.equal(logistic.augmentation.minorityRows, result.data.trainFrauds);
+    assert.equal(logistic.augmentation.rowsAdded, 2 * result.data.trainFrauds);
+    assert.ok(logistic.auc > 0.6, `auc ${logistic.auc}`);
+    await assert.rejects(
+      runFraudBenchmarkJob({ ...common, models: ['lstm'], augment: { kind: 'smote', ratio: 1 } }),
+      /--augment makes single rows of features for classifiers; leave out lstm/,
     );
   });
 });

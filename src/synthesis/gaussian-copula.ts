@@ -91,6 +91,21 @@ function decimalsOf(values: Float64Array): number | undefined {
   return decimals;
 }
 
+/**
+ * Fills `out` with standard normals by Box–Muller, using both values of each pair (Random.normal
+ * keeps one): sampling draws d normals per row, and this halves the logs and square roots.
+ */
+function fillNormals(rng: Random, out: Float64Array, count: number): void {
+  for (let k = 0; k < count; k += 2) {
+    let u = 0;
+    while (u === 0) u = rng.next();
+    const radius = Math.sqrt(-2 * Math.log(u));
+    const angle = 2 * Math.PI * rng.next();
+    out[k] = radius * Math.cos(angle);
+    if (k + 1 < count) out[k + 1] = radius * Math.sin(angle);
+  }
+}
+
 function roundTo(v: number, decimals: number): number {
   const f = 10 ** decimals;
   return Math.round(v * f) / f;
@@ -421,7 +436,7 @@ export class GaussianCopulaSynthesizer implements Synthesizer<GaussianCopulaPara
     const eps = new Float64Array(d);
     if (condition === undefined) {
       for (let r = 0; r < nRows; r++) {
-        for (let k = 0; k < d; k++) eps[k] = rng.normal();
+        fillNormals(rng, eps, d);
         const row = r * d;
         for (let i = 0; i < d; i++) {
           let s = 0;
@@ -441,7 +456,7 @@ export class GaussianCopulaSynthesizer implements Synthesizer<GaussianCopulaPara
         const zj = normalQuantile(clampU(lo + (hi - lo) * rng.next()));
         const row = r * d;
         latent[row + j] = zj;
-        for (let k = 0; k < m; k++) eps[k] = rng.normal();
+        fillNormals(rng, eps, m);
         for (let a = 0; a < m; a++) {
           let s = (coef[a] as number) * zj;
           for (let k = 0; k <= a; k++) s += (cf[a * m + k] as number) * (eps[k] as number);

@@ -36,41 +36,51 @@ export function normalCdf(z: number): number {
   return 0.5 * erfc(-z / Math.SQRT2);
 }
 
-// Acklam's rational approximations of the normal quantile (relative error below 1.15e-9).
-const A = [
-  -39.69683028665376, 220.9460984245205, -275.9285104469687, 138.357751867269, -30.66479806614716, 2.506628277459239,
-];
-const B = [-54.47609879822406, 161.5858368580409, -155.6989798598866, 66.80131188771972, -13.28068155288572];
-const C = [
-  -0.007784894002430293, -0.3223964580411365, -2.400758277161838, -2.549732539343734, 4.374664141464968,
-  2.938163982698783,
-];
-const D = [0.007784695709041462, 0.3224671290700398, 2.445134137142996, 3.754408661907416];
+// Acklam's rational approximations of the normal quantile (relative error below 1.15e-9), as
+// plain constants: this runs once per cell when fitting.
+const A0 = -39.69683028665376;
+const A1 = 220.9460984245205;
+const A2 = -275.9285104469687;
+const A3 = 138.357751867269;
+const A4 = -30.66479806614716;
+const A5 = 2.506628277459239;
+const B0 = -54.47609879822406;
+const B1 = 161.5858368580409;
+const B2 = -155.6989798598866;
+const B3 = 66.80131188771972;
+const B4 = -13.28068155288572;
+const C0 = -0.007784894002430293;
+const C1 = -0.3223964580411365;
+const C2 = -2.400758277161838;
+const C3 = -2.549732539343734;
+const C4 = 4.374664141464968;
+const C5 = 2.938163982698783;
+const D0 = 0.007784695709041462;
+const D1 = 0.3224671290700398;
+const D2 = 2.445134137142996;
+const D3 = 3.754408661907416;
 const P_LOW = 0.02425;
+const P_MIN = 1e-300;
+const P_MAX = 1 - 2 ** -53;
+
+function tail(q0: number): number {
+  const q = Math.sqrt(-2 * Math.log(q0));
+  return (((((C0 * q + C1) * q + C2) * q + C3) * q + C4) * q + C5) / ((((D0 * q + D1) * q + D2) * q + D3) * q + 1);
+}
 
 /**
  * Φ⁻¹(p): the standard normal quantile. `p` is clamped into [1e-300, 1 − 2⁻⁵³] so that the
  * extremes map to large finite scores rather than ±∞.
  */
 export function normalQuantile(p: number): number {
-  const q0 = p < 1e-300 ? 1e-300 : p > 1 - 2 ** -53 ? 1 - 2 ** -53 : p;
-  const [a0, a1, a2, a3, a4, a5] = A as [number, number, number, number, number, number];
-  const [b0, b1, b2, b3, b4] = B as [number, number, number, number, number];
-  const [c0, c1, c2, c3, c4, c5] = C as [number, number, number, number, number, number];
-  const [d0, d1, d2, d3] = D as [number, number, number, number];
-  if (q0 < P_LOW) {
-    const q = Math.sqrt(-2 * Math.log(q0));
-    return (((((c0 * q + c1) * q + c2) * q + c3) * q + c4) * q + c5) / ((((d0 * q + d1) * q + d2) * q + d3) * q + 1);
-  }
-  if (q0 > 1 - P_LOW) {
-    const q = Math.sqrt(-2 * Math.log(1 - q0));
-    return -(((((c0 * q + c1) * q + c2) * q + c3) * q + c4) * q + c5) / ((((d0 * q + d1) * q + d2) * q + d3) * q + 1);
-  }
+  const q0 = p < P_MIN ? P_MIN : p > P_MAX ? P_MAX : p;
+  if (q0 < P_LOW) return tail(q0);
+  if (q0 > 1 - P_LOW) return -tail(1 - q0);
   const q = q0 - 0.5;
   const r = q * q;
   return (
-    ((((((a0 * r + a1) * r + a2) * r + a3) * r + a4) * r + a5) * q) /
-    (((((b0 * r + b1) * r + b2) * r + b3) * r + b4) * r + 1)
+    ((((((A0 * r + A1) * r + A2) * r + A3) * r + A4) * r + A5) * q) /
+    (((((B0 * r + B1) * r + B2) * r + B3) * r + B4) * r + 1)
   );
 }
 

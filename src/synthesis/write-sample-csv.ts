@@ -62,8 +62,18 @@ export function sampleCsvRows(table: Table, booleans: WriteSampleCsvOptions['boo
   return text;
 }
 
-async function writeText(stream: Writable, text: string): Promise<void> {
-  if (!stream.write(text)) await Promise.race([once(stream, 'drain'), once(stream, 'close')]);
+/** Writes and, when the stream's buffer is full, waits for it to drain (or to close on an error). */
+function writeText(stream: Writable, text: string): Promise<void> {
+  if (stream.write(text)) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      stream.off('drain', done);
+      stream.off('close', done);
+      resolve();
+    };
+    stream.on('drain', done);
+    stream.on('close', done);
+  });
 }
 
 /**

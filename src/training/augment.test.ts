@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { readBundle } from '../bundle/index.js';
 import { ConfigError } from '../errors.js';
+import { builtinFeatureSpec } from '../features/index.js';
 import type { Matrix } from '../matrix.js';
 import { Random } from '../random.js';
 import { SHARED_DATA } from '../testing/shared-data.js';
@@ -178,6 +179,34 @@ describe('augmentation of the training part', () => {
     await assert.rejects(
       runFraudBenchmarkJob({ ...common, models: ['lstm'], augment: { kind: 'smote', ratio: 1 } }),
       /--augment makes single rows of features for classifiers; leave out lstm/,
+    );
+  });
+
+  test('train --features augments the replayed feature rows of per-transaction models; sequence models are refused', async () => {
+    const options = {
+      dataPath: join(SHARED_DATA, 'fraud_sim', 'sample_2w.csv'),
+      target: 'TX_FRAUD',
+      model: 'logistic' as const,
+      split: { kind: 'time' as const, column: 'TX_DATETIME', testFrom: '2018-04-10' },
+      seed: 2,
+      features: { spec: builtinFeatureSpec('fraud-handbook') },
+    };
+    const result = await runTrainJob({
+      ...options,
+      outDir: join(dir, 'features'),
+      augment: { kind: 'gaussian-copula', ratio: 2 },
+    });
+    const record = result.augmentation;
+    assert.ok(record);
+    assert.equal(record.minorityClass, '1');
+    assert.equal(record.rowsAdded, 2 * record.minorityRows);
+    assert.ok(record.minorityRows > 20);
+    const { manifest } = await readBundle(join(dir, 'features'));
+    assert.deepEqual(manifest.data.augmentation, { ...record });
+    assert.ok((result.metrics.auc as number) > 0.6, `auc ${result.metrics.auc}`);
+    await assert.rejects(
+      runTrainJob({ ...options, model: 'lstm', outDir: join(dir, 'lstm'), augment: { kind: 'smote', ratio: 1 } }),
+      /--model lstm reads sequences of transactions/,
     );
   });
 });

@@ -175,6 +175,10 @@ describe('vigil synth fit and sample', () => {
     const missing = await vigil('synth', 'sample', '--model', join(dir, 'none'), '--rows', '10', '--out', out);
     assert.equal(missing.code, 1);
     assert.match(missing.stderr, /no synthesizer bundle at/);
+    const noDir = await vigil('synth', 'sample', '--model', bundle, '--rows', '10', '--out', join(dir, 'no', 'x.csv'));
+    assert.equal(noDir.code, 1);
+    assert.match(noDir.stderr, /cannot write .*no\/x\.csv/);
+    assertNoStack(noDir);
     const busy = join(dir, 'busy');
     await mkdir(busy);
     await writeFile(join(busy, 'notes.txt'), 'keep me');

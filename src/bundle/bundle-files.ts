@@ -116,6 +116,7 @@ export async function writeBundleDirectory(
   await rename(staging, dir);
 }
 
+/** Reads a bundle file; a missing or unreadable one makes the bundle `bundle_corrupted` (incomplete). */
 export async function readOrFail(path: string, what: string, kind: BundleKind): Promise<Buffer> {
   try {
     return await readFile(path);

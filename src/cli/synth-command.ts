@@ -10,6 +10,7 @@ import { runSynthFitJob } from '../training/synth-fit-job.js';
 import { parseIntegerFlag } from './flags.js';
 import type { CliIO } from './output.js';
 
+/** Flags of `vigil synth fit`, as commander parses them. */
 export interface SynthFitFlags {
   data: string;
   model: string;
@@ -23,6 +24,7 @@ export interface SynthFitFlags {
   verbose?: boolean;
 }
 
+/** Flags of `vigil synth sample`, as commander parses them. */
 export interface SynthSampleFlags {
   model: string;
   rows: string;
@@ -54,6 +56,7 @@ export function parseConditions(raw: string[] = []): SampleConditions {
   return conditions;
 }
 
+/** `vigil synth fit`: fit a synthesizer on a CSV file and write its bundle; prints a summary. */
 export async function runSynthFitCommand(flags: SynthFitFlags, io: CliIO): Promise<void> {
   const seed = parseIntegerFlag('--seed', flags.seed, { min: 0 });
   const epochs = flags.epochs === undefined ? undefined : parseIntegerFlag('--epochs', flags.epochs, { min: 1 });
@@ -72,6 +75,15 @@ export async function runSynthFitCommand(flags: SynthFitFlags, io: CliIO): Promi
     ...(drop ? { drop } : {}),
     onStage: (stage) => {
       if (flags.verbose) io.stderr(`${stage}…\n`);
+    },
+    // Deep synthesizers report each epoch's losses; the copula fits in one pass and reports none.
+    onEpochEnd: (logs) => {
+      if (!flags.verbose && !io.isTTY) return;
+      const losses = Object.entries(logs)
+        .filter(([key]) => key !== 'epoch')
+        .map(([key, value]) => `${key} ${value.toFixed(4)}`)
+        .join(', ');
+      io.stderr(`epoch ${logs.epoch}${losses ? `: ${losses}` : ''}\n`);
     },
   });
   const { manifest } = result;
@@ -99,6 +111,7 @@ export async function runSynthFitCommand(flags: SynthFitFlags, io: CliIO): Promi
   io.stdout(`Synthesizer bundle written to ${result.bundleDir}\n`);
 }
 
+/** `vigil synth sample`: stream rows from a verified synthesizer bundle to a CSV file. */
 export async function runSynthSampleCommand(flags: SynthSampleFlags, io: CliIO): Promise<void> {
   const rows = parseIntegerFlag('--rows', flags.rows, { min: 1, max: 1_000_000_000 });
   const seed = parseIntegerFlag('--seed', flags.seed, { min: 0 });

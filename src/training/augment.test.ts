@@ -140,7 +140,7 @@ describe('augmentation of the training part', () => {
     });
   }
 
-  test('bad augment options are refused before any work', async () => {
+  test('bad augment options are refused with a message naming the flag', async () => {
     const options = {
       dataPath: data,
       target: 'bad',
@@ -157,6 +157,10 @@ describe('augmentation of the training part', () => {
     await assert.rejects(
       runTrainJob({ ...options, task: 'regression', target: 'income', augment: { kind: 'smote', ratio: 1 } }),
       /needs --task binary/,
+    );
+    await assert.rejects(
+      runTrainJob({ ...options, model: 'autoencoder', augment: { kind: 'smote', ratio: 1 } }),
+      /does not apply to --model autoencoder/,
     );
   });
 

@@ -39,8 +39,13 @@ export interface AugmentedRows {
   record: AugmentationRecord;
 }
 
-/** Checks `--augment`/`--augment-ratio` before any work; the kind must be in this build. */
-export function checkAugmentOptions(options: AugmentOptions): void {
+/**
+ * Checks `--augment`/`--augment-ratio` before any work: the kind must be in this build, the ratio
+ * in (0, 100], and the model one fitted on labels (not the autoencoder).
+ */
+export function checkAugmentOptions(options: AugmentOptions, model?: string): void {
+  if (model === 'autoencoder')
+    throw new ConfigError('invalid_flag', `--augment does not apply to --model ${model}, which fits without labels`);
   if (!augmentKinds().includes(options.kind))
     throw new ConfigError(
       'invalid_flag',

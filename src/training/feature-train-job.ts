@@ -103,7 +103,7 @@ export async function runFeatureTrainJob(
 ): Promise<TrainJobResult> {
   const spec = trainingSpec(options);
   if (options.augment !== undefined) {
-    checkAugmentOptions(options.augment);
+    checkAugmentOptions(options.augment, options.model);
     if (isSequenceModel(options.model))
       throw new ConfigError(
         'invalid_flag',

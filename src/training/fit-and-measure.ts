@@ -102,6 +102,9 @@ export async function fitAndMeasure(input: FitAndMeasureInput): Promise<FitAndMe
   if (input.augment !== undefined) {
     if (task !== 'binary')
       throw new ConfigError('invalid_flag', `--augment adds minority-class rows: it needs --task binary, not ${task}`);
+    // The autoencoder learns what ordinary rows look like; synthetic minority rows would teach it the anomalies.
+    if (isAnomalyModel(model))
+      throw new ConfigError('invalid_flag', `--augment does not apply to --model ${model}, which fits without labels`);
     const extra = await input.augment(fitRows);
     xFit = appendRows(xFit, extra.x);
     const ys = new Float32Array(yFit.length + extra.y.length);

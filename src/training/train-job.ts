@@ -110,7 +110,7 @@ function withTarget(rows: Int32Array, y: Float32Array): Int32Array {
  *   split: { kind: 'random', testFraction: 0.25 }, seed: 1, outDir: 'models/pd' });
  */
 export async function runTrainJob(options: TrainJobOptions): Promise<TrainJobResult> {
-  if (options.augment !== undefined) checkAugmentOptions(options.augment);
+  if (options.augment !== undefined) checkAugmentOptions(options.augment, options.model);
   if (options.features !== undefined) return runFeatureTrainJob({ ...options, features: options.features });
   if (isSequenceModel(options.model))
     throw new ConfigError(

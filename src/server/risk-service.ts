@@ -203,10 +203,22 @@ export async function buildRiskService(options: RiskServiceOptions): Promise<Fas
       buckets.take(createHash('sha256').update(who).digest('hex'));
     }
   });
+  // The series of each method, route and status, bound once: prom-client hashes a label object
+  // on every labelled call. Bounded: Node's parser knows few methods, and routes are the app's.
+  const requestSeries = new Map<string, { count: { inc(): void }; seconds: { observe(v: number): void } }>();
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched';
-    metrics.requests.inc({ method: request.method, route, status: String(reply.statusCode) });
-    metrics.requestSeconds.observe({ method: request.method, route }, reply.elapsedTime / 1000);
+    const key = `${request.method} ${route} ${reply.statusCode}`;
+    let series = requestSeries.get(key);
+    if (series === undefined) {
+      series = {
+        count: metrics.requests.labels({ method: request.method, route, status: String(reply.statusCode) }),
+        seconds: metrics.requestSeconds.labels({ method: request.method, route }),
+      };
+      requestSeries.set(key, series);
+    }
+    series.count.inc();
+    series.seconds.observe(reply.elapsedTime / 1000);
   });
   app.addHook('onClose', async () => {
     closing = true;

@@ -345,7 +345,11 @@ export class AuditStore implements DecisionLog {
       throw error;
     }
     const syncs = options.durability !== 'process' && path !== ':memory:';
-    const store = new AuditStore(path, db, syncs ? new WalSyncer(`${path}-wal`, options.syncWal ?? fdatasync) : undefined);
+    const store = new AuditStore(
+      path,
+      db,
+      syncs ? new WalSyncer(`${path}-wal`, options.syncWal ?? fdatasync) : undefined,
+    );
     const intervalMs = options.checkpointIntervalMs ?? DEFAULT_CHECKPOINT_INTERVAL_MS;
     if (intervalMs > 0 && path !== ':memory:') store.checkpointInBackground(intervalMs);
     return store;

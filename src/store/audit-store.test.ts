@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { statSync } from 'node:fs';
+import { fdatasync, statSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -44,13 +44,14 @@ const until = async (check: () => boolean, ms = 5000) => {
   return check();
 };
 
-test('durability machine: appends resolve only after a sync of the WAL that started after their commit; process: no sync', async () => {
+test('durability machine, commits on this thread: appends resolve only after a sync of the WAL that started after their commit; process: no sync', async () => {
   // A slow sync held by the test: nothing may resolve until it is released.
   const syncs: { fd: number; done: (error: Error | null) => void }[] = [];
   const path = join(root, 'machine.db');
   const store = AuditStore.open(path, {
     durability: 'machine',
     checkpointIntervalMs: 0,
+    writerThread: false,
     syncWal: (fd, done) => syncs.push({ fd, done }),
   });
   const db = (store as unknown as { db: Database.Database }).db;
@@ -83,7 +84,11 @@ test('durability machine: appends resolve only after a sync of the WAL that star
   store.close();
 
   // The real sync: appends resolve and the data is in the file.
-  const real = AuditStore.open(join(root, 'machine-real.db'), { durability: 'machine', checkpointIntervalMs: 0 });
+  const real = AuditStore.open(join(root, 'machine-real.db'), {
+    durability: 'machine',
+    checkpointIntervalMs: 0,
+    writerThread: false,
+  });
   await Promise.all([real.append(records(0, 10)), real.append(records(10, 10))]);
   assert.equal(real.counts().decisions, 20);
   real.close();
@@ -92,12 +97,58 @@ test('durability machine: appends resolve only after a sync of the WAL that star
   const process = AuditStore.open(join(root, 'process.db'), {
     durability: 'process',
     checkpointIntervalMs: 0,
+    writerThread: false,
     syncWal: () => synced++,
   });
   assert.equal((process as unknown as { db: Database.Database }).db.pragma('synchronous', { simple: true }), 1);
   await process.append(records(0, 3));
   assert.equal(synced, 0);
   process.close();
+});
+
+test('the writer thread: decisions and labels committed off this thread, callbacks right after, all before any append resolves', async () => {
+  for (const durability of ['machine', 'process'] as const) {
+    const path = join(root, `writer-${durability}.db`);
+    let synced = 0;
+    const store = AuditStore.open(path, {
+      durability,
+      checkpointIntervalMs: 0,
+      syncWal: (fd, done) => {
+        synced++;
+        fdatasync(fd, done);
+      },
+    });
+    const db = (store as unknown as { db: Database.Database }).db;
+    db.exec('CREATE TABLE IF NOT EXISTS side (n INTEGER)');
+    const reader = new Database(path, { readonly: true });
+    const count = (table: string) => (reader.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
+    // One group: two appends, a label and a callback write; every one visible to another connection once resolved.
+    const seen: number[] = [];
+    await Promise.all([
+      store.append(records(0, 30)).then(() => seen.push(count('decisions'))),
+      store.append(records(30, 20)),
+      store.appendLabel({ eventId: 'e3', label: 1, receivedAtMs: 1, appliedOnline: true, seenEvents: 4 }),
+      store.write(() => db.prepare('INSERT INTO side (n) VALUES (1)').run()).then(() => seen.push(count('side'))),
+    ]);
+    assert.deepEqual(seen.sort(), [1, 50]);
+    assert.equal(count('labels'), 1);
+    assert.ok(store.has('e49'));
+    assert.equal(store.find('e7')?.features.B, Number.NaN);
+    // The callback's commit on this thread is synced for machine, not for process.
+    assert.equal(synced > 0, durability === 'machine');
+    // A repeated id fails its own append only, in the writer too.
+    const again = store.append(records(10, 1));
+    const fresh = store.append(records(50, 5));
+    await assert.rejects(again, (e: { code?: string }) => e.code === 'audit_store_write_failed');
+    await fresh;
+    assert.equal(count('decisions'), 55);
+    // Closing waits for the group with the writer.
+    const last = store.append(records(55, 5));
+    store.close();
+    await last;
+    assert.equal(count('decisions'), 60);
+    reader.close();
+  }
 });
 
 test('WAL checkpoints run on a worker thread: the writer stops checkpointing, and the database file still fills', async () => {

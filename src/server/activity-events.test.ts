@@ -377,6 +377,17 @@ describe('vigil serve: login and behaviour events', () => {
       alerts.body.alerts[0].title,
       /^customer [0-9a-f]{8}…: login from a new device after 6 failed login\(s\) in 10 minutes$/,
     );
+    // The profile shows the login indicators of the customer and the shared IP.
+    const profile = await request('GET', '/v1/entities/customer/bob', { key: ANALYST });
+    assert.equal(profile.status, 200, profile.text);
+    assert.deepEqual(profile.body.accessIndicators, {
+      failedLogins: 6,
+      botLikeEvents: 0,
+      knownDevices: 2,
+      knownIps: 1,
+    });
+    const ip = await request('GET', '/v1/entities/ip/192.0.2.44', { key: ANALYST });
+    assert.deepEqual(ip.body.accessIndicators, { failedLogins: 6, logins: 8, distinctCustomersToday: 1 });
     // Resolving the burst as fraud labels nothing: logins are not scored.
     const id = alerts.body.alerts[1].id;
     const resolved = await request('POST', `/v1/alerts/${id}/resolve`, { key: ANALYST, body: { outcome: 'fraud' } });

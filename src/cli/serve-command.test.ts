@@ -323,19 +323,24 @@ describe('vigil serve: rules and the config file', () => {
     await s.done;
   });
 
-  test('early warning from --config and flags: an IP shared by customers logging in alerts once, at the threshold the flag sets', async () => {
+  test('early warning from --config and flags: shared IP and device alerts at the file’s and the flag’s thresholds; no model alerts', async () => {
     const configPath = join(root, 'early-warning.json');
     await writeFile(
       configPath,
       JSON.stringify({
         model: stream.bundleDir,
-        earlyWarning: { customersPerIpPerDay: 5, failedLoginsInWindow: 3, newDeviceLogin: false },
+        earlyWarning: {
+          customersPerIpPerDay: 6,
+          customersPerDevicePerDay: 5,
+          failedLoginsInWindow: 3,
+          newDeviceLogin: false,
+        },
         modelAlerts: false,
       }),
     );
     const stop = new AbortController();
     const s = serve(
-      { config: configPath, port: '0', db: join(root, 'early-warning.db'), alertCustomersPerIp: '6' },
+      { config: configPath, port: '0', db: join(root, 'early-warning.db'), alertCustomersPerDevice: '3' },
       stop,
     );
     const url = await s.url;
@@ -346,7 +351,8 @@ describe('vigil serve: rules and the config file', () => {
       timestamp,
       customerId: `customer-${i}`,
       ipAddress: '198.51.100.77',
-      deviceId: `device-${i}`,
+      // The first four customers share a device.
+      deviceId: i < 4 ? 'shared-device' : `device-${i}`,
       success: true,
     }));
     const r = await request(url, 'POST', '/v1/events:batch', { body: { events: logins }, key: SCORER });
@@ -356,11 +362,36 @@ describe('vigil serve: rules and the config file', () => {
     const [alert] = ip.body.alerts;
     assert.equal(alert.rule, 'shared_customers');
     assert.equal(alert.count, 1);
-    assert.match(alert.title, /shared by 6 customers today \(logins\)$/, 'the flag (6) wins over the file (5)');
+    assert.match(alert.title, /shared by 6 customers today \(logins\)$/, 'the file’s threshold');
     assert.deepEqual(
       alert.evidence.eventIds,
       logins.slice(0, 6).map((l) => l.id),
     );
+    const device = await request(url, 'GET', '/v1/alerts?entityKind=device&entityId=shared-device', { key: ANALYST });
+    assert.deepEqual(
+      device.body.alerts.map((a: { rule: string; evidence: { eventIds: string[] } }) => [a.rule, a.evidence.eventIds]),
+      [['shared_customers', ['shared-0', 'shared-1', 'shared-2']]],
+      'the flag (3) wins over the file (5)',
+    );
+    // modelAlerts: false — declines raise no model alert.
+    const history = stream.events.slice(0, 300);
+    const t0 = Date.parse((history[299] as { timestamp: string }).timestamp);
+    const burst = Array.from({ length: 8 }, (_, i) => ({
+      ...history[i],
+      id: `burst-${i}`,
+      terminalId: 'BURST-T',
+      amount: 5000 + i,
+      timestamp: new Date(t0 + (i + 1) * 5000).toISOString(),
+    }));
+    const scored = await request(url, 'POST', '/v1/events:batch', {
+      body: { events: [...history, ...burst] },
+      key: SCORER,
+    });
+    assert.equal(scored.status, 200, scored.text);
+    const declines = scored.body.results.filter((a: { decision: string }) => a.decision === 'decline').length;
+    assert.ok(declines >= 8, `${declines} declines`);
+    const model = await request(url, 'GET', '/v1/alerts?kind=model', { key: ANALYST });
+    assert.deepEqual(model.body.alerts, []);
     // The file's failed-login threshold (3, not the default 5).
     const failed = Array.from({ length: 3 }, (_, i) => ({ ...logins[0], id: `failed-${i}`, success: false }));
     assert.equal(

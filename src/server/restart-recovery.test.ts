@@ -11,6 +11,7 @@ import type { TransactionBody } from './request-schemas.js';
 import {
   activityAround,
   driveStream,
+  request,
   type Seen,
   startTestService,
   type TestService,
@@ -88,6 +89,12 @@ describe('restart recovery: a restarted service continues exactly like an uninte
       assert.ok(activityIds.length > 400, String(activityIds.length));
       assert.ok(activityIds.every((id) => second.log.find(id) === undefined && second.activity.has(id)));
       assert.equal(second.log.nextOrdinal(), END);
+      // Ids stay one namespace across the restart: a transaction cannot take a kept login's id.
+      const reused = await request(second.base, 'POST', '/v1/events', {
+        body: { ...stream.events[END], id: activityIds[0] },
+      });
+      assert.equal(reused.status, 409, reused.text);
+      assert.equal(reused.body.code, 'duplicate_event');
       return { recovery: second.recovery, labelsBeforeCut };
     } finally {
       await second.close();

@@ -183,7 +183,7 @@ export async function buildRiskService(options: RiskServiceOptions): Promise<Fas
   // Login and behaviour ids in flight, and whether any is kept: until one is, a transaction's id
   // cannot be one of theirs, so the transaction path costs no lookup in their table.
   const pendingActivity = new Set<string>();
-  let activityKept = activity instanceof ActivityStore ? activity.count() > 0 : activity !== undefined;
+  let activityKept = activity?.hasAny() === true;
   const buckets = options.rateLimit === undefined ? undefined : new TokenBuckets(options.rateLimit, nowMs);
 
   const app = Fastify({

@@ -76,6 +76,8 @@ export interface ActivityLog {
   find(eventId: string): ActivityRecord | undefined;
   /** Keeps the records; resolves once they are committed (with the decisions pending, if any). */
   append(records: readonly ActivityRecord[]): Promise<void>;
+  /** Whether any record is kept (until one is, no id can clash with a transaction's). */
+  hasAny(): boolean;
 }
 
 /**
@@ -91,6 +93,7 @@ export class ActivityStore implements ActivityLog {
   private readonly select: Database.Statement<[string], ActivityRow>;
   private readonly exists: Database.Statement<[string], { one: number }>;
   private readonly countAll: Database.Statement<[], { n: number }>;
+  private readonly anyRow: Database.Statement<[], { one: number }>;
 
   private constructor(private readonly audit: AuditStore) {
     const db = audit.connection;
@@ -104,6 +107,7 @@ export class ActivityStore implements ActivityLog {
     this.select = db.prepare('SELECT * FROM activity_decisions WHERE event_id = ?');
     this.exists = db.prepare('SELECT 1 AS one FROM activity_decisions WHERE event_id = ?');
     this.countAll = db.prepare('SELECT count(*) AS n FROM activity_decisions');
+    this.anyRow = db.prepare('SELECT 1 AS one FROM activity_decisions LIMIT 1');
   }
 
   /** The activity table of `audit`'s file (created when missing). */
@@ -152,7 +156,11 @@ export class ActivityStore implements ActivityLog {
     });
   }
 
-  /** Login and behaviour decisions kept. */
+  hasAny(): boolean {
+    return this.anyRow.get() !== undefined;
+  }
+
+  /** Login and behaviour decisions kept (a scan of the table). */
   count(): number {
     return this.countAll.get()?.n ?? 0;
   }

@@ -121,14 +121,16 @@ function buildProgram(io: CliIO, run: (task: () => Promise<void>) => void): Comm
 
   program
     .command('serve')
-    .description('the real-time risk service: score transaction events over HTTP with a bundle trained with --features')
+    .description(
+      'the real-time risk service: score transactions, and decide login and behaviour events by the rules, over HTTP with a bundle trained with --features',
+    )
     .option(
       '--model <dir>',
       'model bundle directory (trained with vigil train --features); required here or in --config',
     )
     .option(
       '--config <file>',
-      'JSON settings: model, db, port, host, rules, reviewFrom, maxLatenessSeconds, durability, apiKeys, apiKeysSha256, bodyLimitBytes, rateLimit (flags win)',
+      'JSON settings: model, db, port, host, rules, reviewFrom, maxLatenessSeconds, durability, apiKeys, apiKeysSha256, bodyLimitBytes, rateLimit, earlyWarning, modelAlerts (flags win)',
     )
     .option('--rules <file>', 'JSON rule set to start with; wins over the set the audit store had active last')
     .option('--db <file>', 'SQLite audit store, created when missing (default: vigil.db)')
@@ -145,6 +147,24 @@ function buildProgram(io: CliIO, run: (task: () => Promise<void>) => void): Comm
       '--durability <level>',
       'what a committed decision survives: machine (an OS crash or power cut too: a disk sync per group commit) or process (the process being killed or crashing; no sync per commit) (default: machine)',
     )
+    .option(
+      '--alert-high-risk-in-window <n>',
+      'early warning: alert when a terminal, IP, device or customer has N review/decline decisions in the window (default 12 in 10 minutes)',
+    )
+    .option(
+      '--alert-customers-per-ip <n>',
+      'early warning: alert when an IP address is used by N distinct customers in a UTC day (default 40)',
+    )
+    .option(
+      '--alert-customers-per-device <n>',
+      'early warning: alert when a device is used by N distinct customers in a UTC day (default 10)',
+    )
+    .option(
+      '--alert-failed-logins <n>',
+      'early warning: alert when a customer has N failed logins in the window (default 5)',
+    )
+    .option('--no-early-warning', 'no early-warning indicators or alerts (whatever the config file says)')
+    .option('--no-model-alerts', 'no model alert for each decline')
     .option(
       '--insecure-no-auth',
       'serve without API keys (every route open); refused otherwise when VIGIL_API_KEYS is empty',

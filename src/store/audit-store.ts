@@ -368,10 +368,16 @@ class AuditWriter {
     if (this.inFlight === group) this.fail('the writer thread did not answer');
   }
 
-  stop(): void {
+  /** Stops the writer and waits (bounded) until its connection is closed. */
+  stop(timeoutMs = 5_000): void {
+    const running = !this.failed;
     this.failed = true;
     this.worker.postMessage('stop');
     this.replies.close();
+    if (!running) return;
+    const deadline = Date.now() + timeoutMs;
+    while (Atomics.load(this.done, 0) !== -1 && Date.now() < deadline)
+      Atomics.wait(this.done, 0, Atomics.load(this.done, 0), 50);
   }
 }
 

@@ -39,6 +39,9 @@ parentPort.on('message', (message) => {
     db.close();
     parentPort.close();
     replies.close();
+    // The store closes its own connection after this one, so the file is left as one connection leaves it.
+    Atomics.store(flag, 0, -1);
+    Atomics.notify(flag, 0);
     return;
   }
   const { id, groups } = message;

@@ -401,6 +401,8 @@ export class AuditStore implements DecisionLog {
   private flushScheduled = false;
   private closed = false;
   private checkpointer: Worker | undefined;
+  /** Set to 1 by the checkpointer once its connection is closed. */
+  private readonly checkpointerClosed = new Int32Array(new SharedArrayBuffer(4));
   /** Syncs the WAL after this thread's commits (durability `machine` on a file); undefined: they resolve at once. */
   private readonly walSyncer: WalSyncer | undefined;
   /** Writes decisions and labels off this thread; undefined: this thread writes them. */
@@ -504,7 +506,7 @@ export class AuditStore implements DecisionLog {
   /** Hands WAL checkpoints to a worker thread; until it has started, SQLite's own stay on. */
   private checkpointInBackground(intervalMs: number): void {
     const worker = new Worker(new URL('./wal-checkpointer.mjs', import.meta.url), {
-      workerData: { path: this.path, intervalMs },
+      workerData: { path: this.path, intervalMs, closed: this.checkpointerClosed.buffer },
     });
     this.checkpointer = worker;
     worker.on('message', (message: { ready?: boolean; error?: string }) => {
@@ -599,8 +601,15 @@ export class AuditStore implements DecisionLog {
     this.commitHere(left, []);
     this.walSyncer?.close();
     this.closed = true;
-    this.checkpointer?.postMessage('stop');
-    this.checkpointer = undefined;
+    if (this.checkpointer !== undefined) {
+      this.checkpointer.postMessage('stop');
+      this.checkpointer = undefined;
+      // This connection is to be the file's last: the one that closes last checkpoints and removes
+      // the WAL, which must not happen behind the caller's back (a caller reading or removing the files).
+      const deadline = Date.now() + 5_000;
+      while (Atomics.load(this.checkpointerClosed, 0) === 0 && Date.now() < deadline)
+        Atomics.wait(this.checkpointerClosed, 0, 0, 50);
+    }
     this.db.close();
   }
 

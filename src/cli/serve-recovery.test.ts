@@ -20,7 +20,9 @@ let stream: TestStream;
 before(async () => {
   stream = await trainTestStream(root);
 });
-after(() => rm(root, { recursive: true, force: true }));
+// Retried: the audit stores' checkpointer threads, told to stop on close, may still be removing
+// their WAL files while the directory goes.
+after(() => rm(root, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 }));
 
 /** `vigil serve` as its own process; resolves with the process and its URL once it listens. */
 async function spawnServe(db: string): Promise<{ child: ChildProcess; url: string; output: () => string }> {

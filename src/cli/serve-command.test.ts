@@ -235,14 +235,32 @@ describe('vigil serve: rules and the config file', () => {
     const stop = new AbortController();
     const s = serve({ model: stream.bundleDir, port: '0', db: join(root, 'rules.db'), rules: examples }, stop);
     const url = await s.url;
-    assert.match(s.output(), /rules 2026-12-03\.1 \(7\)/);
-    const blocked = { ...stream.events[0], ipAddress: '203.0.113.7' } as Record<string, unknown>;
-    const r = await request(url, 'POST', '/v1/events', { body: blocked, key: SCORER });
-    assert.equal(r.status, 200, r.text);
-    assert.equal(r.body.decision, 'decline');
-    assert.deepEqual(r.body.rulesHit, ['blocked-ip']);
-    stop.abort();
-    await s.done;
+    try {
+      assert.match(s.output(), /rules 2026-12-07\.1 \(8\)/);
+      const blocked = { ...stream.events[0], ipAddress: '203.0.113.7' } as Record<string, unknown>;
+      const r = await request(url, 'POST', '/v1/events', { body: blocked, key: SCORER });
+      assert.equal(r.status, 200, r.text);
+      assert.equal(r.body.decision, 'decline');
+      assert.deepEqual(r.body.rulesHit, ['blocked-ip']);
+      // The example's login rule: a failed login from a high-risk country is reviewed.
+      const login = {
+        kind: 'login',
+        id: 'example-login',
+        timestamp: stream.events[0]?.timestamp,
+        customerId: 'c-example',
+        success: false,
+        country: 'XA',
+      };
+      const l = await request(url, 'POST', '/v1/events', { body: login, key: SCORER });
+      assert.deepEqual(
+        [l.status, l.body.decision, l.body.rulesHit],
+        [200, 'review', ['failed-login-high-risk-country']],
+      );
+    } finally {
+      // Stopped even when an assertion fails, so a failure never leaves the test process hanging.
+      stop.abort();
+      await s.done;
+    }
   });
 
   test('a bad rule set file refuses the start, listing every problem with its path', async () => {
@@ -306,7 +324,7 @@ describe('vigil serve: rules and the config file', () => {
     await assert.rejects(() => access(join(root, 'from-config.db')));
     const rules = await request(url, 'GET', '/v1/rules', { key: admin });
     assert.equal(rules.status, 200, rules.text);
-    assert.equal(rules.body.version, '2026-12-03.1');
+    assert.equal(rules.body.version, '2026-12-07.1');
     const post = (i: number, key: string) => request(url, 'POST', '/v1/events', { body: stream.events[i], key });
     assert.equal((await post(0, scorer)).status, 200);
     assert.equal((await post(1, scorer)).status, 200);

@@ -1,0 +1,112 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { type Table, takeTableRows } from '../../data/table.js';
+import { Random } from '../../random.js';
+import { alignTables, rowRange } from './aligned-tables.js';
+import { distanceToClosestRecord, exactCopies, nearestDistances, robustSpread } from './privacy-metrics.js';
+import { correlatedTable, shuffleColumns } from './test-tables.js';
+
+test('exact copies are counted right on a mix of copied, altered and new rows', () => {
+  const real = correlatedTable(400, 1);
+  const other = correlatedTable(400, 2);
+  // 37 rows copied (one of them twice), 20 copied then altered in one column, the rest new.
+  const copied = takeTableRows(real, Int32Array.from([...Array.from({ length: 36 }, (_, i) => i * 10), 0]));
+  const altered = takeTableRows(
+    real,
+    Int32Array.from({ length: 20 }, (_, i) => 200 + i),
+  );
+  const incomeCol = altered.columns.find((c) => c.name === 'income') as { values: Float64Array };
+  for (let i = 0; i < 20; i++) incomeCol.values[i] = (incomeCol.values[i] as number) + 0.01;
+  const fresh = takeTableRows(other, rowRange(143));
+  const synthetic = concat([copied, altered, fresh]);
+  const result = exactCopies(alignTables({ real, synthetic }));
+  assert.equal(synthetic.nRows, 200);
+  assert.equal(result.count, 37);
+  assert.equal(result.share, 37 / 200);
+  assert.deepEqual(result.rows.slice(0, 3), [0, 1, 2]);
+  // The identifier differs between copies (it is excluded), and missing equals missing.
+  const all = exactCopies(alignTables({ real, synthetic: real }));
+  assert.equal(all.count, 400);
+});
+
+test('nearestDistances equals a brute-force search', () => {
+  const rng = new Random(3);
+  const nCont = 5;
+  const nDisc = 2;
+  const dim = nCont + nDisc;
+  const make = (n: number) => {
+    const m = new Float32Array(n * dim);
+    for (let i = 0; i < n; i++) {
+      for (let j = 0; j < nCont; j++) m[i * dim + j] = rng.normal();
+      for (let j = nCont; j < dim; j++) m[i * dim + j] = rng.int(3);
+    }
+    return m;
+  };
+  const q = make(50);
+  const r = make(300);
+  const got = nearestDistances(q, r, nCont, nDisc, 7);
+  for (let i = 0; i < 50; i++) {
+    let best = Number.POSITIVE_INFINITY;
+    for (let k = 0; k < 300; k++) {
+      let d = 0;
+      for (let j = 0; j < nCont; j++) d += Math.abs((q[i * dim + j] as number) - (r[k * dim + j] as number));
+      for (let j = nCont; j < dim; j++) d += q[i * dim + j] === r[k * dim + j] ? 0 : 1;
+      best = Math.min(best, d);
+    }
+    assert.ok(Math.abs((got[i] as number) - best / 7) < 1e-5, `row ${i}: ${got[i]} vs ${best / 7}`);
+  }
+});
+
+test('robust spread: IQR / 1.349 for spread data, a fallback for columns mostly at one value', () => {
+  const normal = Float64Array.from({ length: 20001 }, (_, i) => i / 20000);
+  assert.ok(Math.abs(robustSpread(normal) - 0.5 / 1.349) < 1e-3);
+  const spiky = new Float64Array(100);
+  spiky[99] = 50;
+  assert.equal(robustSpread(spiky), 0.5);
+  assert.equal(robustSpread(new Float64Array(10)), 1);
+});
+
+test('DCR: copies of real rows sit at distance 0, shuffled rows further than holdout rows', () => {
+  const all = correlatedTable(3000, 1);
+  const real = takeTableRows(all, rowRange(2000));
+  const holdout = takeTableRows(
+    all,
+    Int32Array.from({ length: 1000 }, (_, i) => 2000 + i),
+  );
+  const identical = alignTables({ real, synthetic: real, holdout });
+  const copies = distanceToClosestRecord(identical, {
+    referenceRows: rowRange(2000),
+    holdout: { side: 'holdout', rows: rowRange(1000) },
+  });
+  assert.equal(copies.synthetic.median, 0);
+  assert.equal(copies.synthetic.rows, 2000);
+  assert.equal(copies.ratio, 0);
+  assert.ok(copies.holdout.median > 0);
+  assert.equal(copies.shareBelowHoldoutP05, 1);
+
+  const shuffled = alignTables({ real, synthetic: shuffleColumns(real, 2), holdout });
+  const far = distanceToClosestRecord(shuffled, {
+    referenceRows: rowRange(2000),
+    holdout: { side: 'holdout', rows: rowRange(1000) },
+    maxRows: 500,
+  });
+  assert.equal(far.synthetic.rows, 500);
+  assert.equal(far.holdout.rows, 500);
+  assert.ok(far.ratio > 1.2, `ratio ${far.ratio}`);
+});
+
+function concat(tables: Table[]): Table {
+  const first = tables[0] as Table;
+  const nRows = tables.reduce((n, t) => n + t.nRows, 0);
+  const columns = first.columns.map((col, c) => {
+    if (col.kind === 'categorical' || col.kind === 'identifier') {
+      const codes = Int32Array.from(tables.flatMap((t) => Array.from((t.columns[c] as { codes: Int32Array }).codes)));
+      return { ...col, codes };
+    }
+    const values = Float64Array.from(
+      tables.flatMap((t) => Array.from((t.columns[c] as { values: Float64Array }).values)),
+    );
+    return { ...col, values };
+  });
+  return { nRows, columns };
+}

@@ -40,6 +40,7 @@ const COLOR = {
 };
 
 const MAX_SMALL_MULTIPLES = 48;
+const DIFF_SCALE_MAX = 0.5;
 
 function higherIsBetter(v: number, t: { good: number; fair: number }): Light {
   return v >= t.good ? 'good' : v >= t.fair ? 'fair' : 'poor';
@@ -85,6 +86,16 @@ function percent(v: number): string {
 
 function count(v: number): string {
   return groupThousands(v.toFixed(0));
+}
+
+/** Tick labels of small charts: `120k`, `1.5M`, so six ticks fit in 300 px. */
+function compactNumber(v: number): string {
+  const a = Math.abs(v);
+  const short = (x: number) => String(Number(x.toPrecision(3)));
+  if (a >= 1e9) return `${short(v / 1e9)}G`;
+  if (a >= 1e6) return `${short(v / 1e6)}M`;
+  if (a >= 1e4) return `${short(v / 1e3)}k`;
+  return short(v);
 }
 
 function figure(svg: string, caption: string): string {
@@ -184,7 +195,7 @@ function columnSection(r: QualityReport, plots: QualityPlots): string {
       p.type === 'histogram'
         ? renderChart({
             title,
-            x: { label: c.name },
+            x: { label: c.name, format: compactNumber },
             y: { label: 'Share of rows' },
             width: 340,
             height: 230,
@@ -221,7 +232,8 @@ function columnSection(r: QualityReport, plots: QualityPlots): string {
   return [
     '<section class="wide"><h2>Column shapes</h2>',
     `<p class="note">Each column alone: numeric and datetime columns by the Kolmogorov–Smirnov statistic of the non-missing values (score 1 − max(KS, |difference of missing shares|)), categorical and boolean columns by the total-variation distance with missing as a category (score 1 − TVD). Overall: the mean, ${fixed(r.columnShapes.score)}. Dashed lines: ${LIGHTS.shapes.fair} and ${LIGHTS.shapes.good}.</p>`,
-    `<div class="split">${figure(bars, 'Green ≥ 0.9, amber ≥ 0.8, red below.')}<div class="scroll">${table}</div></div>`,
+    figure(bars, 'Green ≥ 0.9, amber ≥ 0.8, red below.'),
+    `<details><summary>Every column's numbers</summary><div class="scroll">${table}</div></details>`,
     '</section>',
     '<section class="wide"><h2>Distributions, real against synthetic</h2>',
     '<p class="note">Numeric columns: shares of rows in 30 equal bins over the real 0.5–99.5 % range (values outside fall in the end bins). Categorical columns: shares of the 12 most frequent real values, the rest grouped, missing and values the real data never has apart. Worst columns first.</p>',
@@ -268,9 +280,10 @@ function pairSection(r: QualityReport, plots: QualityPlots): string {
           labels: names,
           values: diff,
           scale: 'sequential',
+          max: DIFF_SCALE_MAX,
           width: 460,
         }),
-        'Dark cells: relations the synthetic data does not keep.',
+        `Dark cells: relations the synthetic data does not keep (the scale tops out at ${DIFF_SCALE_MAX}, already a large change).`,
       ),
     );
   }
@@ -502,6 +515,7 @@ const CSS = `
 .reading ul{margin:0;padding-left:20px}.reading li{margin:4px 0}
 .split{display:grid;grid-template-columns:minmax(0,1.1fr) minmax(0,1fr);gap:16px;align-items:start}
 .scroll{max-height:640px;overflow:auto}
+details{margin-top:10px}summary{cursor:pointer;font-weight:600}
 .multiples{display:grid;grid-template-columns:repeat(auto-fill,minmax(300px,1fr));gap:10px}
 figure.small{padding:6px}
 .charts{grid-template-columns:repeat(auto-fit,minmax(420px,1fr))}

@@ -25,11 +25,13 @@ export interface CategoryBarSpec {
   max?: number;
   /** Value label format at the end of each bar (default three decimals). */
   format?: (value: number) => string;
-  /** Per-bar colour override (single-series charts, e.g. traffic-light scores). */
-  colorOf?: (value: number, series: number) => string;
+  /** Per-bar colour override (e.g. traffic-light scores), by value, series index and category index. */
+  colorOf?: (value: number, series: number, category: number) => string;
   width?: number;
   /** Vertical lines at these values (e.g. a pass mark), dashed. */
   marks?: number[];
+  /** Thickness of one bar in px (default 14 with one series, 9 with several). */
+  barHeight?: number;
 }
 
 /** Truncates a label to `max` characters with an ellipsis (the full text stays in a tooltip). */
@@ -51,10 +53,10 @@ export function renderCategoryBars(spec: CategoryBarSpec): string {
   const width = spec.width ?? 520;
   const format = spec.format ?? ((v: number) => v.toFixed(3));
   const nSeries = Math.max(1, spec.series.length);
-  const barH = nSeries === 1 ? 14 : 9;
+  const barH = spec.barHeight ?? (nSeries === 1 ? 14 : 9);
   const rowH = barH * nSeries + 8;
   const longest = Math.max(4, ...spec.categories.map((c) => Math.min(c.length, 28)));
-  const left = Math.min(Math.round(width * 0.45), 12 + longest * 6.6);
+  const left = Math.round(Math.min(width * 0.45, 12 + longest * 6.6));
   const right = 52;
   const top = 34;
   const legendH = spec.series.length > 1 ? 20 : 0;
@@ -105,7 +107,7 @@ export function renderCategoryBars(spec: CategoryBarSpec): string {
       if (!Number.isFinite(v)) return;
       const y = rowTop + k * barH;
       const w = Math.max(0, sx(v) - left);
-      const color = spec.colorOf?.(v, k) ?? s.color;
+      const color = spec.colorOf?.(v, k, i) ?? s.color;
       parts.push(
         `<rect x="${left}" y="${y}" width="${w.toFixed(1)}" height="${barH - 1}" fill="${escapeXml(color)}"><title>${escapeXml(`${category} · ${s.name}: ${format(v)}`)}</title></rect>`,
         `<text x="${(left + w + 4).toFixed(1)}" y="${(y + (barH - 1) / 2).toFixed(1)}" dy="0.32em" font-size="10.5" fill="#52606d">${escapeXml(format(v))}</text>`,

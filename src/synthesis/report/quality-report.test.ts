@@ -69,3 +69,40 @@ test('German credit, the training rows against themselves with every column shuf
   assert.ok(html.includes('German &lt;shuffled&gt;'));
   assert.doesNotMatch(html, /https?:\/\//, 'no URL of any kind');
 });
+
+test('privacy ignores a column with one value in the real data, such as a split flag', async () => {
+  const all = correlatedTable(1600, 3);
+  const withFlag = (rows: Int32Array, flag: number) => {
+    const t = takeTableRows(all, rows);
+    return {
+      ...t,
+      columns: [
+        ...t.columns,
+        { name: 'is_test', kind: 'boolean' as const, values: new Float64Array(t.nRows).fill(flag) },
+      ],
+    };
+  };
+  const real = withFlag(
+    Int32Array.from({ length: 1200 }, (_, i) => i),
+    0,
+  );
+  const holdout = withFlag(
+    Int32Array.from({ length: 400 }, (_, i) => 1200 + i),
+    1,
+  );
+  const synthetic = shuffleColumns(real, 5);
+  const options = { detectionModel: 'logistic' as const, detectionMaxRows: 300 };
+  const { report } = await buildQualityReport({ real, synthetic, holdout }, options);
+  assert.deepEqual(report.privacy.columnsLeftOut, ['is_test']);
+  assert.ok(report.warnings.some((w) => w.includes('single value in the real data: is_test')));
+  // The same report without the flag at all gives the same privacy numbers.
+  const { report: plain } = await buildQualityReport(
+    { real, synthetic, holdout },
+    { ...options, exclude: ['is_test'] },
+  );
+  assert.equal(report.dcrRatio, plain.dcrRatio);
+  assert.deepEqual(report.privacy.dcrHoldout, plain.privacy.dcrHoldout);
+  assert.equal(report.privacy.holdoutExactCopies, plain.privacy.holdoutExactCopies);
+  // Shapes still see the column (real and synthetic agree on it).
+  assert.equal(report.columnShapes.columns.find((c) => c.name === 'is_test')?.score, 1);
+});

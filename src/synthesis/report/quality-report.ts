@@ -6,7 +6,14 @@
  */
 import type { Table } from '../../data/table.js';
 import type { RocCurve } from '../../evaluation/index.js';
-import { type AlignedTables, alignTables, type ExcludedColumn, rowRange, type Side } from './aligned-tables.js';
+import {
+  type AlignedTables,
+  alignTables,
+  type ComparedColumn,
+  type ExcludedColumn,
+  rowRange,
+  type Side,
+} from './aligned-tables.js';
 import { type ColumnShapes, columnShapes, levelCounts, sortedFinite } from './column-shapes.js';
 import {
   DEFAULT_DETECTION_MAX_ROWS,
@@ -71,6 +78,8 @@ export interface QualityReport {
     holdoutExactCopies: number;
     holdoutExactCopiesShare: number;
     distance: string;
+    /** Columns compared elsewhere but left out here: a single value in every real row. */
+    columnsLeftOut: string[];
   };
   excludedColumns: ExcludedColumn[];
   settings: {
@@ -230,14 +239,26 @@ export async function buildQualityReport(
     );
 
   stage('privacy');
-  const copies = exactCopies(aligned, 'synthetic');
+  // A column with one value in every real row tells no real row from another, so privacy ignores
+  // it: a split flag (all "false" in the real file, all "true" in the holdout) would otherwise put
+  // every holdout row one column further from the real rows than the synthetic ones.
+  const constant = aligned.columns.filter((c) => isConstant(c, 'real')).map((c) => c.name);
+  const privacyView =
+    constant.length > 0 && constant.length < aligned.columns.length
+      ? { ...aligned, columns: aligned.columns.filter((c) => !constant.includes(c.name)) }
+      : aligned;
+  if (privacyView !== aligned)
+    warnings.push(
+      `privacy (DCR, exact copies) leaves out column(s) with a single value in the real data: ${constant.join(', ')}`,
+    );
+  const copies = exactCopies(privacyView, 'synthetic');
   const holdoutSide: { side: Side; rows: Int32Array } = split
     ? { side: 'real', rows: split.testRows }
     : { side: 'holdout', rows: rowRange(aligned.nRows.holdout) };
   const holdoutCopies = split
-    ? exactCopies(aligned, 'real', { rows: split.testRows, realRows: split.trainRows })
-    : exactCopies(aligned, 'holdout');
-  const dcr = distanceToClosestRecord(aligned, {
+    ? exactCopies(privacyView, 'real', { rows: split.testRows, realRows: split.trainRows })
+    : exactCopies(privacyView, 'holdout');
+  const dcr = distanceToClosestRecord(privacyView, {
     referenceRows: split ? split.trainRows : rowRange(aligned.nRows.real),
     holdout: holdoutSide,
     maxRows: dcrMaxRows,
@@ -284,6 +305,7 @@ export async function buildQualityReport(
       holdoutExactCopiesShare: holdoutCopies.share,
       distance:
         'mean over columns of |Δ| / robust spread (IQR / 1.349 of the real column) for numeric and datetime, 0/1 mismatch for categorical and boolean; a missing value against a present one adds 1',
+      columnsLeftOut: privacyView === aligned ? [] : constant,
     },
     excludedColumns: aligned.excluded,
     settings: { seed, utilityModel, detectionModel, maxPairs, detectionMaxRows, dcrMaxRows },
@@ -309,4 +331,21 @@ export async function buildQualityReport(
 function withoutRocs(u: UtilityResult): Omit<UtilityResult, 'rocReal' | 'rocSynthetic'> {
   const { rocReal: _r, rocSynthetic: _s, ...rest } = u;
   return rest;
+}
+
+/** Whether a column holds a single value (missing counting as one) in every row of `side`. */
+function isConstant(col: ComparedColumn, side: Side): boolean {
+  if (col.type === 'continuous') {
+    const v = col.values[side];
+    if (v.length === 0) return true;
+    const first = v[0] as number;
+    for (let i = 1; i < v.length; i++) {
+      const x = v[i] as number;
+      if (x !== first && !(Number.isNaN(x) && Number.isNaN(first))) return false;
+    }
+    return true;
+  }
+  const c = col.codes[side];
+  for (let i = 1; i < c.length; i++) if (c[i] !== c[0]) return false;
+  return true;
 }

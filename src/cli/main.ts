@@ -229,7 +229,7 @@ function buildProgram(io: CliIO, run: (task: () => Promise<void>) => void): Comm
     .option('--json', 'print one JSON object {models: {name: {auc, ap, cpAt100, trainSeconds}}, featureRowsPerSec}')
     .action((_opts, command: Command) => run(() => runBenchmarkFraudCommand(command.optsWithGlobals(), io)));
 
-  const synth = program.command('synth').description('synthetic tabular data: judge its quality and privacy');
+  const synth = program.command('synth').description('synthetic tabular data (docs/synthesis.md)');
   addSynthReportCommand(synth, io, run);
 
   program

@@ -43,6 +43,7 @@ export { DEFAULT_MAX_PAIRS, type PairTrend, type PairTrends, pairTrends, pearson
 export {
   type DcrResult,
   type DcrSummary,
+  DEFAULT_DCR_MAX_REFERENCE_ROWS,
   DEFAULT_DCR_MAX_ROWS,
   distanceToClosestRecord,
   type ExactCopies,

@@ -9,6 +9,8 @@ import { sortedFinite } from './column-shapes.js';
 
 /** Synthetic (and holdout) rows whose closest real row is searched, at most; a seeded subsample beyond. */
 export const DEFAULT_DCR_MAX_ROWS = 5000;
+/** Real rows searched for the closest one, at most; a seeded subsample beyond (very large files). */
+export const DEFAULT_DCR_MAX_REFERENCE_ROWS = 100_000;
 
 /** Summary of one DCR distribution. */
 export interface DcrSummary {
@@ -28,7 +30,7 @@ export interface DcrResult {
   ratio: number;
   /** Share of synthetic rows closer to a real row than 95 % of holdout rows are (≈ 0.05 expected). */
   shareBelowHoldoutP05: number;
-  /** Real rows searched. */
+  /** Real rows searched (all of them up to the cap). */
   referenceRows: number;
   /** The per-row distances, for plots. */
   syntheticDistances: Float32Array;
@@ -314,6 +316,11 @@ export interface DcrOptions {
   holdout: { side: Side; rows: Int32Array };
   /** Synthetic and holdout rows measured at most (default {@link DEFAULT_DCR_MAX_ROWS}). */
   maxRows?: number;
+  /**
+   * Real reference rows searched at most (default {@link DEFAULT_DCR_MAX_REFERENCE_ROWS}); beyond,
+   * a seeded subsample, the same for synthetic and holdout rows so their ratio stays fair.
+   */
+  maxReferenceRows?: number;
   seed?: number;
 }
 
@@ -325,7 +332,12 @@ export function distanceToClosestRecord(aligned: AlignedTables, options: DcrOpti
   const seed = options.seed ?? 1;
   const maxRows = options.maxRows ?? DEFAULT_DCR_MAX_ROWS;
   const enc = dcrEncoding(aligned);
-  const reference = enc.encode('real', options.referenceRows);
+  const referenceRows = subsample(
+    options.referenceRows,
+    options.maxReferenceRows ?? DEFAULT_DCR_MAX_REFERENCE_ROWS,
+    seed + 2,
+  );
+  const reference = enc.encode('real', referenceRows);
   const syntheticRows = subsample(allRows(aligned.nRows.synthetic), maxRows, seed);
   const holdoutRows = subsample(options.holdout.rows, maxRows, seed + 1);
   const syntheticDistances = nearestDistances(
@@ -354,7 +366,7 @@ export function distanceToClosestRecord(aligned: AlignedTables, options: DcrOpti
     holdout,
     ratio,
     shareBelowHoldoutP05: syntheticDistances.length === 0 ? 0 : below / syntheticDistances.length,
-    referenceRows: options.referenceRows.length,
+    referenceRows: referenceRows.length,
     syntheticDistances,
     holdoutDistances,
   };

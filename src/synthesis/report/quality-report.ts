@@ -26,7 +26,13 @@ import {
   utilityAuc,
 } from './model-metrics.js';
 import { DEFAULT_MAX_PAIRS, type PairTrends, pairTrends, spearmanMatrix } from './pair-trends.js';
-import { type DcrSummary, DEFAULT_DCR_MAX_ROWS, distanceToClosestRecord, exactCopies } from './privacy-metrics.js';
+import {
+  type DcrSummary,
+  DEFAULT_DCR_MAX_REFERENCE_ROWS,
+  DEFAULT_DCR_MAX_ROWS,
+  distanceToClosestRecord,
+  exactCopies,
+} from './privacy-metrics.js';
 
 /** Options of {@link buildQualityReport}. */
 export interface QualityReportOptions {
@@ -247,6 +253,11 @@ export async function buildQualityReport(
     constant.length > 0 && constant.length < aligned.columns.length
       ? { ...aligned, columns: aligned.columns.filter((c) => !constant.includes(c.name)) }
       : aligned;
+  const referenceCount = split ? split.trainRows.length : aligned.nRows.real;
+  if (referenceCount > DEFAULT_DCR_MAX_REFERENCE_ROWS)
+    warnings.push(
+      `DCR searches a seeded ${DEFAULT_DCR_MAX_REFERENCE_ROWS} of the ${referenceCount} real reference rows (the same for synthetic and holdout rows)`,
+    );
   if (privacyView !== aligned)
     warnings.push(
       `privacy (DCR, exact copies) leaves out column(s) with a single value in the real data: ${constant.join(', ')}`,

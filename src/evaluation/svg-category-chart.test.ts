@@ -12,7 +12,7 @@ test('category bars: one bar per category and series, widths proportional, label
     ],
     min: 0,
     max: 1,
-    width: 500,
+    width: 560,
   });
   assert.ok(svg.startsWith('<svg') && svg.endsWith('</svg>'));
   assert.ok(svg.includes('purpose &lt;real &amp; synthetic&gt;'));
@@ -26,7 +26,7 @@ test('category bars: one bar per category and series, widths proportional, label
   assert.ok(Math.abs(a - 2 * b) < 0.2 && Math.abs(c - b) < 0.2, `widths ${a} ${b} ${c}`);
   assert.equal(bars[0]?.[3], 'car · real: 0.500');
   // The long label is clipped on screen and kept whole in its tooltip.
-  assert.ok(svg.includes('>a category name far longer …</text>'));
+  assert.ok(svg.includes('>a category name far long…</text>'));
   assert.ok(svg.includes('<title>a category name far longer than twenty-eight characters</title>'));
 });
 

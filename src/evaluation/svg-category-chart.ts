@@ -57,6 +57,8 @@ export function renderCategoryBars(spec: CategoryBarSpec): string {
   const rowH = barH * nSeries + 8;
   const longest = Math.max(4, ...spec.categories.map((c) => Math.min(c.length, 28)));
   const left = Math.round(Math.min(width * 0.45, 12 + longest * 6.6));
+  // Labels longer than the space left of the bars allows are clipped (whole in their tooltip).
+  const maxChars = Math.max(4, Math.min(28, Math.floor((left - 10) / 7.2)));
   const right = 52;
   const top = 34;
   const legendH = spec.series.length > 1 ? 20 : 0;
@@ -100,7 +102,7 @@ export function renderCategoryBars(spec: CategoryBarSpec): string {
   spec.categories.forEach((category, i) => {
     const rowTop = y0 + i * rowH + 4;
     parts.push(
-      `<text x="${left - 6}" y="${(rowTop + (barH * nSeries) / 2).toFixed(1)}" dy="0.32em" text-anchor="end" fill="#1f2933"><title>${escapeXml(category)}</title>${escapeXml(clip(category, 28))}</text>`,
+      `<text x="${left - 6}" y="${(rowTop + (barH * nSeries) / 2).toFixed(1)}" dy="0.32em" text-anchor="end" fill="#1f2933"><title>${escapeXml(category)}</title>${escapeXml(clip(category, maxChars))}</text>`,
     );
     spec.series.forEach((s, k) => {
       const v = s.values[i] as number;

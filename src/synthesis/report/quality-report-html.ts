@@ -177,7 +177,8 @@ function columnSection(r: QualityReport, plots: QualityPlots): string {
     max: 1,
     marks: [LIGHTS.shapes.fair, LIGHTS.shapes.good],
     colorOf: (v) => scoreColor(v),
-    width: 560,
+    // The page's full width, so the labels keep their size instead of being scaled up.
+    width: 1080,
   });
   const rows = cols
     .map(

@@ -110,3 +110,36 @@ function concat(tables: Table[]): Table {
   });
   return { nRows, columns };
 }
+
+test('DCR distance on known rows: numeric gaps in robust spreads, categories 0/1, missing one unit away', () => {
+  const x = Float64Array.of(0, 1, 2, 3, 4, 5, 6, 7);
+  const real: Table = {
+    nRows: 8,
+    columns: [
+      { name: 'x', kind: 'numeric', values: x },
+      { name: 'c', kind: 'categorical', codes: Int32Array.of(0, 0, 0, 0, 1, 1, 1, 1), dictionary: ['a', 'b'] },
+    ],
+  };
+  // Quartiles of 0..7 (lower order statistics): 1 and 5, so one spread is 4 / 1.349.
+  const spread = 4 / 1.349;
+  const synthetic: Table = {
+    nRows: 3,
+    columns: [
+      { name: 'x', kind: 'numeric', values: Float64Array.of(1, Number.NaN, 100) },
+      { name: 'c', kind: 'categorical', codes: Int32Array.of(1, 0, 1), dictionary: ['a', 'b'] },
+    ],
+  };
+  const aligned = alignTables({ real, synthetic, holdout: real });
+  const dcr = distanceToClosestRecord(aligned, {
+    referenceRows: rowRange(8),
+    holdout: { side: 'holdout', rows: rowRange(8) },
+  });
+  const [a, b, c] = Array.from(dcr.syntheticDistances);
+  // x = 1, c = b: the real row (1, a) is one category away, (4, b) is 3 / spread ≈ 1.01 away.
+  assert.ok(Math.abs((a as number) - Math.min(1, 3 / spread) / 2) < 1e-6, `a ${a}`);
+  // Missing x: at the median (3) plus one unit for the missingness, so (3, a) is 1 away.
+  assert.ok(Math.abs((b as number) - 1 / 2) < 1e-6, `b ${b}`);
+  // x = 100, c = b: the real row (7, b) is 93 spreads away.
+  assert.ok(Math.abs((c as number) - 93 / spread / 2) < 1e-4, `c ${c}`);
+  assert.equal(dcr.holdout.median, 0, 'the holdout is the real rows themselves');
+});

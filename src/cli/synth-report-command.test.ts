@@ -175,6 +175,43 @@ describe('vigil synth report', () => {
     assert.equal(JSON.parse(run.stdout).tstrAuc, null, 'no --target, no utility');
   });
 
+  test('--schema sets kinds on the real file, and they apply to the synthetic file too', async () => {
+    const schema = join(dir, 'schema.json');
+    await writeFile(schema, JSON.stringify({ columns: { bad: 'categorical', owner: 'categorical' } }));
+    const run = await runVigil(
+      'synth',
+      'report',
+      '--real',
+      paths.real,
+      '--synthetic',
+      paths.synthetic,
+      '--schema',
+      schema,
+      '--target',
+      'bad',
+      '--out',
+      join(dir, 'schema.html'),
+      '--json',
+      ...fast,
+    );
+    assert.equal(run.code, 0, run.stderr);
+    const r = JSON.parse(run.stdout);
+    const kinds = Object.fromEntries(
+      r.columnShapes.columns.map((c: { name: string; kind: string; metric: string }) => [
+        c.name,
+        `${c.kind}:${c.metric}`,
+      ]),
+    );
+    assert.deepEqual(kinds, {
+      income: 'numeric:ks',
+      utilisation: 'numeric:ks',
+      region: 'categorical:tvd',
+      owner: 'categorical:tvd',
+      bad: 'categorical:tvd',
+    });
+    assert.equal(r.utility.positive, '1');
+  });
+
   test('bad data exits 1 with one clear message: a missing file, mismatched columns, a bad cell, an unknown target', async () => {
     const base = ['synth', 'report', '--real', paths.real, '--out', join(dir, 'x.html'), ...fast];
     const missing = await runVigil(...base, '--synthetic', join(dir, 'nope.csv'));

@@ -55,6 +55,26 @@ test('nearestDistances equals a brute-force search', () => {
     }
     assert.ok(Math.abs((got[i] as number) - best / 7) < 1e-5, `row ${i}: ${got[i]} vs ${best / 7}`);
   }
+  // Only discrete columns: no projection to sort by, a plain scan.
+  const codes = (rows: number[][]) => Float32Array.from(rows.flat());
+  const onlyCodes = nearestDistances(
+    codes([
+      [0, 1, 2],
+      [2, 2, 2],
+    ]),
+    codes([
+      [0, 1, 1],
+      [2, 0, 0],
+      [5, 5, 5],
+    ]),
+    0,
+    3,
+    3,
+  );
+  assert.deepEqual(
+    Array.from(onlyCodes),
+    [1 / 3, 2 / 3].map((v) => Math.fround(v)),
+  );
 });
 
 test('robust spread: IQR / 1.349 for spread data, a fallback for columns mostly at one value', () => {

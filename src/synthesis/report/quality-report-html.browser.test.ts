@@ -92,8 +92,8 @@ test('the quality report renders every chart with real size, readable cards, no 
         };
       }),
     );
-    // Shape bars, 5 small multiples, 3 heatmaps, detection ROC, utility bars and ROC, DCR histogram.
-    assert.equal(svgs.length, 13, svgs.map((s) => s.title).join(' | '));
+    // Shape bars, 5 small multiples, 4 heatmaps, detection ROC, utility bars and ROC, DCR histogram.
+    assert.equal(svgs.length, 14, svgs.map((s) => s.title).join(' | '));
     for (const svg of svgs) {
       assert.ok(svg.width > 150 && svg.height > 100, `chart too small: ${JSON.stringify(svg)}`);
       assert.ok(svg.marks >= 2, `chart has no marks: ${svg.title}`);
@@ -101,6 +101,7 @@ test('the quality report renders every chart with real size, readable cards, no 
     for (const title of [
       'Column shape score (1 − KS or 1 − TVD), worst first',
       'Spearman correlation, real',
+      'Pair-trend gap (1 − score), every pair',
       'Distance to the closest real record',
       'Detection: real vs synthetic',
     ])

@@ -41,6 +41,8 @@ const COLOR = {
 
 const MAX_SMALL_MULTIPLES = 48;
 const DIFF_SCALE_MAX = 0.5;
+/** Beyond this many columns the every-pair heatmap's cells get too small to read. */
+const MAX_PAIR_MAP_COLUMNS = 60;
 
 function higherIsBetter(v: number, t: { good: number; fair: number }): Light {
   return v >= t.good ? 'good' : v >= t.fair ? 'fair' : 'poor';
@@ -288,6 +290,33 @@ function pairSection(r: QualityReport, plots: QualityPlots): string {
       ),
     );
   }
+  // Every pair, categorical ones included: the gap 1 − score, darker = worse kept.
+  const all = r.columnShapes.columns.map((c) => c.name);
+  if (all.length >= 2 && all.length <= MAX_PAIR_MAP_COLUMNS) {
+    const at = new Map(all.map((name, i) => [name, i]));
+    const n = all.length;
+    const gaps = new Float64Array(n * n).fill(Number.NaN);
+    for (let i = 0; i < n; i++) gaps[i * n + i] = 0;
+    for (const p of r.pairTrends.pairs) {
+      const i = at.get(p.a) as number;
+      const j = at.get(p.b) as number;
+      gaps[i * n + j] = 1 - p.score;
+      gaps[j * n + i] = 1 - p.score;
+    }
+    charts.push(
+      figure(
+        renderHeatmap({
+          title: 'Pair-trend gap (1 − score), every pair',
+          labels: all,
+          values: gaps,
+          scale: 'sequential',
+          max: DIFF_SCALE_MAX,
+          width: 460,
+        }),
+        'Correlation and contingency pairs alike; grey: a pair left out of the sample of pairs.',
+      ),
+    );
+  }
   const worst = [...r.pairTrends.pairs].sort((a, b) => a.score - b.score).slice(0, 12);
   const rows = worst
     .map(
@@ -296,9 +325,8 @@ function pairSection(r: QualityReport, plots: QualityPlots): string {
     )
     .join('');
   parts.push(
-    charts.length > 0
-      ? `<div class="charts">${charts.join('')}</div>`
-      : '<p class="note">Fewer than two numeric columns: no correlation heatmap.</p>',
+    k < 2 ? '<p class="note">Fewer than two numeric columns: no correlation heatmap.</p>' : '',
+    `<div class="charts">${charts.join('')}</div>`,
     `<h3>Pairs furthest apart</h3><table class="metrics"><thead><tr><th>Pair</th><th>Metric</th><th>ρ real</th><th>ρ synthetic</th><th>Score</th></tr></thead><tbody>${rows}</tbody></table>`,
     '</section>',
   );
@@ -321,10 +349,12 @@ function modelSection(r: QualityReport, plots: QualityPlots): string {
     charts.push(
       figure(
         renderCategoryBars({
-          title: `Utility: AUC on ${count(u.testRows)} real test rows`,
-          categories: ['train on real (TRTR)', 'train on synthetic (TSTR)'],
+          title: `Utility: AUC on ${count(u.testRows)} real test rows, by training data`,
+          categories: ['real (TRTR)', 'synthetic (TSTR)'],
           series: [{ name: 'AUC', color: COLOR.real, values: [u.trtrAuc, u.tstrAuc ?? Number.NaN] }],
-          min: 0.5,
+          // From chance, so the gap between two useful models shows; from 0 when one is worse than chance.
+          min: Math.min(u.trtrAuc, u.tstrAuc ?? 1) < 0.5 ? 0 : 0.5,
+          marks: [0.5],
           max: 1,
           colorOf: (_v, _series, category) => (category === 0 ? COLOR.real : COLOR.synthetic),
           barHeight: 30,

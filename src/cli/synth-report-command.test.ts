@@ -126,6 +126,14 @@ describe('vigil synth report', () => {
       { name: 'app_id', reason: 'identifier: names rows rather than describing them' },
     ]);
     assert.equal(r.report, out);
+    assert.deepEqual(Object.keys(r.timingsMs), [
+      'aligning tables',
+      'column shapes',
+      'pair trends',
+      'privacy',
+      'detection',
+      'utility',
+    ]);
     const html = await readFile(out, 'utf8');
     assert.match(html, /^<!doctype html>/);
     assert.ok((html.match(/<svg /g) ?? []).length >= 8, 'charts in the page');

@@ -97,6 +97,8 @@ export interface QualityReport {
     dcrMaxRows: number;
   };
   warnings: string[];
+  /** Milliseconds per stage (`aligning tables`, `column shapes`, …); not shown in the HTML, so equal inputs give equal pages. */
+  timingsMs: Record<string, number>;
 }
 
 /** One column's distribution in the real and synthetic data, for small-multiple charts. */
@@ -212,7 +214,19 @@ export async function buildQualityReport(
   options: QualityReportOptions = {},
 ): Promise<{ report: QualityReport; plots: QualityPlots }> {
   const seed = options.seed ?? 1;
-  const stage = options.onStage ?? (() => {});
+  const timingsMs: Record<string, number> = {};
+  let current: string | undefined;
+  let mark = performance.now();
+  const lap = () => {
+    const now = performance.now();
+    if (current !== undefined) timingsMs[current] = Math.round(now - mark);
+    mark = now;
+  };
+  const stage = (name: string) => {
+    lap();
+    current = name;
+    options.onStage?.(name);
+  };
   const utilityModel = options.utilityModel ?? 'mlp';
   const detectionModel = options.detectionModel ?? 'mlp';
   const maxPairs = options.maxPairs ?? DEFAULT_MAX_PAIRS;
@@ -290,6 +304,7 @@ export async function buildQualityReport(
     warnings.push(...utility.notes);
   }
 
+  lap();
   const { roc: detectionRoc, ...detectionJson } = detection;
   const report: QualityReport = {
     rows: { ...aligned.nRows },
@@ -321,6 +336,7 @@ export async function buildQualityReport(
     excludedColumns: aligned.excluded,
     settings: { seed, utilityModel, detectionModel, maxPairs, detectionMaxRows, dcrMaxRows },
     warnings,
+    timingsMs,
   };
   const correlationReal = spearmanMatrix(aligned, 'real');
   const plots: QualityPlots = {

@@ -13,6 +13,7 @@ import { type CliIO, processIO, reportError } from './output.js';
 import { runPredictCommand } from './predict-command.js';
 import { runServeCommand } from './serve-command.js';
 import { runSimulateCommand } from './simulate-command.js';
+import { addSynthReportCommand } from './synth-report-command.js';
 import { runTrainCommand } from './train-command.js';
 
 /** Builds the command tree. Handlers get parsed, validated options and the IO to write to. */
@@ -247,6 +248,9 @@ function buildProgram(io: CliIO, run: (task: () => Promise<void>) => void): Comm
     .option('--sequence-length <n>', "earlier transactions per sequence row (default: the spec's, else 5)")
     .option('--json', 'print one JSON object {models: {name: {auc, ap, cpAt100, trainSeconds}}, featureRowsPerSec}')
     .action((_opts, command: Command) => run(() => runBenchmarkFraudCommand(command.optsWithGlobals(), io)));
+
+  const synth = program.command('synth').description('synthetic tabular data (docs/synthesis.md)');
+  addSynthReportCommand(synth, io, run);
 
   program
     .command('demo')

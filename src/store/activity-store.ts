@@ -7,6 +7,7 @@
 import type Database from 'better-sqlite3';
 import type { Decision } from '../scoring/index.js';
 import type { AuditStore } from './audit-store.js';
+import { EventIdFilter } from './event-id-filter.js';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS activity_decisions (
@@ -94,6 +95,8 @@ export class ActivityStore implements ActivityLog {
   private readonly exists: Database.Statement<[string], { one: number }>;
   private readonly countAll: Database.Statement<[], { n: number }>;
   private readonly anyRow: Database.Statement<[], { one: number }>;
+  /** Every id kept or appended: a transaction's duplicate check asks SQLite only on a "maybe". */
+  private readonly eventIds: EventIdFilter;
 
   private constructor(private readonly audit: AuditStore) {
     const db = audit.connection;
@@ -108,6 +111,9 @@ export class ActivityStore implements ActivityLog {
     this.exists = db.prepare('SELECT 1 AS one FROM activity_decisions WHERE event_id = ?');
     this.countAll = db.prepare('SELECT count(*) AS n FROM activity_decisions');
     this.anyRow = db.prepare('SELECT 1 AS one FROM activity_decisions LIMIT 1');
+    this.eventIds = new EventIdFilter(Math.max(1 << 16, 2 * this.count()));
+    for (const id of db.prepare('SELECT event_id FROM activity_decisions').pluck().iterate())
+      this.eventIds.add(id as string);
   }
 
   /** The activity table of `audit`'s file (created when missing). */
@@ -116,7 +122,7 @@ export class ActivityStore implements ActivityLog {
   }
 
   has(eventId: string): boolean {
-    return this.exists.get(eventId) !== undefined;
+    return this.eventIds.mightContain(eventId) && this.exists.get(eventId) !== undefined;
   }
 
   find(eventId: string): ActivityRecord | undefined {
@@ -137,6 +143,7 @@ export class ActivityStore implements ActivityLog {
   }
 
   append(records: readonly ActivityRecord[]): Promise<void> {
+    for (const r of records) this.eventIds.add(r.eventId);
     return this.audit.write(() => {
       for (const r of records)
         this.insert.run({

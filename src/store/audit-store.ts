@@ -583,8 +583,9 @@ export class AuditStore implements DecisionLog {
   }
 
   /**
-   * Runs `run` inside the next group commit (with the decisions and labels pending) and resolves
-   * once that transaction has committed. A `run` that throws fails only its own write.
+   * Runs `run` in the next group: in a transaction on this thread's connection right after the
+   * writer thread's transaction of the group's decisions and labels; resolves (with the group)
+   * once both have committed. A `run` that throws fails only its own write.
    */
   write(run: () => void): Promise<void> {
     return this.enqueue({ run });

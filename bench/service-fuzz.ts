@@ -29,6 +29,7 @@ import {
   eventWithAbsurdValue,
   malformedEventBody,
   malformedRuleSetBody,
+  validActivityEvents,
 } from '../src/server/malformed-requests.js';
 import { RULES_BODY_LIMIT_BYTES } from '../src/server/rules-routes.js';
 import {
@@ -111,6 +112,8 @@ const valid = {
   deviceId: 'device-fuzz',
 };
 const validText = (id: string) => JSON.stringify({ ...valid, id });
+/** A login and a behaviour event with every field: the fuzzing mutates every kind the routes take. */
+const activity = validActivityEvents(valid.timestamp);
 const validBodyFor = (path: string, id: string) =>
   path === '/v1/events'
     ? validText(id)
@@ -137,7 +140,14 @@ async function fuzzCases(example: Record<string, unknown>): Promise<FuzzCase[]> 
     cases.push({ kind, via: 'http', method: r.method, path: r.path, headers, body });
   const [events, batch, labels, rules] = ROUTES;
 
-  const eventBody = fc.oneof(malformedEventBody(valid), eventWithAbsurdValue(valid));
+  const eventBody = fc.oneof(
+    malformedEventBody(valid),
+    eventWithAbsurdValue(valid),
+    malformedEventBody(activity.login),
+    eventWithAbsurdValue(activity.login),
+    malformedEventBody(activity.behaviour),
+    eventWithAbsurdValue(activity.behaviour),
+  );
   const batchBody = fc.oneof(
     eventBody.map((t) => `{"events":[${t}]}`),
     fc.tuple(eventWithAbsurdValue(valid), fc.nat()).map(([t, n]) => `{"events":[${validText(`b-${n}`)},${t}]}`),

@@ -14,7 +14,8 @@ import { type CliIO, processIO, reportError } from './output.js';
 import { runPredictCommand } from './predict-command.js';
 import { runServeCommand } from './serve-command.js';
 import { runSimulateCommand } from './simulate-command.js';
-import { registerSynthCommands } from './synth-command.js';
+import { addSynthFitSampleCommands } from './synth-command.js';
+import { addSynthReportCommand } from './synth-report-command.js';
 import { runTrainCommand } from './train-command.js';
 
 /** Builds the command tree. Handlers get parsed, validated options and the IO to write to. */
@@ -130,14 +131,16 @@ function buildProgram(io: CliIO, run: (task: () => Promise<void>) => void): Comm
 
   program
     .command('serve')
-    .description('the real-time risk service: score transaction events over HTTP with a bundle trained with --features')
+    .description(
+      'the real-time risk service: score transactions, and decide login and behaviour events by the rules, over HTTP with a bundle trained with --features',
+    )
     .option(
       '--model <dir>',
       'model bundle directory (trained with vigil train --features); required here or in --config',
     )
     .option(
       '--config <file>',
-      'JSON settings: model, db, port, host, rules, reviewFrom, maxLatenessSeconds, durability, apiKeys, apiKeysSha256, bodyLimitBytes, rateLimit (flags win)',
+      'JSON settings: model, db, port, host, rules, reviewFrom, maxLatenessSeconds, durability, apiKeys, apiKeysSha256, bodyLimitBytes, rateLimit, earlyWarning, modelAlerts (flags win)',
     )
     .option('--rules <file>', 'JSON rule set to start with; wins over the set the audit store had active last')
     .option('--db <file>', 'SQLite audit store, created when missing (default: vigil.db)')
@@ -154,6 +157,24 @@ function buildProgram(io: CliIO, run: (task: () => Promise<void>) => void): Comm
       '--durability <level>',
       'what a committed decision survives: machine (an OS crash or power cut too: a disk sync per group commit) or process (the process being killed or crashing; no sync per commit) (default: machine)',
     )
+    .option(
+      '--alert-high-risk-in-window <n>',
+      'early warning: alert when a terminal, IP, device or customer has N review/decline decisions in the window (default 12 in 10 minutes)',
+    )
+    .option(
+      '--alert-customers-per-ip <n>',
+      'early warning: alert when an IP address is used by N distinct customers in a UTC day (default 40)',
+    )
+    .option(
+      '--alert-customers-per-device <n>',
+      'early warning: alert when a device is used by N distinct customers in a UTC day (default 10)',
+    )
+    .option(
+      '--alert-failed-logins <n>',
+      'early warning: alert when a customer has N failed logins in the window (default 5)',
+    )
+    .option('--no-early-warning', 'no early-warning indicators or alerts (whatever the config file says)')
+    .option('--no-model-alerts', 'no model alert for each decline')
     .option(
       '--insecure-no-auth',
       'serve without API keys (every route open); refused otherwise when VIGIL_API_KEYS is empty',
@@ -244,8 +265,9 @@ function buildProgram(io: CliIO, run: (task: () => Promise<void>) => void): Comm
     .option('--json', 'print one JSON object {models: {name: {auc, ap, cpAt100, trainSeconds}}, featureRowsPerSec}')
     .action((_opts, command: Command) => run(() => runBenchmarkFraudCommand(command.optsWithGlobals(), io)));
 
-  // `vigil synth fit|sample` (synth-command.ts); more synth subcommands attach to the group it returns.
-  registerSynthCommands(program, io, run);
+  const synth = program.command('synth').description('synthetic tabular data (docs/synthesis.md)');
+  addSynthFitSampleCommands(synth, io, run);
+  addSynthReportCommand(synth, io, run);
 
   program
     .command('demo')

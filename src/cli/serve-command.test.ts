@@ -8,7 +8,7 @@ import Database from 'better-sqlite3';
 import { trainTestBundle, writeTestApplications } from '../scoring/test-bundles.js';
 import { request, type TestStream, trainTestStream } from '../server/test-service.js';
 import type { CliIO } from './output.js';
-import { runServeCommand } from './serve-command.js';
+import { earlyWarningOf, runServeCommand } from './serve-command.js';
 import { assertNoStack, runVigil } from './test-cli.js';
 
 const root = await mkdtemp(join(tmpdir(), 'vigil-serve-'));
@@ -235,14 +235,32 @@ describe('vigil serve: rules and the config file', () => {
     const stop = new AbortController();
     const s = serve({ model: stream.bundleDir, port: '0', db: join(root, 'rules.db'), rules: examples }, stop);
     const url = await s.url;
-    assert.match(s.output(), /rules 2026-12-03\.1 \(7\)/);
-    const blocked = { ...stream.events[0], ipAddress: '203.0.113.7' } as Record<string, unknown>;
-    const r = await request(url, 'POST', '/v1/events', { body: blocked, key: SCORER });
-    assert.equal(r.status, 200, r.text);
-    assert.equal(r.body.decision, 'decline');
-    assert.deepEqual(r.body.rulesHit, ['blocked-ip']);
-    stop.abort();
-    await s.done;
+    try {
+      assert.match(s.output(), /rules 2026-12-07\.1 \(8\)/);
+      const blocked = { ...stream.events[0], ipAddress: '203.0.113.7' } as Record<string, unknown>;
+      const r = await request(url, 'POST', '/v1/events', { body: blocked, key: SCORER });
+      assert.equal(r.status, 200, r.text);
+      assert.equal(r.body.decision, 'decline');
+      assert.deepEqual(r.body.rulesHit, ['blocked-ip']);
+      // The example's login rule: a failed login from a high-risk country is reviewed.
+      const login = {
+        kind: 'login',
+        id: 'example-login',
+        timestamp: stream.events[0]?.timestamp,
+        customerId: 'c-example',
+        success: false,
+        country: 'XA',
+      };
+      const l = await request(url, 'POST', '/v1/events', { body: login, key: SCORER });
+      assert.deepEqual(
+        [l.status, l.body.decision, l.body.rulesHit],
+        [200, 'review', ['failed-login-high-risk-country']],
+      );
+    } finally {
+      // Stopped even when an assertion fails, so a failure never leaves the test process hanging.
+      stop.abort();
+      await s.done;
+    }
   });
 
   test('a bad rule set file refuses the start, listing every problem with its path', async () => {
@@ -306,7 +324,7 @@ describe('vigil serve: rules and the config file', () => {
     await assert.rejects(() => access(join(root, 'from-config.db')));
     const rules = await request(url, 'GET', '/v1/rules', { key: admin });
     assert.equal(rules.status, 200, rules.text);
-    assert.equal(rules.body.version, '2026-12-03.1');
+    assert.equal(rules.body.version, '2026-12-07.1');
     const post = (i: number, key: string) => request(url, 'POST', '/v1/events', { body: stream.events[i], key });
     assert.equal((await post(0, scorer)).status, 200);
     assert.equal((await post(1, scorer)).status, 200);
@@ -321,6 +339,137 @@ describe('vigil serve: rules and the config file', () => {
     assert.equal(big.status, 413, 'the body limit of the file');
     stop.abort();
     await s.done;
+  });
+
+  test('early warning from --config and flags: shared IP and device alerts at the file’s and the flag’s thresholds; no model alerts', async () => {
+    const configPath = join(root, 'early-warning.json');
+    await writeFile(
+      configPath,
+      JSON.stringify({
+        model: stream.bundleDir,
+        earlyWarning: {
+          customersPerIpPerDay: 6,
+          customersPerDevicePerDay: 5,
+          failedLoginsInWindow: 3,
+          newDeviceLogin: false,
+        },
+        modelAlerts: false,
+      }),
+    );
+    const stop = new AbortController();
+    const s = serve(
+      { config: configPath, port: '0', db: join(root, 'early-warning.db'), alertCustomersPerDevice: '3' },
+      stop,
+    );
+    const url = await s.url;
+    const timestamp = stream.events[0]?.timestamp as string;
+    const logins = Array.from({ length: 9 }, (_, i) => ({
+      kind: 'login',
+      id: `shared-${i}`,
+      timestamp,
+      customerId: `customer-${i}`,
+      ipAddress: '198.51.100.77',
+      // The first four customers share a device.
+      deviceId: i < 4 ? 'shared-device' : `device-${i}`,
+      success: true,
+    }));
+    const r = await request(url, 'POST', '/v1/events:batch', { body: { events: logins }, key: SCORER });
+    assert.equal(r.status, 200, r.text);
+    const ip = await request(url, 'GET', '/v1/alerts?entityKind=ip&entityId=198.51.100.77', { key: ANALYST });
+    assert.equal(ip.body.alerts.length, 1, JSON.stringify(ip.body.alerts));
+    const [alert] = ip.body.alerts;
+    assert.equal(alert.rule, 'shared_customers');
+    assert.equal(alert.count, 1);
+    assert.match(alert.title, /shared by 6 customers today \(logins\)$/, 'the file’s threshold');
+    assert.deepEqual(
+      alert.evidence.eventIds,
+      logins.slice(0, 6).map((l) => l.id),
+    );
+    const device = await request(url, 'GET', '/v1/alerts?entityKind=device&entityId=shared-device', { key: ANALYST });
+    assert.deepEqual(
+      device.body.alerts.map((a: { rule: string; evidence: { eventIds: string[] } }) => [a.rule, a.evidence.eventIds]),
+      [['shared_customers', ['shared-0', 'shared-1', 'shared-2']]],
+      'the flag (3) wins over the file (5)',
+    );
+    // modelAlerts: false — declines raise no model alert.
+    const history = stream.events.slice(0, 300);
+    const t0 = Date.parse((history[299] as { timestamp: string }).timestamp);
+    const burst = Array.from({ length: 8 }, (_, i) => ({
+      ...history[i],
+      id: `burst-${i}`,
+      terminalId: 'BURST-T',
+      amount: 5000 + i,
+      timestamp: new Date(t0 + (i + 1) * 5000).toISOString(),
+    }));
+    const scored = await request(url, 'POST', '/v1/events:batch', {
+      body: { events: [...history, ...burst] },
+      key: SCORER,
+    });
+    assert.equal(scored.status, 200, scored.text);
+    const declines = scored.body.results.filter((a: { decision: string }) => a.decision === 'decline').length;
+    assert.ok(declines >= 8, `${declines} declines`);
+    const model = await request(url, 'GET', '/v1/alerts?kind=model', { key: ANALYST });
+    assert.deepEqual(model.body.alerts, []);
+    // The file's failed-login threshold (3, not the default 5).
+    const failed = Array.from({ length: 3 }, (_, i) => ({ ...logins[0], id: `failed-${i}`, success: false }));
+    assert.equal(
+      (await request(url, 'POST', '/v1/events:batch', { body: { events: failed }, key: SCORER })).status,
+      200,
+    );
+    const customer = await request(url, 'GET', '/v1/alerts?entityKind=customer&entityId=customer-0', { key: ANALYST });
+    assert.deepEqual(
+      customer.body.alerts.map((a: { rule: string }) => a.rule),
+      ['failed_login_burst'],
+    );
+    stop.abort();
+    await s.done;
+  });
+
+  test('early-warning flags win over the file: off with --no-early-warning, on again with a threshold flag', () => {
+    const file = { apiKeys: [], earlyWarning: { customersPerIpPerDay: 5, spikeZ: 4 } };
+    assert.deepEqual(earlyWarningOf({ alertFailedLogins: '7' }, file), {
+      customersPerIpPerDay: 5,
+      spikeZ: 4,
+      failedLoginsInWindow: 7,
+    });
+    assert.equal(earlyWarningOf({ earlyWarning: false, alertCustomersPerIp: '9' }, file), false);
+    assert.equal(earlyWarningOf({}, { apiKeys: [], earlyWarning: false }), false);
+    assert.deepEqual(earlyWarningOf({ alertHighRiskInWindow: '20' }, { apiKeys: [], earlyWarning: false }), {
+      highRiskInWindow: 20,
+    });
+    assert.deepEqual(earlyWarningOf({}, { apiKeys: [] }), {}, 'the defaults');
+    assert.throws(
+      () => earlyWarningOf({ alertCustomersPerDevice: '0' }, file),
+      /--alert-customers-per-device must be an integer ≥ 1/,
+    );
+  });
+
+  test('bad early-warning settings in the config file are listed with their paths', async () => {
+    const configPath = join(root, 'bad-early-warning.json');
+    await writeFile(
+      configPath,
+      JSON.stringify({
+        model: stream.bundleDir,
+        earlyWarning: { spikeZ: -1, windowBuckets: 2.5, newIpLogin: 'yes', declineRate: 2, shoeSize: 44 },
+        modelAlerts: 'no',
+      }),
+    );
+    const run = await runVigil('serve', '--config', configPath);
+    assert.equal(run.code, 1);
+    for (const line of [
+      /earlyWarning, shoeSize: shoeSize is not an early-warning option/,
+      /earlyWarning, windowBuckets: must be a positive integer/,
+      /earlyWarning, spikeZ: must be a positive number/,
+      /earlyWarning, declineRate: must be in \(0, 1\]/,
+      /earlyWarning, newIpLogin: must be true or false/,
+      /modelAlerts: modelAlerts is true or false/,
+    ])
+      assert.match(run.stderr, line);
+    assert.match(run.stderr, /has 6 problem/);
+    assertNoStack(run);
+    const flag = await runVigil('serve', '--model', stream.bundleDir, '--alert-customers-per-ip', 'many');
+    assert.equal(flag.code, 2);
+    assert.match(flag.stderr, /--alert-customers-per-ip must be an integer/);
   });
 
   test('a bad config file lists every bad entry with its path and never echoes a key', async () => {

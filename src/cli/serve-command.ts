@@ -1,6 +1,7 @@
 import { once } from 'node:events';
 import { ModelDeployments } from '../deployment/index.js';
 import { ConfigError } from '../errors.js';
+import type { EarlyWarningOptions } from '../monitoring/index.js';
 import {
   DEFAULT_SNAPSHOT_POLICY,
   OnlineStateKeeper,
@@ -42,6 +43,39 @@ export interface ServeFlags {
   snapshotEvents?: string;
   /** Snapshot the online state every T seconds (0: not by time). */
   snapshotSeconds?: string;
+  /** False (`--no-early-warning`) turns early warning off, whatever the config file says. */
+  earlyWarning?: boolean;
+  /** False (`--no-model-alerts`) turns model alerts for declines off. */
+  modelAlerts?: boolean;
+  /** Early-warning thresholds; each wins over the config file's `earlyWarning` entry. */
+  alertHighRiskInWindow?: string;
+  alertCustomersPerIp?: string;
+  alertCustomersPerDevice?: string;
+  alertFailedLogins?: string;
+}
+
+/** The early-warning threshold flags and the option each sets. */
+const EARLY_WARNING_FLAGS = [
+  ['alertHighRiskInWindow', '--alert-high-risk-in-window', 'highRiskInWindow'],
+  ['alertCustomersPerIp', '--alert-customers-per-ip', 'customersPerIpPerDay'],
+  ['alertCustomersPerDevice', '--alert-customers-per-device', 'customersPerDevicePerDay'],
+  ['alertFailedLogins', '--alert-failed-logins', 'failedLoginsInWindow'],
+] as const satisfies readonly (readonly [keyof ServeFlags, string, keyof EarlyWarningOptions])[];
+
+/**
+ * Early warning from the config file and the flags (flags win): false when turned off, else the
+ * options given (the defaults fill the rest).
+ */
+export function earlyWarningOf(flags: ServeFlags, config: ServeConfig): EarlyWarningOptions | false {
+  const fromFlags: Record<string, number> = {};
+  for (const [flag, name, option] of EARLY_WARNING_FLAGS) {
+    const raw = flags[flag];
+    if (typeof raw === 'string') fromFlags[option] = parseIntegerFlag(name, raw, { min: 1 });
+  }
+  if (flags.earlyWarning === false) return false;
+  // A threshold given on the command line turns early warning on over a file's `false`.
+  if (config.earlyWarning === false && Object.keys(fromFlags).length === 0) return false;
+  return { ...(config.earlyWarning || {}), ...fromFlags };
 }
 
 export interface RunningService {
@@ -156,6 +190,8 @@ export async function startService(flags: ServeFlags, env: NodeJS.ProcessEnv = p
         ? DEFAULT_SNAPSHOT_POLICY.everySeconds
         : parseIntegerFlag('--snapshot-seconds', flags.snapshotSeconds, { min: 0 }),
   };
+  const earlyWarning = earlyWarningOf(flags, config);
+  const modelAlerts = flags.modelAlerts === false ? false : (config.modelAlerts ?? true);
   const engineOption = flags.engine === undefined ? {} : { engine: flags.engine };
   const scorer = await OnlineScorer.load(model, {
     ...(flags.engine === undefined ? {} : { engine: flags.engine }),
@@ -197,8 +233,14 @@ export async function startService(flags: ServeFlags, env: NodeJS.ProcessEnv = p
       ...(config.rateLimit === undefined ? {} : { rateLimit: config.rateLimit }),
       onlineState: keeper,
       models,
-      // Early warning with its documented defaults, and a model alert for every decline.
-      alerting: { store: AlertStore.on(store), entityDecisions: EntityDecisions.on(store) },
+      // Early warning with the defaults the config file and flags leave, and a model alert for
+      // every decline unless turned off.
+      alerting: {
+        store: AlertStore.on(store),
+        entityDecisions: EntityDecisions.on(store),
+        earlyWarning,
+        modelAlerts,
+      },
     });
     // The active set is the store's latest: the --rules set was recorded as it became active.
     const active = ruleSets.latest();

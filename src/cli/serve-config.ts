@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { ConfigError, type Issue } from '../errors.js';
+import { type EarlyWarningOptions, earlyWarningIssues } from '../monitoring/index.js';
 import { MIN_API_KEY_LENGTH, type RateLimitOptions, ROLES, type Role, rateLimitIssues } from '../server/index.js';
 import { AUDIT_DURABILITY, type AuditDurability } from '../store/index.js';
 
@@ -23,6 +24,10 @@ export interface ServeConfig {
   rateLimit?: RateLimitOptions;
   durability?: AuditDurability;
   maxLatenessSeconds?: number;
+  /** Early-warning thresholds and windows (any of `EarlyWarningOptions`), or false for none. */
+  earlyWarning?: EarlyWarningOptions | false;
+  /** A model alert for every decline (default true). */
+  modelAlerts?: boolean;
 }
 
 const FIELDS = [
@@ -38,6 +43,8 @@ const FIELDS = [
   'rateLimit',
   'durability',
   'maxLatenessSeconds',
+  'earlyWarning',
+  'modelAlerts',
 ] as const;
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -99,6 +106,18 @@ export function parseServeConfig(json: unknown, dir: string): ServeConfig {
         message: 'maxLatenessSeconds is a number ≥ 0',
       });
     else config.maxLatenessSeconds = maxLatenessSeconds;
+  }
+  const { earlyWarning, modelAlerts } = json;
+  if (earlyWarning === false) config.earlyWarning = false;
+  else if (earlyWarning !== undefined) {
+    const found = earlyWarningIssues(earlyWarning, ['earlyWarning']);
+    if (found.length > 0) issues.push(...found);
+    else config.earlyWarning = earlyWarning as EarlyWarningOptions;
+  }
+  if (modelAlerts !== undefined) {
+    if (typeof modelAlerts !== 'boolean')
+      issues.push({ code: 'invalid_type', path: ['modelAlerts'], message: 'modelAlerts is true or false' });
+    else config.modelAlerts = modelAlerts;
   }
   if (json.rateLimit !== undefined) {
     const found = rateLimitIssues(json.rateLimit, ['rateLimit']);

@@ -145,12 +145,8 @@ export async function runSynthSampleCommand(flags: SynthSampleFlags, io: CliIO):
   io.stdout(`Written to ${flags.out}\n`);
 }
 
-/**
- * Adds the `synth` command group (`fit`, `sample`) to the program and returns the group, to which
- * further subcommands (e.g. `report`) are added.
- */
-export function registerSynthCommands(program: Command, io: CliIO, run: (task: () => Promise<void>) => void): Command {
-  const synth = program.command('synth').description('synthetic tabular data: fit a synthesizer, sample from it');
+/** Adds `fit` and `sample` to the `synth` command group. */
+export function addSynthFitSampleCommands(synth: Command, io: CliIO, run: (task: () => Promise<void>) => void): void {
   const kinds = availableSynthesizerKinds();
   synth
     .command('fit')
@@ -182,5 +178,4 @@ export function registerSynthCommands(program: Command, io: CliIO, run: (task: (
     .requiredOption('--out <file>', 'output CSV (.gz to compress); missing values are empty cells')
     .option('--json', 'print one JSON object with the result on stdout')
     .action((_opts, command: Command) => run(() => runSynthSampleCommand(command.optsWithGlobals(), io)));
-  return synth;
 }

@@ -52,10 +52,19 @@ export {
   type BinaryReportData,
   type EvaluationReportInput,
   type MulticlassReportData,
+  REPORT_CSS,
   type RegressionReportData,
   type ReportData,
   type ReportMetadata,
   type ReportModel,
   renderEvaluationReport,
 } from './report-html.js';
+export {
+  type CategoryBarSpec,
+  type CategorySeries,
+  type HeatmapSpec,
+  renderCategoryBars,
+  renderHeatmap,
+} from './svg-category-chart.js';
+export { type ChartSpec, escapeXml, groupThousands, renderChart } from './svg-chart.js';
 export { chooseThreshold, type ThresholdChoice, type ThresholdPolicy } from './threshold.js';

@@ -625,3 +625,6 @@ footer{color:#7b8794;font-size:12px;margin-top:24px}
   *{-webkit-print-color-adjust:exact;print-color-adjust:exact}
 }
 `;
+
+/** The reports' stylesheet, shared so every Vigil report (evaluation, synthetic-data quality) reads alike. */
+export const REPORT_CSS: string = CSS;

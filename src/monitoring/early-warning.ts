@@ -45,6 +45,23 @@ export interface EarlyWarningOptions {
   maxEntitiesPerKind?: number;
   /** Event ids an alert names at most (default 50): the entity's latest relevant events. */
   evidenceEvents?: number;
+  // Login and behaviour events (AccessWarning): the window above, the idle time and caps too.
+  /** Alert when a customer has this many failed logins in the window (default 5). */
+  failedLoginsInWindow?: number;
+  /** Alert when an IP address or a device has this many failed logins in a UTC day (default 30). */
+  failedLoginsPerDay?: number;
+  /** Alert on a successful login from a device the customer never logged in from before (default true). */
+  newDeviceLogin?: boolean;
+  /** The same for a new IP address (default false: customers' addresses change too often to alert on each). */
+  newIpLogin?: boolean;
+  /** Devices and IP addresses remembered per customer for the two above (default 20; the least recent go first). */
+  knownPerCustomer?: number;
+  /** A behaviour event is bot-like at this many clicks a second of dwell time or more (default 8)… */
+  botClicksPerSecond?: number;
+  /** …or this many keystrokes a second (default 15)… */
+  botKeystrokesPerSecond?: number;
+  /** …and a customer with this many bot-like behaviour events in the window raises an alert (default 3). */
+  botEventsInWindow?: number;
 }
 
 export const DEFAULT_EARLY_WARNING: Readonly<Required<EarlyWarningOptions>> = {
@@ -63,7 +80,18 @@ export const DEFAULT_EARLY_WARNING: Readonly<Required<EarlyWarningOptions>> = {
   idleSeconds: 172_800,
   maxEntitiesPerKind: 50_000,
   evidenceEvents: 50,
+  failedLoginsInWindow: 5,
+  failedLoginsPerDay: 30,
+  newDeviceLogin: true,
+  newIpLogin: false,
+  knownPerCustomer: 20,
+  botClicksPerSecond: 8,
+  botKeystrokesPerSecond: 15,
+  botEventsInWindow: 3,
 };
+
+/** The option names of early warning, for the config file's check. */
+export const EARLY_WARNING_OPTIONS = Object.keys(DEFAULT_EARLY_WARNING) as (keyof EarlyWarningOptions)[];
 
 /** Distinct customers counted per IP or device and day at most; the indicator reads "at least" beyond. */
 export const MAX_DISTINCT_CUSTOMERS = 1000;
@@ -212,15 +240,29 @@ export function entityLabel(kind: EntityKind, id: string): string {
   return `${KIND_NAME[kind]} ${isPersonalKind(kind) && id.length > 12 ? `${id.slice(0, 8)}…` : id}`;
 }
 
-function checkOptions(options: EarlyWarningOptions): Required<EarlyWarningOptions> {
-  const o = { ...DEFAULT_EARLY_WARNING, ...options };
+/**
+ * Every problem of early-warning options (parsed JSON allowed: unknown names are reported too),
+ * each with its path under `prefix`.
+ */
+export function earlyWarningIssues(options: unknown, prefix: (string | number)[] = []): Issue[] {
+  if (typeof options !== 'object' || options === null || Array.isArray(options))
+    return [{ code: 'invalid_type', path: prefix, message: 'early-warning options are an object' }];
+  const given = options as Record<string, unknown>;
   const issues: Issue[] = [];
+  for (const name of Object.keys(given))
+    if (!(EARLY_WARNING_OPTIONS as string[]).includes(name))
+      issues.push({
+        code: 'unknown_field',
+        path: [...prefix, name],
+        message: `${name} is not an early-warning option (${EARLY_WARNING_OPTIONS.join(', ')})`,
+      });
+  const o = { ...DEFAULT_EARLY_WARNING, ...given } as Record<string, unknown>;
   const positive = (name: keyof EarlyWarningOptions, integer: boolean) => {
-    const v = o[name] as number;
+    const v = o[name];
     if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0 || (integer && !Number.isInteger(v)))
       issues.push({
         code: 'invalid_option',
-        path: [name],
+        path: [...prefix, name],
         message: `must be a positive ${integer ? 'integer' : 'number'}`,
       });
   };
@@ -235,16 +277,45 @@ function checkOptions(options: EarlyWarningOptions): Required<EarlyWarningOption
     'customersPerDevicePerDay',
     'maxEntitiesPerKind',
     'evidenceEvents',
+    'failedLoginsInWindow',
+    'failedLoginsPerDay',
+    'knownPerCustomer',
+    'botEventsInWindow',
   ] as const)
     positive(name, true);
-  for (const name of ['spikeZ', 'historyHalfLifeBuckets', 'idleSeconds'] as const) positive(name, false);
-  if (!(o.declineRate > 0 && o.declineRate <= 1))
-    issues.push({ code: 'invalid_option', path: ['declineRate'], message: 'must be in (0, 1]' });
+  for (const name of [
+    'spikeZ',
+    'historyHalfLifeBuckets',
+    'idleSeconds',
+    'botClicksPerSecond',
+    'botKeystrokesPerSecond',
+  ] as const)
+    positive(name, false);
+  const rate = o.declineRate;
+  if (!(typeof rate === 'number' && rate > 0 && rate <= 1))
+    issues.push({ code: 'invalid_option', path: [...prefix, 'declineRate'], message: 'must be in (0, 1]' });
+  for (const name of ['newDeviceLogin', 'newIpLogin'] as const)
+    if (typeof o[name] !== 'boolean')
+      issues.push({ code: 'invalid_option', path: [...prefix, name], message: 'must be true or false' });
   if (!Array.isArray(o.kinds) || !o.kinds.every(isEntityKind))
-    issues.push({ code: 'invalid_option', path: ['kinds'], message: `must list kinds of ${ENTITY_KINDS.join(', ')}` });
+    issues.push({
+      code: 'invalid_option',
+      path: [...prefix, 'kinds'],
+      message: `must list kinds of ${ENTITY_KINDS.join(', ')}`,
+    });
+  return issues;
+}
+
+/**
+ * The options with their defaults filled in.
+ *
+ * @throws ConfigError `invalid_option` listing every problem
+ */
+export function checkEarlyWarningOptions(options: EarlyWarningOptions): Required<EarlyWarningOptions> {
+  const issues = earlyWarningIssues(options);
   if (issues.length > 0)
     throw new ConfigError('invalid_option', `${issues.length} bad early-warning option(s)`, { issues });
-  return o;
+  return { ...DEFAULT_EARLY_WARNING, ...options };
 }
 
 const NO_ALERTS: readonly RaiseAlertInput[] = Object.freeze([]);
@@ -281,7 +352,7 @@ export class EarlyWarning {
   private readonly windowText: string;
 
   constructor(options: EarlyWarningOptions = {}) {
-    this.options = checkOptions(options);
+    this.options = checkEarlyWarningOptions(options);
     this.watched = [...new Set(this.options.kinds)];
     this.entities = this.watched.map(() => new Map());
     this.alpha = 1 - 2 ** (-1 / this.options.historyHalfLifeBuckets);

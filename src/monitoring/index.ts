@@ -1,8 +1,17 @@
 /**
  * Monitoring beyond single decisions (no HTTP here): what an alert is, the entity kinds watched,
- * early-warning indicators per entity and time bucket with spike detection, and model alerts for
- * declines. The service feeds it decided events and keeps the alerts it raises.
+ * early-warning indicators per entity and time bucket with spike detection, login and behaviour
+ * indicators (failed-login bursts, new devices, shared addresses, bot-like rates), and model alerts
+ * for declines. The service feeds it decided events and keeps the alerts it raises.
  */
+
+export {
+  type AccessIndicators,
+  AccessWarning,
+  isBotLike,
+  MIN_INTERACTIONS_FOR_RATE,
+  type ObservedAccess,
+} from './access-warning.js';
 export {
   ALERT_KINDS,
   ALERT_OUTCOMES,
@@ -17,10 +26,13 @@ export {
   type RaiseAlertInput,
 } from './alert.js';
 export {
+  checkEarlyWarningOptions,
   DEFAULT_EARLY_WARNING,
+  EARLY_WARNING_OPTIONS,
   EarlyWarning,
   type EarlyWarningOptions,
   type EntityIndicators,
+  earlyWarningIssues,
   entityLabel,
   MAX_DISTINCT_CUSTOMERS,
   type ObservedEvent,

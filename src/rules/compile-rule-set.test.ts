@@ -108,6 +108,60 @@ describe('rules: conditions', () => {
   });
 });
 
+describe('rules: login and behaviour events', () => {
+  const loginContext = (success: boolean): RuleContext => ({
+    event: { kind: 'login', id: 'l1', timestamp: event.timestamp, customerId: 'c1', success, deviceId: 'd1' },
+    features: {},
+    score: Number.NaN,
+  });
+  const behaviourContext: RuleContext = {
+    event: { kind: 'behaviour', id: 'b1', timestamp: event.timestamp, customerId: 'c1', dwellTimeMs: 300, clicks: 40 },
+    features: {},
+    score: Number.NaN,
+  };
+  test('booleans compare with == and !=; fields of another kind are missing', () => {
+    const failedLogin: Condition = {
+      all: [
+        { field: 'event.kind', op: '==', value: 'login' },
+        { field: 'event.success', op: '==', value: false },
+      ],
+    };
+    assert.equal(holds(failedLogin, loginContext(false)), true);
+    assert.equal(holds(failedLogin, loginContext(true)), false);
+    assert.equal(holds(failedLogin, context()), false, 'a transaction has no success');
+    assert.equal(holds({ field: 'event.success', op: '!=', value: true }, context()), false, '!= on a missing field');
+    assert.equal(holds({ field: 'event.success', op: 'exists' }, loginContext(true)), true);
+    assert.equal(holds({ field: 'event.clicks', op: '>', value: 30 }, behaviourContext), true);
+    assert.equal(holds({ field: 'event.dwellTimeMs', op: '<', value: 500 }, behaviourContext), true);
+    assert.equal(holds({ field: 'event.amount', op: '<', value: 1e6 }, behaviourContext), false);
+    // The trap a rule for transactions falls into: not of a missing comparison is true.
+    assert.equal(holds({ not: { field: 'event.amount', op: '<', value: 1e6 } }, behaviourContext), true);
+    assert.equal(
+      holds({ field: 'features.CUSTOMER_ID_NB_TX_1DAY_WINDOW', op: '>=', value: 0 }, behaviourContext),
+      false,
+    );
+    assert.equal(holds({ field: 'score', op: '>=', value: 0 }, behaviourContext), false);
+  });
+  test('a boolean field refuses ordering and values of other types', () => {
+    const issues = ruleSetIssues(
+      {
+        version: 'v1',
+        rules: [
+          { id: 'a', action: 'review', reason: 'x', when: { field: 'event.success', op: '>', value: 0 } },
+          { id: 'b', action: 'review', reason: 'x', when: { field: 'event.success', op: '==', value: 'false' } },
+          { id: 'c', action: 'review', reason: 'x', when: { field: 'event.clicks', op: '==', value: true } },
+        ],
+      },
+      { featureNames: FEATURES },
+    );
+    assert.deepEqual(codesAt(issues), [
+      'invalid_type@rules.0.when.op',
+      'invalid_type@rules.1.when.value',
+      'invalid_type@rules.2.when.value',
+    ]);
+  });
+});
+
 describe('rules: evaluation and decisions', () => {
   const set = compileRuleSet(
     {

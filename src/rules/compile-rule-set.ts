@@ -65,7 +65,13 @@ const MAX_DEPTH = 32;
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const typeOfValue = (v: unknown): FieldType | undefined =>
-  typeof v === 'string' ? 'string' : typeof v === 'number' && Number.isFinite(v) ? 'number' : undefined;
+  typeof v === 'string'
+    ? 'string'
+    : typeof v === 'number' && Number.isFinite(v)
+      ? 'number'
+      : typeof v === 'boolean'
+        ? 'boolean'
+        : undefined;
 const describe = (v: unknown) => (Array.isArray(v) ? 'an array' : v === null ? 'null' : `a ${typeof v}`);
 
 /** The sha256 (hex) of a rule set as compact JSON. */
@@ -562,7 +568,7 @@ class Compiler {
       this.issue(
         'invalid_type',
         [...path, 'op'],
-        `${op} compares numbers; ${node.field} holds strings (use == != in notIn)`,
+        `${op} compares numbers; ${node.field} holds ${type}s (use == != in notIn)`,
       );
       return undefined;
     }

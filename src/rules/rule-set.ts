@@ -84,9 +84,9 @@ export interface RuleHit {
 }
 
 /** The value of each type an event field holds. */
-export type FieldType = 'number' | 'string';
+export type FieldType = 'number' | 'string' | 'boolean';
 
-/** The event fields a condition may read (`event.<name>`): the transaction body's fields. */
+/** The event fields a condition may read (`event.<name>`): the fields of every event kind's body (transaction, login, behaviour). */
 export const EVENT_FIELD_TYPES: Readonly<Record<string, FieldType>> = {
   id: 'string',
   kind: 'string',
@@ -101,6 +101,18 @@ export const EVENT_FIELD_TYPES: Readonly<Record<string, FieldType>> = {
   longitude: 'number',
   ipAddress: 'string',
   deviceId: 'string',
+  // Login events (a field another kind lacks is missing there: every comparison with it is false).
+  success: 'boolean',
+  failureReason: 'string',
+  method: 'string',
+  // Behaviour events.
+  sessionId: 'string',
+  dwellTimeMs: 'number',
+  clicks: 'number',
+  keystrokes: 'number',
+  pageViews: 'number',
+  action: 'string',
+  page: 'string',
 };
 
 /** What a compiled rule set reads for one event. */

@@ -142,6 +142,52 @@ describe('OnlineScorer: one event at a time gives the batch path scores', () => 
     }
   });
 
+  test('events scored concurrently share one model call and get the scores they get one by one (lstm: sequences)', async () => {
+    const dir = join(root, 'lstm');
+    const one = await OnlineScorer.load(dir);
+    const together = await OnlineScorer.load(dir);
+    try {
+      const tx = await transactionsFromCsv(dataPath, one.record.spec);
+      const events = Array.from({ length: 200 }, (_, i) => {
+        const { label: _label, ...e } = tx.event(i);
+        return e;
+      });
+      const singles: Awaited<ReturnType<OnlineScorer['scoreEvent']>>[] = [];
+      for (const e of events) singles.push(await one.scoreEvent(e));
+      // Count the model calls of the scorer that takes them concurrently.
+      const estimator = (
+        together as unknown as { current: { model: { estimator: { predictProba: (x: unknown) => Promise<unknown> } } } }
+      ).current.model.estimator;
+      const predict = estimator.predictProba.bind(estimator);
+      let calls = 0;
+      estimator.predictProba = (x: unknown) => {
+        calls++;
+        return predict(x);
+      };
+      // Requests in one turn of the event loop: 1, 3 and 2 events, then 194 one by one at once.
+      const concurrent = await Promise.all([
+        together.scoreEvents(events.slice(0, 1)),
+        together.scoreEvents(events.slice(1, 4)),
+        together.scoreEvents(events.slice(4, 6)),
+        ...events.slice(6).map((e) => together.scoreEvents([e])),
+      ]);
+      assert.equal(calls, 1);
+      const flat = concurrent.flat();
+      assert.equal(flat.length, 200);
+      for (let i = 0; i < 200; i++) {
+        const a = flat[i];
+        const b = singles[i];
+        assert.ok(a !== undefined && b !== undefined);
+        assert.equal(a.ordinal, b.ordinal);
+        assert.deepEqual(a.features, b.features);
+        assert.ok(Math.abs(a.score - b.score) < 1e-6, `event ${i}: ${a.score} against ${b.score}`);
+      }
+    } finally {
+      one.dispose();
+      together.dispose();
+    }
+  });
+
   test('a late event within maxLatenessSeconds is taken as of the latest time, later ones are refused', async () => {
     const dir = join(root, 'logistic');
     const tolerant = await OnlineScorer.load(dir, { maxLatenessSeconds: 60 });

@@ -74,6 +74,8 @@ export class SpecModel {
   /** Model calls under way: a retired model is disposed of once the last one ends. */
   private calls = 0;
   private retired = false;
+  /** Rows asked for in this turn of the event loop, scored together by {@link scorePending}. */
+  private pending: PendingRows[] = [];
 
   private constructor(
     readonly model: ScoringModel,
@@ -128,17 +130,40 @@ export class SpecModel {
     return this.model.dir;
   }
 
-  /** Probability of fraud for `rows` of replayed features (and sequences): one model call. */
-  async scoreRows(replay: ModelReplay, rows: Int32Array): Promise<Float64Array> {
-    if (this.retired) throw new ConfigError('model_retired', `model ${this.modelVersion} was retired`);
+  /**
+   * Probability of fraud for `rows` of replayed features (and sequences). Calls made in one turn
+   * of the event loop share one model call: the service takes concurrent requests one by one, and
+   * a model call costs far more than a row (onnxruntime: ~40 µs a call, ~1 µs a row of an mlp), so
+   * scoring them together is most of the cost of scoring them apart.
+   */
+  scoreRows(replay: ModelReplay, rows: Int32Array): Promise<Float64Array> {
+    if (this.retired) return Promise.reject(new ConfigError('model_retired', `model ${this.modelVersion} was retired`));
     this.calls++;
+    return new Promise((resolve, reject) => {
+      if (this.pending.length === 0) setImmediate(() => this.scorePending());
+      this.pending.push({ replay, rows, resolve, reject });
+    });
+  }
+
+  /** Scores every pending call's rows with one model call and hands each its own. */
+  private async scorePending(): Promise<void> {
+    const calls = this.pending;
+    this.pending = [];
     try {
+      const { replay, rows } = calls.length === 1 ? (calls[0] as PendingRows) : mergeReplays(calls);
       const proba = await (this.model.estimator as NonNullable<ScoringModel['estimator']>).predictProba(
         modelInput(this.record, this.preprocessing, replay, rows),
       );
-      return Float64Array.from({ length: rows.length }, (_, i) => proba.data[i * 2 + 1] as number);
+      let offset = 0;
+      for (const call of calls) {
+        const n = call.rows.length;
+        call.resolve(Float64Array.from({ length: n }, (_, i) => proba.data[(offset + i) * 2 + 1] as number));
+        offset += n;
+      }
+    } catch (error) {
+      for (const call of calls) call.reject(error);
     } finally {
-      this.calls--;
+      this.calls -= calls.length;
       if (this.retired && this.calls === 0) this.model.dispose();
     }
   }
@@ -157,4 +182,45 @@ export class SpecModel {
   dispose(): void {
     this.retire();
   }
+}
+
+/** A call of {@link SpecModel.scoreRows} waiting for the turn's model call. */
+interface PendingRows {
+  replay: ModelReplay;
+  rows: Int32Array;
+  resolve: (scores: Float64Array) => void;
+  reject: (error: unknown) => void;
+}
+
+/** The rows of several calls as one replay holding just those rows, in call order. */
+function mergeReplays(calls: readonly PendingRows[]): { replay: ModelReplay; rows: Int32Array } {
+  const first = calls[0] as PendingRows;
+  const nFeatures = first.replay.featureNames.length;
+  const width = first.replay.sequenceWidth;
+  const total = calls.reduce((n, c) => n + c.rows.length, 0);
+  const features = new Float64Array(total * nFeatures);
+  const withSequences = first.replay.sequences !== undefined;
+  const sequences = withSequences ? new Float32Array(total * width) : undefined;
+  let at = 0;
+  for (const { replay, rows } of calls) {
+    for (const r of rows) {
+      features.set(replay.features.subarray(r * nFeatures, (r + 1) * nFeatures), at * nFeatures);
+      if (sequences !== undefined) {
+        const slot = replay.sequenceSlot?.[r] ?? -1;
+        if (slot < 0 || replay.sequences === undefined) throw new ConfigError('bad_rows', `row ${r} has no sequence`);
+        sequences.set(replay.sequences.subarray(slot * width, (slot + 1) * width), at * width);
+      }
+      at++;
+    }
+  }
+  const rows = Int32Array.from({ length: total }, (_, i) => i);
+  return {
+    replay: {
+      featureNames: first.replay.featureNames,
+      features,
+      sequenceWidth: width,
+      ...(sequences === undefined ? {} : { sequences, sequenceSlot: rows }),
+    },
+    rows,
+  };
 }

@@ -12,7 +12,7 @@ import {
   ruleSetIssues,
 } from '../rules/index.js';
 import type { Decision } from '../scoring/index.js';
-import type { DecisionRecord, RuleSetStore, StoredRuleSet } from '../store/index.js';
+import type { ActivityRecord, DecisionRecord, RuleSetStore, StoredRuleSet } from '../store/index.js';
 
 /** The active set and when it became active. */
 export interface ActiveRuleSet {
@@ -23,17 +23,21 @@ export interface ActiveRuleSet {
 /** What an `alert` rule hit hands to `onAlert`, once the decision is committed. */
 export interface RuleAlert {
   eventId: string;
+  /** The event's kind: alerts of login and behaviour events have no terminal and a NaN score. */
+  kind: 'transaction' | 'login' | 'behaviour';
   ruleId: string;
   severity: AlertSeverity;
   reason: string;
   rulesVersion: string;
   /** The event's time as sent (ISO 8601). */
   timestamp: string;
+  /** The model's score; NaN for login and behaviour events (not scored). */
   score: number;
   decision: Decision;
   /** Entity keys as kept: customerId, ipAddress and deviceId are pseudonyms. */
   customerId: string;
-  terminalId: string;
+  /** Absent for login and behaviour events. */
+  terminalId?: string;
   ipAddress?: string;
   deviceId?: string;
 }
@@ -146,23 +150,25 @@ export function reasonsWithRules(modelReasons: readonly string[], hits: readonly
   return reasons;
 }
 
-/** The alerts of a committed record's hits. */
-export function ruleAlerts(record: DecisionRecord, hits: readonly RuleHit[]): RuleAlert[] {
+/** The alerts of a committed record's hits (a transaction's, or a login or behaviour event's). */
+export function ruleAlerts(record: DecisionRecord | ActivityRecord, hits: readonly RuleHit[]): RuleAlert[] {
   const alerts: RuleAlert[] = [];
   for (const hit of hits) {
     if (hit.action !== 'alert') continue;
     const e = record.event;
+    const scored = 'score' in record;
     alerts.push({
       eventId: record.eventId,
+      kind: e.kind,
       ruleId: hit.id,
       severity: hit.severity ?? 'medium',
       reason: hit.reason,
       rulesVersion: record.rulesVersion ?? '',
       timestamp: e.timestamp,
-      score: record.score,
+      score: scored ? record.score : Number.NaN,
       decision: record.decision,
       customerId: e.customerId,
-      terminalId: e.terminalId,
+      ...(scored ? { terminalId: record.event.terminalId } : {}),
       ...(e.ipAddress === undefined ? {} : { ipAddress: e.ipAddress }),
       ...(e.deviceId === undefined ? {} : { deviceId: e.deviceId }),
     });

@@ -10,6 +10,7 @@ import { Counter, Gauge, type Registry } from 'prom-client';
 import Type, { type Static } from 'typebox';
 import type { Issue } from '../errors.js';
 import {
+  AccessWarning,
   ALERT_KINDS,
   ALERT_SEVERITIES,
   ALERT_STATUSES,
@@ -26,6 +27,7 @@ import {
   type RaiseAlertInput,
 } from '../monitoring/index.js';
 import type {
+  ActivityRecord,
   AlertFilter,
   AlertRecord,
   AlertStore,
@@ -43,7 +45,10 @@ export interface AlertingOptions {
   store: AlertStore;
   /** Entity lookups of decisions for profiles (`EntityDecisions.on(auditStore)`). */
   entityDecisions: EntityDecisions;
-  /** Early-warning thresholds (see {@link EarlyWarningOptions} for the defaults), or false for none. */
+  /**
+   * Early-warning thresholds (see {@link EarlyWarningOptions} for the defaults), for transactions
+   * and for login and behaviour events alike, or false for none.
+   */
   earlyWarning?: EarlyWarningOptions | false;
   /** A model alert for every decline (default true). */
   modelAlerts?: boolean;
@@ -70,6 +75,8 @@ export interface Alerting {
   readonly store: AlertStore;
   readonly entityDecisions: EntityDecisions;
   readonly earlyWarning: EarlyWarning | undefined;
+  /** Login and behaviour indicators (with the same options), undefined when early warning is off. */
+  readonly accessWarning: AccessWarning | undefined;
   /**
    * Raises an alert now: a new one, or an update of the same open one (same kind, entity kind and
    * id, rule). Joins the audit store's next group commit; resolves once committed.
@@ -81,6 +88,8 @@ export interface Alerting {
    * never throws; a failed alert write is logged.
    */
   afterDecisions(records: readonly DecisionRecord[]): void;
+  /** Feeds decided login and behaviour records to their early warning, as `afterDecisions` does. */
+  afterActivity(records: readonly ActivityRecord[]): void;
 }
 
 const Note = Type.String({ maxLength: 2000 });
@@ -234,6 +243,7 @@ export function registerAlertRoutes(
 ): Alerting {
   const { store } = options;
   const earlyWarning = options.earlyWarning === false ? undefined : new EarlyWarning(options.earlyWarning ?? {});
+  const accessWarning = earlyWarning === undefined ? undefined : new AccessWarning(earlyWarning.options);
   const modelAlerts = options.modelAlerts ?? true;
   const raised = metricsOf(app, store, registry);
 
@@ -263,6 +273,35 @@ export function registerAlertRoutes(
             raiseAlert(alert).catch(logFailure);
         if (modelAlerts && r.decision === 'decline')
           raiseAlert(declineAlert({ ...r, customerId: e.customerId }, context.declineFrom)).catch(logFailure);
+      } catch (error) {
+        logFailure(error);
+      }
+    }
+  }
+
+  function afterActivity(records: readonly ActivityRecord[]): void {
+    if (accessWarning === undefined) return;
+    for (const r of records) {
+      try {
+        const e = r.event;
+        const common = {
+          eventId: r.eventId,
+          timestampSeconds: Date.parse(e.timestamp) / 1000,
+          customerId: e.customerId,
+          ipAddress: e.ipAddress,
+          deviceId: e.deviceId,
+        };
+        const observed =
+          r.kind === 'login'
+            ? { ...common, kind: 'login' as const, success: e.success === true }
+            : {
+                ...common,
+                kind: 'behaviour' as const,
+                dwellTimeMs: e.dwellTimeMs as number | undefined,
+                clicks: e.clicks as number | undefined,
+                keystrokes: e.keystrokes as number | undefined,
+              };
+        for (const alert of accessWarning.observe(observed)) raiseAlert(alert).catch(logFailure);
       } catch (error) {
         logFailure(error);
       }
@@ -345,5 +384,13 @@ export function registerAlertRoutes(
     },
   );
 
-  return { store, entityDecisions: options.entityDecisions, earlyWarning, raiseAlert, afterDecisions };
+  return {
+    store,
+    entityDecisions: options.entityDecisions,
+    earlyWarning,
+    accessWarning,
+    raiseAlert,
+    afterDecisions,
+    afterActivity,
+  };
 }

@@ -1,6 +1,7 @@
 /**
  * Entity profiles: `GET /v1/entities/:kind/:id` (role analyst) — an entity's current online
- * window features (from the scorer's feature state, read-only), its early-warning indicators,
+ * window features (from the scorer's feature state, read-only), its early-warning indicators
+ * (of transactions, and of login and behaviour events),
  * its recent decisions from the audit store and its alerts not yet resolved. A personal id
  * (customer, IP, device) is given raw in the path and looked up by its pseudonym.
  */
@@ -37,9 +38,17 @@ export function registerEntityRoutes(app: FastifyInstance, context: EntityRoutes
       const id = isPersonalKind(kind) ? context.pseudonymise(field as PersonalField, raw) : raw;
       const features = context.scorer.entityWindowFeatures(field, id);
       const indicators = context.alerting.earlyWarning?.indicatorsOf(kind, id);
+      // Login and behaviour indicators (customers, IPs, devices); the transactions' are above.
+      const accessIndicators = context.alerting.accessWarning?.indicatorsOf(kind, id);
       const recentDecisions = context.alerting.entityDecisions.recent(kind, id, PROFILE_DECISIONS);
       const openAlerts = context.alerting.store.activeFor(kind, id);
-      if (features === undefined && indicators === undefined && recentDecisions.length === 0 && openAlerts.length === 0)
+      if (
+        features === undefined &&
+        indicators === undefined &&
+        accessIndicators === undefined &&
+        recentDecisions.length === 0 &&
+        openAlerts.length === 0
+      )
         throw new RequestError('unknown_entity', `no ${kind} with this id is known to the service`, {
           issues: [{ code: 'unknown_entity', path: ['id'], message: `no ${kind} with this id was scored` }],
         });
@@ -52,6 +61,7 @@ export function registerEntityRoutes(app: FastifyInstance, context: EntityRoutes
             ? null
             : { asOf: new Date(features.lastEventSeconds * 1000).toISOString(), values: features.values },
         indicators: indicators ?? null,
+        accessIndicators: accessIndicators ?? null,
         recentDecisions,
         openAlerts: openAlerts.map(alertBody),
       };

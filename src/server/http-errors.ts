@@ -33,6 +33,8 @@ export const STATUS_OF_CODE: Readonly<Record<string, number>> = {
   champion_not_removable: 409,
   invalid_bundle: 422,
   feature_spec_mismatch: 422,
+  // A label for a login or behaviour event: labels feed the transaction model's label windows.
+  not_scored: 422,
   not_ready: 503,
 };
 

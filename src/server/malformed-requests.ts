@@ -24,10 +24,52 @@ export function eventWithOneFieldReplaced(valid: Record<string, unknown>): fc.Ar
 }
 
 /**
+ * A valid login and a valid behaviour event at `timestamp` with every optional field set: the
+ * templates the generators mutate, so the fuzzing covers every kind the event routes take.
+ */
+export function validActivityEvents(timestamp: string): {
+  login: Record<string, unknown>;
+  behaviour: Record<string, unknown>;
+} {
+  const common = { timestamp, customerId: 'c-fuzz', ipAddress: '192.0.2.10', deviceId: 'device-fuzz' };
+  return {
+    login: {
+      kind: 'login',
+      id: 'fuzz-login',
+      ...common,
+      success: false,
+      failureReason: 'bad_password',
+      method: 'password',
+      channel: 'web',
+      country: 'FR',
+      latitude: 48.85,
+      longitude: 2.35,
+    },
+    behaviour: {
+      kind: 'behaviour',
+      id: 'fuzz-behaviour',
+      ...common,
+      sessionId: 'session-fuzz',
+      dwellTimeMs: 8200,
+      clicks: 7,
+      keystrokes: 31,
+      pageViews: 2,
+      action: 'add_payee',
+      page: '/payees/new',
+      channel: 'web',
+    },
+  };
+}
+
+/** The numeric fields of every kind of event, where absurd numbers go. */
+const NUMERIC_FIELDS = ['amount', 'latitude', 'longitude', 'dwellTimeMs', 'clicks', 'keystrokes', 'pageViews'];
+
+/**
  * `valid` with an absurd value where a number or time belongs, as text (so values JSON cannot
  * hold from a JS object, `1e999`, `-0`, 400-digit numbers, are sent as written): negative,
  * non-finite, over 10¹² or huge amounts, far-future or zone-less times, coordinates off the globe,
- * a label that is not 0 or 1.
+ * negative or huge dwell times and counts, a label that is not 0 or 1. The numeric fields are
+ * those `valid` has (any kind of event).
  */
 export function eventWithAbsurdValue(valid: Record<string, unknown>, nowMs = Date.now()): fc.Arbitrary<string> {
   const numbers = fc.oneof(
@@ -53,7 +95,7 @@ export function eventWithAbsurdValue(valid: Record<string, unknown>, nowMs = Dat
       .map((aheadSeconds) => JSON.stringify(new Date(nowMs + aheadSeconds * 1000).toISOString())),
   );
   const field = fc.oneof(
-    fc.tuple(fc.constantFrom('amount', 'latitude', 'longitude'), numbers),
+    fc.tuple(fc.constantFrom(...NUMERIC_FIELDS.filter((f) => f in valid)), numbers),
     fc.tuple(fc.constant('timestamp'), times),
   );
   return fc.tuple(field, fc.nat()).map(([[name, raw], n]) => {

@@ -17,9 +17,12 @@ interface DocumentedRoute {
 
 /** Summaries and answers of the routes this module knows; other routes get a plain 200. */
 const ROUTE_DOCS: Readonly<Record<string, { summary: string; response?: TSchema }>> = {
-  'POST /v1/events': { summary: 'Score and decide one transaction', response: DecisionBody },
+  'POST /v1/events': {
+    summary: 'Decide one event: a transaction (scored by the model), a login or a behaviour event (rules only)',
+    response: DecisionBody,
+  },
   'POST /v1/events:batch': {
-    summary: 'Score and decide up to 1,000 transactions in order',
+    summary: 'Decide up to 1,000 events of any kinds in order (the transactions in one model call)',
     response: BatchDecisionBody,
   },
   'POST /v1/labels': {

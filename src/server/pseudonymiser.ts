@@ -13,6 +13,13 @@ export const PSEUDONYM_KEY_ENV = 'VIGIL_PSEUDONYM_KEY';
 /** Shortest key accepted, in characters (e.g. `openssl rand -hex 32` gives 64). */
 export const MIN_PSEUDONYM_KEY_LENGTH = 32;
 
+/**
+ * Pseudonyms remembered, per pseudonymiser. An HMAC costs a few µs, and the same cards, IPs and
+ * devices come back all day; the cache holds the most recently used values in memory only (a
+ * bounded map, least recently used out first), never on disk or in a log.
+ */
+export const PSEUDONYM_CACHE_ENTRIES = 65_536;
+
 export interface Pseudonymiser {
   /** The pseudonym of `value` as a `field`: 32 hex digits of HMAC-SHA256(key, field ":" value). */
   pseudonymise(field: PersonalField, value: string): string;
@@ -35,8 +42,22 @@ export function createPseudonymiser(key: string): Pseudonymiser {
       `the pseudonymisation key (${PSEUDONYM_KEY_ENV}) must have at least ${MIN_PSEUDONYM_KEY_LENGTH} characters, e.g. from openssl rand -hex 32`,
     );
   const hmac = (text: string) => createHmac('sha256', key).update(text).digest('hex');
+  const cache = new Map<string, string>();
   return {
-    pseudonymise: (field, value) => hmac(`${field}:${value}`).slice(0, 32),
+    pseudonymise: (field, value) => {
+      const text = `${field}:${value}`;
+      const known = cache.get(text);
+      if (known !== undefined) {
+        // Most recently used last: Map keeps insertion order, so the first key is the eldest.
+        cache.delete(text);
+        cache.set(text, known);
+        return known;
+      }
+      const pseudonym = hmac(text).slice(0, 32);
+      if (cache.size >= PSEUDONYM_CACHE_ENTRIES) cache.delete(cache.keys().next().value as string);
+      cache.set(text, pseudonym);
+      return pseudonym;
+    },
     keyFingerprint: hmac('vigil pseudonym key fingerprint').slice(0, 16),
   };
 }

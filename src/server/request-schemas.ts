@@ -34,6 +34,83 @@ export const TransactionBody = Type.Object(
 );
 export type TransactionBody = Static<typeof TransactionBody>;
 
+/** Longest dwell time accepted (a week): anything above is taken for a unit error upstream (µs sent as ms). */
+export const MAX_DWELL_TIME_MS = 7 * 86_400_000;
+/** Largest count of clicks, keystrokes or page views accepted in one behaviour event. */
+export const MAX_INTERACTION_COUNT = 1_000_000;
+
+const Count = Type.Integer({ minimum: 0, maximum: MAX_INTERACTION_COUNT });
+
+/**
+ * A login attempt. Not scored by the model (it is trained on transactions): checked against the
+ * rules, fed to early warning and kept with its decision.
+ */
+export const LoginBody = Type.Object(
+  {
+    kind: Type.Literal('login'),
+    id: Id,
+    timestamp: Type.String({ format: 'date-time' }),
+    customerId: Id,
+    /** Whether the credentials were accepted. */
+    success: Type.Boolean(),
+    /** Why it failed, as the identity provider says (`bad_password`, `locked`, …). */
+    failureReason: Type.Optional(Text),
+    /** How the customer authenticated (`password`, `otp`, `biometric`, …). */
+    method: Type.Optional(Text),
+    channel: Type.Optional(Text),
+    country: Type.Optional(Text),
+    latitude: Type.Optional(Type.Number({ minimum: -90, maximum: 90 })),
+    longitude: Type.Optional(Type.Number({ minimum: -180, maximum: 180 })),
+    ipAddress: Type.Optional(Text),
+    deviceId: Type.Optional(Text),
+  },
+  { additionalProperties: false },
+);
+export type LoginBody = Static<typeof LoginBody>;
+
+/**
+ * What a customer did in a session (one page or step): dwell time and interaction counts, as a
+ * front end's behaviour telemetry sends them. Not scored by the model, like a login.
+ */
+export const BehaviourBody = Type.Object(
+  {
+    kind: Type.Literal('behaviour'),
+    id: Id,
+    timestamp: Type.String({ format: 'date-time' }),
+    customerId: Id,
+    sessionId: Type.Optional(Id),
+    /** Time spent on the page or step, in ms (0 to a week). */
+    dwellTimeMs: Type.Optional(Type.Number({ minimum: 0, maximum: MAX_DWELL_TIME_MS })),
+    clicks: Type.Optional(Count),
+    keystrokes: Type.Optional(Count),
+    pageViews: Type.Optional(Count),
+    /** What was done (`add_payee`, `change_password`, …) and where (`/payees/new`). */
+    action: Type.Optional(Text),
+    page: Type.Optional(Text),
+    channel: Type.Optional(Text),
+    ipAddress: Type.Optional(Text),
+    deviceId: Type.Optional(Text),
+  },
+  { additionalProperties: false },
+);
+export type BehaviourBody = Static<typeof BehaviourBody>;
+
+/** The kinds of event the service takes; only transactions are scored by the model. */
+export const EVENT_KINDS = ['transaction', 'login', 'behaviour'] as const;
+export type EventKind = (typeof EVENT_KINDS)[number];
+
+/** Any event body (`kind` tells which). */
+export const EventBody = Type.Union([TransactionBody, LoginBody, BehaviourBody]);
+export type EventBody = Static<typeof EventBody>;
+/** A login or behaviour event: decided by the rules alone. */
+export type ActivityBody = LoginBody | BehaviourBody;
+
+const SCHEMA_OF_KIND: Readonly<Record<EventKind, TSchema>> = {
+  transaction: TransactionBody,
+  login: LoginBody,
+  behaviour: BehaviourBody,
+};
+
 /** Largest amount accepted: anything above is taken for a unit or parsing error upstream. */
 export const MAX_AMOUNT = 1e12;
 
@@ -41,7 +118,7 @@ export const MAX_AMOUNT = 1e12;
 export const MAX_BATCH_EVENTS = 1000;
 
 export const BatchBody = Type.Object(
-  { events: Type.Array(TransactionBody, { minItems: 1, maxItems: MAX_BATCH_EVENTS }) },
+  { events: Type.Array(EventBody, { minItems: 1, maxItems: MAX_BATCH_EVENTS }) },
   { additionalProperties: false },
 );
 export type BatchBody = Static<typeof BatchBody>;
@@ -65,13 +142,17 @@ export const ErrorBody = Type.Object({
   issues: Type.Array(IssueBody),
 });
 
+/**
+ * The answer for one event. `score` and `modelVersion` are null for login and behaviour events,
+ * which the model does not score (it is trained on transactions); their decision is the rules'.
+ */
 export const DecisionBody = Type.Object({
   eventId: Type.String(),
   decision: Type.Union([Type.Literal('approve'), Type.Literal('review'), Type.Literal('decline')]),
-  score: Type.Number(),
+  score: Type.Union([Type.Number(), Type.Null()]),
   reasons: Type.Array(Type.String()),
   rulesHit: Type.Array(Type.String()),
-  modelVersion: Type.String(),
+  modelVersion: Type.Union([Type.String(), Type.Null()]),
   latencyMs: Type.Number(),
 });
 export type DecisionBody = Static<typeof DecisionBody>;
@@ -148,7 +229,11 @@ export function schemaIssues(schema: TSchema, data: unknown, prefix: (string | n
         issues.push({ code: 'unknown_field', path: [...path, name], message: `${name} is not a field of this body` });
     else {
       const value = valueAt(data, path.slice(prefix.length));
-      const nonFinite = e.keyword === 'type' && params.type === 'number' && typeof value === 'number';
+      const nonFinite =
+        e.keyword === 'type' &&
+        (params.type === 'number' || params.type === 'integer') &&
+        typeof value === 'number' &&
+        !Number.isFinite(value);
       issues.push({
         code: nonFinite ? 'not_finite' : (CODES[e.keyword] ?? 'invalid_value'),
         path,
@@ -162,30 +247,37 @@ export function schemaIssues(schema: TSchema, data: unknown, prefix: (string | n
 }
 
 /**
- * Every problem of one event body: an unknown or missing `kind` alone (other kinds are not
- * supported yet, so their fields are not checked), else the schema's problems, a negative
- * amount, and a time more than `maxFutureSeconds` ahead of the server's clock.
+ * Every problem of one event body: an unknown or missing `kind` alone (the fields of an unknown
+ * kind are not checked), else the schema's problems for that kind, a negative amount, and a time
+ * more than `maxFutureSeconds` ahead of the server's clock.
  */
 export function eventIssues(data: unknown, checks: EventChecks, prefix: (string | number)[] = []): Issue[] {
   if (typeof data !== 'object' || data === null || Array.isArray(data))
     return [{ code: 'invalid_type', path: prefix, message: 'an event must be a JSON object' }];
   const kind = (data as Record<string, unknown>).kind;
-  if (kind !== 'transaction')
+  const known = EVENT_KINDS.join('", "');
+  if (typeof kind !== 'string' || !Object.hasOwn(SCHEMA_OF_KIND, kind))
     return [
       kind === undefined
-        ? { code: 'missing_field', path: [...prefix, 'kind'], message: 'kind is required ("transaction")' }
+        ? { code: 'missing_field', path: [...prefix, 'kind'], message: `kind is required ("${known}")` }
         : {
             code: 'unknown_kind',
             path: [...prefix, 'kind'],
-            message: `unknown event kind ${JSON.stringify(kind)}: this service takes "transaction" events`,
+            message: `unknown event kind ${JSON.stringify(kind)}: this service takes "${known}" events`,
           },
     ];
-  const issues = schemaIssues(TransactionBody, data, prefix);
+  const issues = schemaIssues(SCHEMA_OF_KIND[kind as EventKind], data, prefix);
   const { amount, timestamp } = data as Record<string, unknown>;
-  if (typeof amount === 'number' && Number.isFinite(amount) && amount < 0)
-    issues.push({ code: 'out_of_range', path: [...prefix, 'amount'], message: 'amount must be ≥ 0' });
-  else if (typeof amount === 'number' && Number.isFinite(amount) && amount > MAX_AMOUNT)
-    issues.push({ code: 'out_of_range', path: [...prefix, 'amount'], message: `amount must be at most ${MAX_AMOUNT}` });
+  if (kind === 'transaction') {
+    if (typeof amount === 'number' && Number.isFinite(amount) && amount < 0)
+      issues.push({ code: 'out_of_range', path: [...prefix, 'amount'], message: 'amount must be ≥ 0' });
+    else if (typeof amount === 'number' && Number.isFinite(amount) && amount > MAX_AMOUNT)
+      issues.push({
+        code: 'out_of_range',
+        path: [...prefix, 'amount'],
+        message: `amount must be at most ${MAX_AMOUNT}`,
+      });
+  }
   if (typeof timestamp === 'string' && fitsSchema(TransactionBody.properties.timestamp, timestamp)) {
     const ms = Date.parse(timestamp);
     if (!Number.isFinite(ms))

@@ -9,7 +9,9 @@ import { StateStore } from '../store/index.js';
 import { createPseudonymiser } from './pseudonymiser.js';
 import type { TransactionBody } from './request-schemas.js';
 import {
+  activityAround,
   driveStream,
+  request,
   type Seen,
   startTestService,
   type TestService,
@@ -57,7 +59,7 @@ describe('restart recovery: a restarted service continues exactly like an uninte
   before(async () => {
     const service = await start('uninterrupted.db', { everyEvents: 0, everySeconds: 0 });
     const seen: Seen = { answers: [], labels: [] };
-    await driveStream(service.base, stream.events, 0, END, seen);
+    await driveStream(service.base, stream.events, 0, END, seen, undefined, { activity: true });
     reference = { seen, kept: kept(service) };
     await service.close();
   });
@@ -66,19 +68,33 @@ describe('restart recovery: a restarted service continues exactly like an uninte
   async function cutAndCompare(db: string, policy: { everyEvents: number; everySeconds: number }, crash: boolean) {
     const seen: Seen = { answers: [], labels: [] };
     const first = await start(db, policy);
-    await driveStream(first.base, stream.events, 0, CUT, seen);
+    await driveStream(first.base, stream.events, 0, CUT, seen, undefined, { activity: true });
     const labelsBeforeCut = seen.labels.length;
     if (crash) await first.abandon();
     else await first.close();
     const second = await start(db, policy);
     try {
-      await driveStream(second.base, stream.events, CUT, END, seen);
+      await driveStream(second.base, stream.events, CUT, END, seen, undefined, { activity: true });
       // Every answer (score, decision), every label answer (appliedOnline included: labels of
       // events scored before the restart find them online) and every feature kept, exactly.
       assert.deepStrictEqual(seen.answers, reference.seen.answers);
       assert.deepStrictEqual(seen.labels, reference.seen.labels);
       const got = kept(second);
       for (let i = 0; i < END; i++) assert.deepStrictEqual(got[i], reference.kept[i], `event ${i}`);
+      // The login and behaviour events of both runs are kept beside, and took no ordinal.
+      const activityIds = stream.events
+        .slice(0, END)
+        .flatMap((e, i) => Object.values(activityAround(e, i)).flat())
+        .map((e) => e.id);
+      assert.ok(activityIds.length > 400, String(activityIds.length));
+      assert.ok(activityIds.every((id) => second.log.find(id) === undefined && second.activity.has(id)));
+      assert.equal(second.log.nextOrdinal(), END);
+      // Ids stay one namespace across the restart: a transaction cannot take a kept login's id.
+      const reused = await request(second.base, 'POST', '/v1/events', {
+        body: { ...stream.events[END], id: activityIds[0] },
+      });
+      assert.equal(reused.status, 409, reused.text);
+      assert.equal(reused.body.code, 'duplicate_event');
       return { recovery: second.recovery, labelsBeforeCut };
     } finally {
       await second.close();
@@ -122,7 +138,7 @@ describe('restart recovery: a restarted service continues exactly like an uninte
       for (let i = CUT; i < END; i++) {
         const e = pseudonymised(stream.events[i] as TransactionBody);
         const s = await fresh.scoreEvent({ ...e, timestampSeconds: Date.parse(e.timestamp) / 1000 });
-        if (s.score !== reference.seen.answers[i]?.score) differ++;
+        if (s.score !== reference.seen.answers.find((a) => a.eventId === e.id)?.score) differ++;
       }
       assert.ok(differ > (END - CUT) / 2, `${differ} of ${END - CUT} differ`);
     } finally {

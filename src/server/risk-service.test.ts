@@ -164,7 +164,7 @@ describe('vigil serve: events, labels, metrics', () => {
       assert.equal(r.body?.code, code, what);
       assert.ok(Array.isArray(r.body.issues), what);
     }
-    const kind = await request(base, 'POST', '/v1/events', { body: { ...eventAt(400), kind: 'login' } });
+    const kind = await request(base, 'POST', '/v1/events', { body: { ...eventAt(400), kind: 'logout' } });
     assert.deepEqual(
       kind.body.issues.map((i: { code: string }) => i.code),
       ['unknown_kind'],

@@ -12,9 +12,14 @@ import { ConfigError, type Issue } from '../errors.js';
 import { type RuleHit, stricterDecision } from '../rules/index.js';
 import type { OnlineScorer } from '../scoring/index.js';
 import {
+  type ActivityLog,
+  type ActivityRecord,
+  ActivityStore,
+  AuditStore,
   type DecisionLog,
   type DecisionRecord,
   type RuleSetStore,
+  type StoredActivityEvent,
   type StoredEvent,
   transactionOfStoredEvent,
 } from '../store/index.js';
@@ -27,14 +32,16 @@ import { registerModelRoutes } from './model-routes.js';
 import { registerOpenApi } from './openapi-routes.js';
 import { type RateLimitOptions, TokenBuckets } from './rate-limit.js';
 import {
+  type ActivityBody,
   BatchBody,
   batchIssues,
   type DecisionBody,
+  EventBody,
   type EventChecks,
   eventIssues,
   LabelBody,
   schemaIssues,
-  TransactionBody,
+  type TransactionBody,
 } from './request-schemas.js';
 import { createRuleHitCounter, registerRuleRoutes } from './rules-routes.js';
 import { countDecision, createServiceMetrics, registerStateGauges, type ServiceMetrics } from './service-metrics.js';
@@ -56,6 +63,11 @@ export interface RiskServiceOptions {
    * or `'none'` to serve without authentication (`vigil serve --insecure-no-auth`).
    */
   auth: ApiKeys | 'none';
+  /**
+   * Where login and behaviour events are kept with their decisions (default: the `ActivityStore`
+   * of `log`'s file when `log` is an `AuditStore`; without one those kinds are refused).
+   */
+  activity?: ActivityLog;
   /** Metrics registry and instruments (a new registry by default). */
   metrics?: ServiceMetrics;
   /**
@@ -167,6 +179,11 @@ export async function buildRiskService(options: RiskServiceOptions): Promise<Fas
     nowMs,
   });
   const countRuleHits = createRuleHitCounter(metrics);
+  const activity = options.activity ?? (log instanceof AuditStore ? ActivityStore.on(log) : undefined);
+  // Login and behaviour ids in flight, and whether any is kept: until one is, a transaction's id
+  // cannot be one of theirs, so the transaction path costs no lookup in their table.
+  const pendingActivity = new Set<string>();
+  let activityKept = activity?.hasAny() === true;
   const buckets = options.rateLimit === undefined ? undefined : new TokenBuckets(options.rateLimit, nowMs);
 
   const app = Fastify({
@@ -203,10 +220,22 @@ export async function buildRiskService(options: RiskServiceOptions): Promise<Fas
       buckets.take(createHash('sha256').update(who).digest('hex'));
     }
   });
+  // The series of each method, route and status, bound once: prom-client hashes a label object
+  // on every labelled call. Bounded: Node's parser knows few methods, and routes are the app's.
+  const requestSeries = new Map<string, { count: { inc(): void }; seconds: { observe(v: number): void } }>();
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched';
-    metrics.requests.inc({ method: request.method, route, status: String(reply.statusCode) });
-    metrics.requestSeconds.observe({ method: request.method, route }, reply.elapsedTime / 1000);
+    const key = `${request.method} ${route} ${reply.statusCode}`;
+    let series = requestSeries.get(key);
+    if (series === undefined) {
+      series = {
+        count: metrics.requests.labels({ method: request.method, route, status: String(reply.statusCode) }),
+        seconds: metrics.requestSeconds.labels({ method: request.method, route }),
+      };
+      requestSeries.set(key, series);
+    }
+    series.count.inc();
+    series.seconds.observe(reply.elapsedTime / 1000);
   });
   app.addHook('onClose', async () => {
     closing = true;
@@ -325,6 +354,7 @@ export async function buildRiskService(options: RiskServiceOptions): Promise<Fas
       stageSeconds.storage.inc((performance.now() - storing) / 1000);
       for (const r of records) {
         countDecision(metrics, r.decision, r.score);
+        metrics.events.inc({ kind: 'transaction', decision: r.decision });
         for (const shadow of r.shadows ?? [])
           if (Number.isFinite(shadow.score))
             metrics.shadowScores.observe({ model_version: shadow.modelVersion }, shadow.score);
@@ -354,15 +384,161 @@ export async function buildRiskService(options: RiskServiceOptions): Promise<Fas
     }
   }
 
+  /** The stored form of a login or behaviour event: personal identifiers pseudonymised. */
+  function storedActivity(body: ActivityBody): StoredActivityEvent {
+    const event: StoredActivityEvent = { ...body, customerId: pseudonymise('customerId', body.customerId) };
+    if (body.ipAddress !== undefined) event.ipAddress = pseudonymise('ipAddress', body.ipAddress);
+    if (body.deviceId !== undefined) event.deviceId = pseudonymise('deviceId', body.deviceId);
+    return event;
+  }
+
+  const NO_FEATURES: Readonly<Record<string, number>> = Object.freeze({});
+
+  /**
+   * Decides login and behaviour events (already valid, ids checked): the rules alone decide
+   * (approve unless a rule says review or decline), early warning takes them, and they are kept
+   * before the answer. Neither the model nor the online feature state sees them: the model is
+   * trained on transactions, and feeding it anything else would make the online features differ
+   * from the training replay.
+   */
+  async function decideActivity(bodies: readonly ActivityBody[], elapsedMs: () => number): Promise<DecisionBody[]> {
+    const store = activity as ActivityLog;
+    const receivedAtMs = nowMs();
+    const active = rules.current?.rules;
+    const stored = bodies.map(storedActivity);
+    const hits: RuleHit[][] = stored.map((event) =>
+      active === undefined ? [] : active.evaluate({ event, features: NO_FEATURES, score: Number.NaN }),
+    );
+    const latencyMs = Number(elapsedMs().toFixed(3));
+    const records: ActivityRecord[] = stored.map((event, i) => {
+      const h = hits[i] as RuleHit[];
+      return {
+        eventId: event.id,
+        kind: event.kind,
+        receivedAtMs,
+        event,
+        decision: stricterDecision('approve', h),
+        reasons: reasonsWithRules([], h),
+        rulesHit: h.map((hit) => hit.id),
+        ...(active === undefined ? {} : { rulesVersion: active.version }),
+        latencyMs,
+        runId,
+      };
+    });
+    const committed = store.append(records);
+    activityKept = true;
+    // As for transactions: the alerts join the records' group commit.
+    alerting?.afterActivity(records);
+    const ruleAlertsRaised =
+      alerting === undefined
+        ? []
+        : records.flatMap((r, i) =>
+            ruleAlerts(r, hits[i] as RuleHit[]).map((a) =>
+              alerting.raiseAlert({
+                kind: 'rule',
+                severity: a.severity,
+                entityKind: 'customer',
+                entityId: a.customerId,
+                rule: a.ruleId,
+                title: `rule ${a.ruleId}: ${a.reason}`,
+                evidence: { eventIds: [a.eventId] },
+              }),
+            ),
+          );
+    await committed;
+    await Promise.all(
+      ruleAlertsRaised.map((p) =>
+        p.catch((error: unknown) => app.log.error({ err: error }, 'raising a rule alert failed')),
+      ),
+    );
+    for (const r of records) metrics.events.inc({ kind: r.kind, decision: r.decision });
+    for (const h of hits) countRuleHits(h);
+    if (options.onAlert !== undefined)
+      for (let i = 0; i < records.length; i++)
+        for (const alert of ruleAlerts(records[i] as ActivityRecord, hits[i] as RuleHit[]))
+          try {
+            await options.onAlert(alert);
+          } catch (error) {
+            app.log.error({ err: error, eventId: alert.eventId, ruleId: alert.ruleId }, 'onAlert failed');
+          }
+    return records.map((r) => ({
+      eventId: r.eventId,
+      decision: r.decision,
+      score: null,
+      reasons: r.reasons,
+      rulesHit: r.rulesHit,
+      modelVersion: null,
+      latencyMs: r.latencyMs,
+    }));
+  }
+
+  /**
+   * Decides events of any kinds, answers in their order: the transactions through `decideEvents`
+   * (one model call; refused whole on any problem before anything changes), then the login and
+   * behaviour events. Ids are one namespace over every kind, so each is checked against both.
+   */
+  async function decideAnyEvents(
+    bodies: readonly EventBody[],
+    elapsedMs: () => number,
+    pathOf: (i: number) => (string | number)[],
+  ): Promise<DecisionBody[]> {
+    const txAt: number[] = [];
+    const actAt: number[] = [];
+    bodies.forEach((b, i) => {
+      (b.kind === 'transaction' ? txAt : actAt).push(i);
+    });
+    const txBodies = txAt.map((i) => bodies[i] as TransactionBody);
+    const txPath = (j: number) => pathOf(txAt[j] as number);
+    if (actAt.length === 0 && !activityKept && pendingActivity.size === 0)
+      return decideEvents(txBodies, elapsedMs, txPath);
+    if (actAt.length > 0 && activity === undefined)
+      throw invalidRequest(
+        actAt.map((i) => ({
+          code: 'unknown_kind',
+          path: [...pathOf(i), 'kind'],
+          message: 'this service keeps no log for login and behaviour events: it takes "transaction" events',
+        })),
+      );
+    const duplicates: Issue[] = [];
+    bodies.forEach((b, i) => {
+      const seen =
+        pendingActivity.has(b.id) ||
+        (activityKept && (activity as ActivityLog).has(b.id)) ||
+        (b.kind !== 'transaction' && (pending.has(b.id) || log.has(b.id)));
+      if (seen)
+        duplicates.push({
+          code: 'duplicate_event',
+          path: [...pathOf(i), 'id'],
+          message: `event ${JSON.stringify(b.id)} was already decided`,
+        });
+    });
+    if (duplicates.length > 0)
+      throw new RequestError('duplicate_event', `${duplicates.length} event(s) already decided`, {
+        issues: duplicates,
+      });
+    const actBodies = actAt.map((i) => bodies[i] as ActivityBody);
+    for (const b of actBodies) pendingActivity.add(b.id);
+    try {
+      const txAnswers = txBodies.length === 0 ? [] : await decideEvents(txBodies, elapsedMs, txPath);
+      const actAnswers = actBodies.length === 0 ? [] : await decideActivity(actBodies, elapsedMs);
+      const answers: DecisionBody[] = new Array(bodies.length);
+      txAt.forEach((i, j) => void (answers[i] = txAnswers[j] as DecisionBody));
+      actAt.forEach((i, j) => void (answers[i] = actAnswers[j] as DecisionBody));
+      return answers;
+    } finally {
+      for (const b of actBodies) pendingActivity.delete(b.id);
+    }
+  }
+
   app.post(
     '/v1/events',
     {
       config: { role: 'scorer' },
-      schema: { body: TransactionBody },
+      schema: { body: EventBody },
       validatorCompiler: validatorOf((data) => eventIssues(data, checks())),
     },
     async (request, reply) => {
-      const [answer] = await decideEvents(
+      const [answer] = await decideAnyEvents(
         [request.body],
         () => reply.elapsedTime,
         () => [],
@@ -379,7 +555,7 @@ export async function buildRiskService(options: RiskServiceOptions): Promise<Fas
       validatorCompiler: validatorOf((data) => batchIssues(data, checks())),
     },
     async (request, reply) => ({
-      results: await decideEvents(
+      results: await decideAnyEvents(
         request.body.events,
         () => reply.elapsedTime,
         (i) => ['events', i],
@@ -444,6 +620,20 @@ export async function buildRiskService(options: RiskServiceOptions): Promise<Fas
     async (request) => {
       const { eventId, label } = request.body;
       const result = await recordLabel(eventId, label);
+      if (result === undefined && activity?.has(eventId) === true)
+        throw new RequestError(
+          'not_scored',
+          `event ${JSON.stringify(eventId)} is a login or behaviour event: labels are for transactions the model scored`,
+          {
+            issues: [
+              {
+                code: 'not_scored',
+                path: ['eventId'],
+                message: 'labels feed the transaction model’s label windows; this event was decided by the rules alone',
+              },
+            ],
+          },
+        );
       if (result === undefined)
         throw new RequestError('unknown_event', `no decision is kept for event ${JSON.stringify(eventId)}`, {
           issues: [{ code: 'unknown_event', path: ['eventId'], message: 'no decision is kept for this event id' }],
@@ -457,6 +647,11 @@ export async function buildRiskService(options: RiskServiceOptions): Promise<Fas
     { config: { role: 'analyst' } },
     async (request) => {
       const record = log.find(request.params.eventId);
+      if (record === undefined) {
+        const decided = activity?.find(request.params.eventId);
+        // Not scored: no features, ordinal, score or model (null, as in the event's answer).
+        if (decided !== undefined) return { ...decided, score: null, modelVersion: null };
+      }
       if (record === undefined)
         throw new RequestError('not_found', `no decision is kept for event ${JSON.stringify(request.params.eventId)}`);
       return record;

@@ -387,6 +387,7 @@ describe('rules in the service', () => {
     const alert = alerts[0] as RuleAlert;
     assert.deepEqual(alert, {
       eventId: e.id,
+      kind: 'transaction',
       ruleId: 'big',
       severity: 'high',
       reason: 'big amount',
@@ -499,15 +500,17 @@ describe('rate limits and the OpenAPI document', () => {
     assert.deepEqual([...documented].sort(), [...expected].sort());
     const schemaOf = (path: string, method: string) =>
       doc.paths[path][method].requestBody?.content['application/json'].schema;
-    assert.deepEqual(schemaOf('/v1/events', 'post').required, [
-      'kind',
-      'id',
-      'timestamp',
-      'customerId',
-      'terminalId',
-      'amount',
-    ]);
-    assert.equal(schemaOf('/v1/events', 'post').properties.timestamp.format, 'date-time');
+    // One body per event kind: a transaction, a login, a behaviour event.
+    const [transaction, login, behaviour] = schemaOf('/v1/events', 'post').anyOf;
+    assert.deepEqual(transaction.required, ['kind', 'id', 'timestamp', 'customerId', 'terminalId', 'amount']);
+    assert.deepEqual(login.required, ['kind', 'id', 'timestamp', 'customerId', 'success']);
+    assert.deepEqual(behaviour.required, ['kind', 'id', 'timestamp', 'customerId']);
+    assert.equal(behaviour.properties.dwellTimeMs.minimum, 0);
+    assert.equal(transaction.properties.timestamp.format, 'date-time');
+    assert.deepEqual(
+      doc.paths['/v1/events'].post.responses['200'].content['application/json'].schema.properties.score.anyOf,
+      [{ type: 'number' }, { type: 'null' }],
+    );
     assert.equal(schemaOf('/v1/events:batch', 'post').properties.events.maxItems, 1000);
     assert.deepEqual(Object.keys(schemaOf('/v1/labels', 'post').properties), ['eventId', 'label']);
     assert.ok(schemaOf('/v1/rules', 'put').properties.rules, 'the rule set body');

@@ -15,6 +15,8 @@ export interface ServiceMetrics {
   /** Seconds spent per stage of deciding events (summed over requests), for the cost split. */
   stageSeconds: Counter<'stage'>;
   shadowScores: Histogram<'model_version'>;
+  /** Events decided, by kind (transaction, login, behaviour) and decision. */
+  events: Counter<'kind' | 'decision'>;
 }
 
 /** The stages of a decision `vigil_decision_stage_seconds_total` splits time into. */
@@ -26,7 +28,8 @@ export type DecisionStage = 'features' | 'model' | 'rules' | 'storage';
  * `vigil_decisions_total{decision}`, `vigil_model_score` (histogram of scores, 0.05 wide buckets)
  * `vigil_labels_total{label}`, `vigil_shadow_score{model_version}` (shadow models' scores) and
  * `vigil_decision_stage_seconds_total{stage}` (features, model, rules, storage: the time requests
- * spent in each, summed; storage until the commit that holds the decision).
+ * spent in each, summed; storage until the commit that holds the decision) and
+ * `vigil_events_total{kind,decision}` (every event decided, scored or not).
  */
 export function createServiceMetrics(registry = new Registry()): ServiceMetrics {
   const registers = [registry];
@@ -74,6 +77,12 @@ export function createServiceMetrics(registry = new Registry()): ServiceMetrics 
       help: "Distribution of the shadow models' scores, by model version (they decide nothing)",
       labelNames: ['model_version'],
       buckets: Array.from({ length: 20 }, (_, i) => Number(((i + 1) * 0.05).toFixed(2))),
+      registers,
+    }),
+    events: new Counter({
+      name: 'vigil_events_total',
+      help: 'Events decided, by kind (transaction, login, behaviour) and decision; only transactions are scored by the model',
+      labelNames: ['kind', 'decision'],
       registers,
     }),
   };

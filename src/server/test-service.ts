@@ -9,11 +9,11 @@ import type { ModelKind } from '../models/index.js';
 import { OnlineStateKeeper, type RecoveryReport, recoverOnlineState, type SnapshotPolicy } from '../recovery/index.js';
 import { OnlineScorer, SpecModel } from '../scoring/index.js';
 import { writeTransactionsCsv } from '../simulation/index.js';
-import { AuditStore, StateStore } from '../store/index.js';
+import { ActivityStore, AuditStore, StateStore } from '../store/index.js';
 import { runTrainJob } from '../training/index.js';
 import type { ApiKeys } from './api-keys.js';
 import type { Pseudonymiser } from './pseudonymiser.js';
-import type { TransactionBody } from './request-schemas.js';
+import type { BehaviourBody, EventBody, LoginBody, TransactionBody } from './request-schemas.js';
 import { buildRiskService } from './risk-service.js';
 
 export interface TestStream {
@@ -119,14 +119,41 @@ export async function request(
 
 /** What a client saw of a stream: every answer and every label answer, in order. */
 export interface Seen {
-  answers: { eventId: string; score: number; decision: string; modelVersion: string }[];
+  /** `score` and `modelVersion` are null for login and behaviour events. */
+  answers: { eventId: string; score: number | null; decision: string; modelVersion: string | null }[];
   labels: { eventId: string; label: number; appliedOnline: boolean }[];
+}
+
+/**
+ * The login and behaviour events `driveStream` mixes in around transaction `i` of a stream: a
+ * login before every fifth transaction (every fourth of those failed), a behaviour event after
+ * every seventh, from the transaction's customer, IP and device at its time.
+ */
+export function activityAround(e: TransactionBody, i: number): { before: EventBody[]; after: EventBody[] } {
+  const common = {
+    timestamp: e.timestamp,
+    customerId: e.customerId,
+    ...(e.ipAddress === undefined ? {} : { ipAddress: e.ipAddress }),
+    ...(e.deviceId === undefined ? {} : { deviceId: e.deviceId }),
+  };
+  const login: LoginBody = { kind: 'login', id: `${e.id}-login`, ...common, success: i % 20 !== 0 };
+  const behaviour: BehaviourBody = {
+    kind: 'behaviour',
+    id: `${e.id}-behaviour`,
+    ...common,
+    sessionId: `s-${e.id}`,
+    dwellTimeMs: 1000 + (i % 13) * 700,
+    clicks: i % 9,
+    page: '/checkout',
+  };
+  return { before: i % 5 === 0 ? [login] : [], after: i % 7 === 0 ? [behaviour] : [] };
 }
 
 /**
  * Scores `events` [from, to) on the server at `base` in batches of 25 and, after each batch,
  * labels every ninth event of it 60 events back (fraud for odd indexes): late labels that cross
- * a restart when a run is cut. Appends what it saw to `seen`.
+ * a restart when a run is cut. With `activity`, each batch also carries the login and behaviour
+ * events of {@link activityAround}. Appends what it saw to `seen`.
  */
 export async function driveStream(
   base: string,
@@ -135,15 +162,22 @@ export async function driveStream(
   to: number,
   seen: Seen,
   key?: string,
+  { activity = false }: { activity?: boolean } = {},
 ): Promise<void> {
   const batchSize = 25;
   for (let i = from; i < to; i += batchSize) {
-    const batch = events.slice(i, Math.min(to, i + batchSize));
+    const transactions = events.slice(i, Math.min(to, i + batchSize));
+    const batch: EventBody[] = activity
+      ? transactions.flatMap((e, j) => {
+          const { before, after } = activityAround(e, i + j);
+          return [...before, e, ...after];
+        })
+      : transactions;
     const r = await request(base, 'POST', '/v1/events:batch', { body: { events: batch }, ...(key ? { key } : {}) });
     if (r.status !== 200) throw new Error(`batch at ${i}: ${r.status} ${r.text}`);
     for (const a of r.body.results)
       seen.answers.push({ eventId: a.eventId, score: a.score, decision: a.decision, modelVersion: a.modelVersion });
-    for (let j = i; j < i + batch.length; j++) {
+    for (let j = i; j < i + transactions.length; j++) {
       if (j % 9 !== 0 || j < 60) continue;
       const eventId = events[j - 60]?.id as string;
       const l = await request(base, 'POST', '/v1/labels', { body: { eventId, label: j % 2 }, ...(key ? { key } : {}) });
@@ -157,6 +191,8 @@ export interface TestService {
   base: string;
   scorer: OnlineScorer;
   log: AuditStore;
+  /** Login and behaviour decisions, in the same file. */
+  activity: ActivityStore;
   state: StateStore;
   keeper: OnlineStateKeeper;
   models: ModelDeployments;
@@ -194,9 +230,11 @@ export async function startTestService(
   const models = await ModelDeployments.restore(scorer, state, { load: (dir) => SpecModel.load(dir), warn });
   const keeper = new OnlineStateKeeper(scorer, state, options.policy ?? { everyEvents: 0, everySeconds: 0 });
   let crashed = false;
+  const activity = ActivityStore.on(log);
   const app = await buildRiskService({
     scorer,
     log,
+    activity,
     auth: options.auth,
     pseudonymise: options.pseudonymiser.pseudonymise,
     ...(options.nowMs === undefined ? {} : { nowMs: options.nowMs }),
@@ -218,6 +256,7 @@ export async function startTestService(
     base,
     scorer,
     log,
+    activity,
     state,
     keeper,
     models,

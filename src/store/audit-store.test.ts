@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { statSync } from 'node:fs';
+import { fdatasync, statSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -44,15 +44,110 @@ const until = async (check: () => boolean, ms = 5000) => {
   return check();
 };
 
-test('durability sets how commits sync: machine = FULL (2), process = NORMAL (1)', () => {
-  for (const [durability, level] of [
-    ['machine', 2],
-    ['process', 1],
-  ] as const) {
-    const store = AuditStore.open(join(root, `${durability}.db`), { durability, checkpointIntervalMs: 0 });
+test('durability machine, commits on this thread: appends resolve only after a sync of the WAL that started after their commit; process: no sync', async () => {
+  // A slow sync held by the test: nothing may resolve until it is released.
+  const syncs: { fd: number; done: (error: Error | null) => void }[] = [];
+  const path = join(root, 'machine.db');
+  const store = AuditStore.open(path, {
+    durability: 'machine',
+    checkpointIntervalMs: 0,
+    writerThread: false,
+    syncWal: (fd, done) => syncs.push({ fd, done }),
+  });
+  const db = (store as unknown as { db: Database.Database }).db;
+  // The commit itself does not sync on the caller's thread (NORMAL); the WAL sync does.
+  assert.equal(db.pragma('synchronous', { simple: true }), 1);
+  let first = false;
+  let second = false;
+  const a = store.append(records(0, 3)).then(() => (first = true));
+  assert.equal(await until(() => syncs.length === 1), true);
+  // Committed (a second connection sees it) but not yet answered.
+  const reader = new Database(path, { readonly: true });
+  assert.equal((reader.prepare('SELECT count(*) AS n FROM decisions').get() as { n: number }).n, 3);
+  const b = store.append(records(3, 2)).then(() => (second = true));
+  await new Promise((r) => setTimeout(r, 50));
+  assert.equal(first, false);
+  // One sync at a time: the second commit waits for the next one.
+  assert.equal(syncs.length, 1);
+  syncs[0]?.done(null);
+  await a;
+  assert.equal(second, false);
+  assert.equal(await until(() => syncs.length === 2), true);
+  syncs[1]?.done(null);
+  await b;
+  // A failed sync fails its appends: the decisions may not be durable, so no answer says they are.
+  const c = store.append(records(5, 1));
+  assert.equal(await until(() => syncs.length === 3), true);
+  syncs[2]?.done(new Error('EIO'));
+  await assert.rejects(c, (e: { code?: string }) => e.code === 'audit_store_sync_failed');
+  reader.close();
+  store.close();
+
+  // The real sync: appends resolve and the data is in the file.
+  const real = AuditStore.open(join(root, 'machine-real.db'), {
+    durability: 'machine',
+    checkpointIntervalMs: 0,
+    writerThread: false,
+  });
+  await Promise.all([real.append(records(0, 10)), real.append(records(10, 10))]);
+  assert.equal(real.counts().decisions, 20);
+  real.close();
+
+  let synced = 0;
+  const process = AuditStore.open(join(root, 'process.db'), {
+    durability: 'process',
+    checkpointIntervalMs: 0,
+    writerThread: false,
+    syncWal: () => synced++,
+  });
+  assert.equal((process as unknown as { db: Database.Database }).db.pragma('synchronous', { simple: true }), 1);
+  await process.append(records(0, 3));
+  assert.equal(synced, 0);
+  process.close();
+});
+
+test('the writer thread: decisions and labels committed off this thread, callbacks right after, all before any append resolves', async () => {
+  for (const durability of ['machine', 'process'] as const) {
+    const path = join(root, `writer-${durability}.db`);
+    let synced = 0;
+    const store = AuditStore.open(path, {
+      durability,
+      checkpointIntervalMs: 0,
+      syncWal: (fd, done) => {
+        synced++;
+        fdatasync(fd, done);
+      },
+    });
     const db = (store as unknown as { db: Database.Database }).db;
-    assert.equal(db.pragma('synchronous', { simple: true }), level);
+    db.exec('CREATE TABLE IF NOT EXISTS side (n INTEGER)');
+    const reader = new Database(path, { readonly: true });
+    const count = (table: string) => (reader.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
+    // One group: two appends, a label and a callback write; every one visible to another connection once resolved.
+    const seen: number[] = [];
+    await Promise.all([
+      store.append(records(0, 30)).then(() => seen.push(count('decisions'))),
+      store.append(records(30, 20)),
+      store.appendLabel({ eventId: 'e3', label: 1, receivedAtMs: 1, appliedOnline: true, seenEvents: 4 }),
+      store.write(() => db.prepare('INSERT INTO side (n) VALUES (1)').run()).then(() => seen.push(count('side'))),
+    ]);
+    assert.deepEqual(seen.sort(), [1, 50]);
+    assert.equal(count('labels'), 1);
+    assert.ok(store.has('e49'));
+    assert.equal(store.find('e7')?.features.B, Number.NaN);
+    // The callback's commit on this thread is synced for machine, not for process.
+    assert.equal(synced > 0, durability === 'machine');
+    // A repeated id fails its own append only, in the writer too.
+    const again = store.append(records(10, 1));
+    const fresh = store.append(records(50, 5));
+    await assert.rejects(again, (e: { code?: string }) => e.code === 'audit_store_write_failed');
+    await fresh;
+    assert.equal(count('decisions'), 55);
+    // Closing waits for the group with the writer.
+    const last = store.append(records(55, 5));
     store.close();
+    await last;
+    assert.equal(count('decisions'), 60);
+    reader.close();
   }
 });
 

@@ -3,10 +3,13 @@
  * the service answers. Appends that arrive while a commit is pending join the next one (group
  * commit), so a burst of requests shares one transaction and one sync.
  */
-import { Worker } from 'node:worker_threads';
+import { closeSync, fdatasync, fdatasyncSync, fsyncSync, openSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { MessageChannel, type MessagePort, receiveMessageOnPort, Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { ConfigError, DataError } from '../errors.js';
 import type { DecisionLog, DecisionRecord, LabelRecord, StoredEvent } from './decision-log.js';
+import { EventIdFilter } from './event-id-filter.js';
 
 /** Schema version in the `meta` table; a file of another version is refused. */
 export const AUDIT_SCHEMA_VERSION = 2;
@@ -72,6 +75,55 @@ UPDATE decisions SET ordinal = r.n FROM (
 ) r WHERE decisions.event_id = r.event_id;
 `;
 
+/** The inserts of the hot path, with positional parameters: the writer thread runs the same SQL. */
+const INSERT_SQL = {
+  decisions: `INSERT INTO decisions (event_id, received_at_ms, event_time, customer_ref, terminal_id, event_json,
+      features_json, model_version, score, decision, reasons_json, rules_hit_json, latency_ms, ordinal, run_id,
+      rules_version)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  shadows: 'INSERT INTO shadow_scores (model_version, event_id, score, decision) VALUES (?, ?, ?, ?)',
+  labels: 'INSERT INTO labels (event_id, label, received_at_ms, applied_online, seen_events) VALUES (?, ?, ?, ?, ?)',
+} as const;
+
+/** One append's rows as plain values (what crosses to the writer thread), per statement of {@link INSERT_SQL}. */
+interface InsertRows {
+  decisions: unknown[][];
+  shadows: unknown[][];
+  labels: unknown[][];
+}
+
+function decisionRows(records: readonly DecisionRecord[]): InsertRows {
+  const rows: InsertRows = { decisions: [], shadows: [], labels: [] };
+  for (const r of records) {
+    rows.decisions.push([
+      r.eventId,
+      r.receivedAtMs,
+      r.event.timestamp,
+      r.event.customerId,
+      r.event.terminalId,
+      JSON.stringify(r.event),
+      JSON.stringify(r.features),
+      r.modelVersion,
+      Number.isNaN(r.score) ? null : r.score,
+      r.decision,
+      JSON.stringify(r.reasons),
+      JSON.stringify(r.rulesHit),
+      r.latencyMs,
+      r.ordinal,
+      r.runId,
+      r.rulesVersion ?? null,
+    ]);
+    for (const shadow of r.shadows ?? [])
+      rows.shadows.push([
+        shadow.modelVersion,
+        r.eventId,
+        Number.isNaN(shadow.score) ? null : shadow.score,
+        shadow.decision,
+      ]);
+  }
+  return rows;
+}
+
 interface DecisionRow {
   event_id: string;
   received_at_ms: number;
@@ -96,17 +148,31 @@ export interface AuditStoreOptions {
   keyFingerprint?: string;
   /**
    * What a committed decision survives: `'machine'` (default) also an operating-system crash or a
-   * power cut (`synchronous = FULL`: each group commit syncs the WAL to disk); `'process'` the
-   * process dying — killed, crashed, out of memory — but not the machine (`synchronous = NORMAL`:
-   * the WAL is synced at checkpoints only, so a commit costs no disk sync).
+   * power cut (each group commit's WAL frames are synced to disk before its appends resolve: by
+   * the writer thread's `synchronous = FULL`, and for writes on the caller's thread by an
+   * `fdatasync` on libuv's pool rather than on the caller's thread);
+   * `'process'` the process dying — killed, crashed, out of memory — but not the machine (the WAL
+   * is synced at checkpoints only, so a commit costs no disk sync).
    */
   durability?: AuditDurability;
+  /**
+   * How the WAL file is synced for `durability: 'machine'` (default `fs.fdatasync`); tests slow
+   * it down to check that nothing resolves before its sync.
+   */
+  syncWal?: (fd: number, done: (error: Error | null) => void) => void;
   /**
    * Checkpoint the WAL on a worker thread every this many ms instead of in the writer (default
    * 250; 0 leaves SQLite's automatic checkpoints in the writer): a checkpoint syncs the database
    * file, which on the service's thread would stall every request behind it.
    */
   checkpointIntervalMs?: number;
+  /**
+   * Insert and commit decisions and labels on a worker thread (default true for a file): the
+   * inserts, their indexes and the commit were the largest part of the service's thread's time
+   * per decision. Writes given as callbacks (`write`: alerts) run on the caller's thread, in a
+   * transaction right after the writer's, before any append of the group resolves.
+   */
+  writerThread?: boolean;
 }
 
 const DEFAULT_CHECKPOINT_INTERVAL_MS = 250;
@@ -115,17 +181,210 @@ const DEFAULT_CHECKPOINT_INTERVAL_MS = 250;
 export const AUDIT_DURABILITY = ['machine', 'process'] as const;
 export type AuditDurability = (typeof AUDIT_DURABILITY)[number];
 
-/** A pending append: its records and who waits for their commit. */
+/** A pending append: its rows (or a write callback) and who waits for their commit. */
 interface Pending {
-  run: () => void;
+  rows?: InsertRows;
+  run?: () => void;
   resolve: () => void;
   reject: (error: unknown) => void;
 }
 
 /**
- * The audit store on a SQLite file (created when missing). WAL journal with `synchronous = FULL`:
- * a decision whose append has resolved is on disk, whatever happens to the process or machine
- * after.
+ * Makes committed WAL frames durable off the caller's thread. SQLite with `synchronous = FULL`
+ * syncs the WAL inside COMMIT, on the thread that commits: the service's event loop stood still
+ * for every disk sync (most of a core's time at a few thousand decisions a second). Committing
+ * with `synchronous = NORMAL` writes the same frames without the sync; an `fdatasync` of the WAL
+ * file on libuv's pool then makes every frame written so far durable, and only then do the
+ * appends of those commits resolve. One sync at a time: commits made while one runs wait for the
+ * next, which covers all of them (group commit across syncs).
+ */
+class WalSyncer {
+  private fd: number | undefined;
+  private running: Pending[] | undefined;
+  private waiting: Pending[] = [];
+  private closed = false;
+
+  /** `onIdle` runs whenever a sync has finished and none is waiting. */
+  constructor(
+    private readonly walPath: string,
+    private readonly sync: NonNullable<AuditStoreOptions['syncWal']>,
+    private readonly onIdle: () => void,
+  ) {}
+
+  /** Whether a sync is under way. */
+  get busy(): boolean {
+    return this.running !== undefined;
+  }
+
+  /** Resolves `committed` once a sync started after this call has finished. */
+  afterCommit(committed: Pending[]): void {
+    this.waiting.push(...committed);
+    if (this.running === undefined) this.start();
+  }
+
+  private walFd(): number {
+    if (this.fd === undefined) {
+      this.fd = openSync(this.walPath, 'r');
+      // The WAL's directory entry must be durable too, once.
+      const dir = openSync(dirname(this.walPath), 'r');
+      try {
+        fsyncSync(dir);
+      } finally {
+        closeSync(dir);
+      }
+    }
+    return this.fd;
+  }
+
+  private start(): void {
+    const group = this.waiting;
+    this.waiting = [];
+    this.running = group;
+    let fd: number;
+    try {
+      fd = this.walFd();
+    } catch (error) {
+      this.finish(group, error as Error);
+      return;
+    }
+    this.sync(fd, (error) => this.finish(group, error));
+  }
+
+  private finish(group: Pending[], error: Error | null): void {
+    // A sync still running at close was done again there, and its group settled.
+    if (this.closed) return;
+    this.running = undefined;
+    for (const p of group) {
+      if (error === null) p.resolve();
+      else p.reject(new DataError('audit_store_sync_failed', `syncing ${this.walPath} failed: ${error.message}`));
+    }
+    if (this.waiting.length > 0) this.start();
+    else this.onIdle();
+  }
+
+  /** Syncs whatever is committed, on this thread (closing), and stops. */
+  close(): void {
+    const left = [...(this.running ?? []), ...this.waiting];
+    this.waiting = [];
+    this.closed = true;
+    if (this.fd === undefined && left.length === 0) return;
+    try {
+      if (left.length > 0) fdatasyncSync(this.walFd());
+      for (const p of left) p.resolve();
+    } catch (error) {
+      for (const p of left) p.reject(error);
+    }
+    if (this.fd !== undefined) closeSync(this.fd);
+    this.fd = undefined;
+  }
+}
+
+/** A group of appends handed to the writer thread, and what to do with its answer. */
+interface WriterGroup {
+  id: number;
+  /** Per append, null (committed) or its error; `'failed'` when the writer could not write the group at all. */
+  then: (errors: (string | null)[] | 'failed') => void;
+}
+
+/**
+ * The main thread's side of `audit-writer.mjs`: one group in flight at a time; its answer lists,
+ * per append, null (committed) or the error that failed it alone.
+ */
+class AuditWriter {
+  private readonly worker: Worker;
+  private readonly replies: MessagePort;
+  private readonly done = new Int32Array(new SharedArrayBuffer(4));
+  private nextId = 1;
+  private inFlight: WriterGroup | undefined;
+  private failed = false;
+
+  constructor(
+    path: string,
+    synchronous: 'FULL' | 'NORMAL',
+    /** The writer cannot write (it did not open the file, or died): the store writes itself from now on. */
+    private readonly onFailure: (inFlight: WriterGroup | undefined, reason: string) => void,
+  ) {
+    const { port1, port2 } = new MessageChannel();
+    this.replies = port1;
+    this.worker = new Worker(new URL('./audit-writer.mjs', import.meta.url), {
+      workerData: { path, synchronous, sql: INSERT_SQL, replies: port2, done: this.done.buffer },
+      transferList: [port2],
+    });
+    port1.on('message', (message: { id?: number; errors?: (string | null)[]; failed?: string }) =>
+      this.onMessage(message),
+    );
+    port1.unref();
+    const fail = (error: unknown) => this.fail(error instanceof Error ? error.message : String(error));
+    this.worker.on('error', fail);
+    this.worker.on('exit', (code) => {
+      if (code !== 0) fail(`the writer thread exited with code ${code}`);
+    });
+    this.worker.unref();
+  }
+
+  get busy(): boolean {
+    return this.inFlight !== undefined;
+  }
+
+  send(groups: InsertRows[], then: WriterGroup['then']): void {
+    const group = { id: this.nextId++, then };
+    this.inFlight = group;
+    // Held while a group is in flight, so a process waiting only for a commit does not exit.
+    this.replies.ref();
+    this.worker.postMessage({ id: group.id, groups });
+  }
+
+  private onMessage(message: { id?: number; errors?: (string | null)[]; failed?: string }): void {
+    if (message.failed !== undefined) {
+      this.fail(message.failed);
+      return;
+    }
+    const group = this.inFlight;
+    if (message.errors === undefined || group === undefined || message.id !== group.id) return;
+    this.inFlight = undefined;
+    this.replies.unref();
+    group.then(message.errors);
+  }
+
+  private fail(reason: string): void {
+    if (this.failed) return;
+    this.failed = true;
+    const group = this.inFlight;
+    this.inFlight = undefined;
+    this.replies.unref();
+    this.onFailure(group, reason);
+  }
+
+  /** Waits on this thread for the group in flight (closing the store) and hands it its answer. */
+  drainSync(timeoutMs = 30_000): void {
+    const group = this.inFlight;
+    if (group === undefined || this.failed) return;
+    const deadline = Date.now() + timeoutMs;
+    while (this.inFlight === group && Date.now() < deadline) {
+      Atomics.wait(this.done, 0, Atomics.load(this.done, 0), 50);
+      for (let m = receiveMessageOnPort(this.replies); m !== undefined; m = receiveMessageOnPort(this.replies))
+        this.onMessage(m.message);
+    }
+    if (this.inFlight === group) this.fail('the writer thread did not answer');
+  }
+
+  /** Stops the writer and waits (bounded) until its connection is closed. */
+  stop(timeoutMs = 5_000): void {
+    const running = !this.failed;
+    this.failed = true;
+    this.worker.postMessage('stop');
+    this.replies.close();
+    if (!running) return;
+    const deadline = Date.now() + timeoutMs;
+    while (Atomics.load(this.done, 0) !== -1 && Date.now() < deadline)
+      Atomics.wait(this.done, 0, Atomics.load(this.done, 0), 50);
+  }
+}
+
+/**
+ * The audit store on a SQLite file (created when missing), in WAL mode. With the default
+ * durability a decision whose append has resolved is on disk (its WAL frames synced), whatever
+ * happens to the process or machine after.
  *
  * @example
  * const store = AuditStore.open('vigil.db', { keyFingerprint });
@@ -134,9 +393,7 @@ interface Pending {
  */
 export class AuditStore implements DecisionLog {
   private readonly db: Database.Database;
-  private readonly insertDecision: Database.Statement;
-  private readonly insertLabel: Database.Statement;
-  private readonly insertShadow: Database.Statement;
+  private readonly inserts: Record<keyof InsertRows, Database.Statement>;
   private readonly maxOrdinal: Database.Statement<[], { n: number | null }>;
   private readonly selectDecision: Database.Statement<[string], DecisionRow>;
   private readonly existsDecision: Database.Statement<[string], { one: number }>;
@@ -144,28 +401,42 @@ export class AuditStore implements DecisionLog {
   private flushScheduled = false;
   private closed = false;
   private checkpointer: Worker | undefined;
+  /** Set to 1 by the checkpointer once its connection is closed. */
+  private readonly checkpointerClosed = new Int32Array(new SharedArrayBuffer(4));
+  /** Syncs the WAL after this thread's commits (durability `machine` on a file); undefined: they resolve at once. */
+  private readonly walSyncer: WalSyncer | undefined;
+  /** Writes decisions and labels off this thread; undefined: this thread writes them. */
+  private writer: AuditWriter | undefined;
+  /** Every event id appended or in the file: {@link has} asks SQLite only when it says "maybe". */
+  private readonly eventIds: EventIdFilter;
 
   private constructor(
     readonly path: string,
     db: Database.Database,
+    options: AuditStoreOptions,
   ) {
     this.db = db;
-    this.insertDecision = db.prepare(
-      `INSERT INTO decisions (event_id, received_at_ms, event_time, customer_ref, terminal_id, event_json,
-         features_json, model_version, score, decision, reasons_json, rules_hit_json, latency_ms, ordinal, run_id,
-         rules_version)
-       VALUES (@eventId, @receivedAtMs, @eventTime, @customerRef, @terminalId, @event, @features, @modelVersion,
-         @score, @decision, @reasons, @rulesHit, @latencyMs, @ordinal, @runId, @rulesVersion)`,
-    );
-    this.insertLabel = db.prepare(
-      'INSERT INTO labels (event_id, label, received_at_ms, applied_online, seen_events) VALUES (?, ?, ?, ?, ?)',
-    );
-    this.insertShadow = db.prepare(
-      'INSERT INTO shadow_scores (model_version, event_id, score, decision) VALUES (?, ?, ?, ?)',
-    );
+    const onFile = path !== ':memory:' && path !== '';
+    const machine = options.durability !== 'process';
+    this.walSyncer =
+      machine && onFile
+        ? new WalSyncer(`${path}-wal`, options.syncWal ?? fdatasync, () => this.afterWrite())
+        : undefined;
+    if (onFile && options.writerThread !== false)
+      this.writer = new AuditWriter(path, machine ? 'FULL' : 'NORMAL', (group, reason) =>
+        this.writerFailed(group, reason),
+      );
+    this.inserts = {
+      decisions: db.prepare(INSERT_SQL.decisions),
+      shadows: db.prepare(INSERT_SQL.shadows),
+      labels: db.prepare(INSERT_SQL.labels),
+    };
     this.maxOrdinal = db.prepare('SELECT max(ordinal) AS n FROM decisions');
     this.selectDecision = db.prepare('SELECT * FROM decisions WHERE event_id = ?');
     this.existsDecision = db.prepare('SELECT 1 AS one FROM decisions WHERE event_id = ?');
+    const count = (db.prepare('SELECT count(*) AS n FROM decisions').get() as { n: number }).n;
+    this.eventIds = new EventIdFilter(Math.max(1 << 20, 2 * count));
+    for (const id of db.prepare('SELECT event_id FROM decisions').pluck().iterate()) this.eventIds.add(id as string);
   }
 
   /**
@@ -179,7 +450,9 @@ export class AuditStore implements DecisionLog {
     try {
       db = new Database(path);
       db.pragma('journal_mode = WAL');
-      db.pragma(options.durability === 'process' ? 'synchronous = NORMAL' : 'synchronous = FULL');
+      // NORMAL for both: with `machine`, the WAL is synced after each commit by WalSyncer (in
+      // memory there is nothing to sync, and FULL changes nothing).
+      db.pragma(path === ':memory:' ? 'synchronous = FULL' : 'synchronous = NORMAL');
       db.pragma('busy_timeout = 5000');
       db.exec(SCHEMA);
     } catch (cause) {
@@ -224,7 +497,7 @@ export class AuditStore implements DecisionLog {
       db.close();
       throw error;
     }
-    const store = new AuditStore(path, db);
+    const store = new AuditStore(path, db, options);
     const intervalMs = options.checkpointIntervalMs ?? DEFAULT_CHECKPOINT_INTERVAL_MS;
     if (intervalMs > 0 && path !== ':memory:') store.checkpointInBackground(intervalMs);
     return store;
@@ -233,7 +506,7 @@ export class AuditStore implements DecisionLog {
   /** Hands WAL checkpoints to a worker thread; until it has started, SQLite's own stay on. */
   private checkpointInBackground(intervalMs: number): void {
     const worker = new Worker(new URL('./wal-checkpointer.mjs', import.meta.url), {
-      workerData: { path: this.path, intervalMs },
+      workerData: { path: this.path, intervalMs, closed: this.checkpointerClosed.buffer },
     });
     this.checkpointer = worker;
     worker.on('message', (message: { ready?: boolean; error?: string }) => {
@@ -251,7 +524,7 @@ export class AuditStore implements DecisionLog {
   }
 
   has(eventId: string): boolean {
-    return this.existsDecision.get(eventId) !== undefined;
+    return this.eventIds.mightContain(eventId) && this.existsDecision.get(eventId) !== undefined;
   }
 
   find(eventId: string): DecisionRecord | undefined {
@@ -275,46 +548,19 @@ export class AuditStore implements DecisionLog {
   }
 
   append(records: readonly DecisionRecord[]): Promise<void> {
-    return this.enqueue(() => {
-      for (const r of records) {
-        this.insertDecision.run({
-          eventId: r.eventId,
-          receivedAtMs: r.receivedAtMs,
-          eventTime: r.event.timestamp,
-          customerRef: r.event.customerId,
-          terminalId: r.event.terminalId,
-          event: JSON.stringify(r.event),
-          features: JSON.stringify(r.features),
-          modelVersion: r.modelVersion,
-          score: Number.isNaN(r.score) ? null : r.score,
-          decision: r.decision,
-          reasons: JSON.stringify(r.reasons),
-          rulesHit: JSON.stringify(r.rulesHit),
-          latencyMs: r.latencyMs,
-          ordinal: r.ordinal,
-          runId: r.runId,
-          rulesVersion: r.rulesVersion ?? null,
-        });
-        for (const shadow of r.shadows ?? [])
-          this.insertShadow.run(
-            shadow.modelVersion,
-            r.eventId,
-            Number.isNaN(shadow.score) ? null : shadow.score,
-            shadow.decision,
-          );
-      }
-    });
+    for (const r of records) this.eventIds.add(r.eventId);
+    return this.enqueue({ rows: decisionRows(records) });
   }
 
   appendLabel(label: LabelRecord): Promise<void> {
-    return this.enqueue(() => {
-      this.insertLabel.run(
-        label.eventId,
-        label.label,
-        label.receivedAtMs,
-        label.appliedOnline ? 1 : 0,
-        label.seenEvents ?? null,
-      );
+    return this.enqueue({
+      rows: {
+        decisions: [],
+        shadows: [],
+        labels: [
+          [label.eventId, label.label, label.receivedAtMs, label.appliedOnline ? 1 : 0, label.seenEvents ?? null],
+        ],
+      },
     });
   }
 
@@ -337,58 +583,142 @@ export class AuditStore implements DecisionLog {
   }
 
   /**
-   * Runs `run` inside the next group commit (with the decisions and labels pending) and resolves
-   * once that transaction has committed. A `run` that throws fails only its own write.
+   * Runs `run` in the next group: in a transaction on this thread's connection right after the
+   * writer thread's transaction of the group's decisions and labels; resolves (with the group)
+   * once both have committed. A `run` that throws fails only its own write.
    */
   write(run: () => void): Promise<void> {
-    return this.enqueue(run);
+    return this.enqueue({ run });
   }
 
   /** Commits what is pending, then closes the file. */
   close(): void {
     if (this.closed) return;
-    this.flush();
+    this.writer?.drainSync();
+    this.writer?.stop();
+    this.writer = undefined;
+    const left = this.queue;
+    this.queue = [];
+    this.commitHere(left, []);
+    this.walSyncer?.close();
     this.closed = true;
-    this.checkpointer?.postMessage('stop');
-    this.checkpointer = undefined;
+    if (this.checkpointer !== undefined) {
+      this.checkpointer.postMessage('stop');
+      this.checkpointer = undefined;
+      // This connection is to be the file's last: the one that closes last checkpoints and removes
+      // the WAL, which must not happen behind the caller's back (a caller reading or removing the files).
+      const deadline = Date.now() + 5_000;
+      while (Atomics.load(this.checkpointerClosed, 0) === 0 && Date.now() < deadline)
+        Atomics.wait(this.checkpointerClosed, 0, 0, 50);
+    }
     this.db.close();
   }
 
-  private enqueue(run: () => void): Promise<void> {
+  private enqueue(item: { rows?: InsertRows; run?: () => void }): Promise<void> {
     if (this.closed)
       return Promise.reject(new DataError('audit_store_closed', `the audit store ${this.path} is closed`));
     return new Promise((resolve, reject) => {
-      this.queue.push({ run, resolve, reject });
-      if (!this.flushScheduled) {
-        this.flushScheduled = true;
-        setImmediate(() => this.flush());
-      }
+      this.queue.push({ ...item, resolve, reject });
+      this.scheduleFlush();
     });
   }
 
+  private scheduleFlush(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    setImmediate(() => this.flush());
+  }
+
+  /** A group has finished (its writer's answer, or its sync): the next one may start. */
+  private afterWrite(): void {
+    if (this.queue.length > 0) this.scheduleFlush();
+  }
+
   /**
-   * Commits every pending append in one transaction. When it fails, each append is retried in a
-   * transaction of its own, so one bad record (a repeated event id) fails only its own request.
+   * Commits every pending append as one group. One group at a time: appends that arrive while a
+   * group is with the writer thread or its sync wait for the next, so a burst shares one commit and
+   * one sync, and the commit holds more rows (a row costs about half as much in a commit of 16 as
+   * in one of 4). Decisions and labels go to the writer thread; write callbacks (alerts) then run
+   * here, in a transaction right after it; nothing of the group resolves before both have
+   * committed (and, for `machine`, been synced).
    */
   private flush(): void {
     this.flushScheduled = false;
+    if (this.closed || this.writer?.busy === true || this.walSyncer?.busy === true) return;
     const batch = this.queue;
     this.queue = [];
     if (batch.length === 0) return;
-    try {
-      this.db.transaction(() => {
-        for (const p of batch) p.run();
-      })();
-      for (const p of batch) p.resolve();
-    } catch {
-      for (const p of batch) {
-        try {
-          this.db.transaction(p.run)();
-          p.resolve();
-        } catch (error) {
-          p.reject(error);
+    const writer = this.writer;
+    const rows = batch.filter((p) => p.run === undefined);
+    if (writer === undefined || rows.length === 0) {
+      this.commitHere(batch, []);
+      return;
+    }
+    writer.send(
+      rows.map((p) => p.rows as InsertRows),
+      (errors) => {
+        // The writer could not write: this thread writes the whole group.
+        if (errors === 'failed') {
+          this.commitHere(batch, []);
+          return;
+        }
+        const written: Pending[] = [];
+        rows.forEach((p, i) => {
+          const error = errors[i];
+          if (error === null || error === undefined) written.push(p);
+          else p.reject(new DataError('audit_store_write_failed', `the audit store could not keep a write: ${error}`));
+        });
+        this.commitHere(
+          batch.filter((p) => p.run !== undefined),
+          written,
+        );
+      },
+    );
+  }
+
+  /**
+   * Commits `batch` on this thread's connection in one transaction (each alone when that fails,
+   * so one bad write fails only itself), then resolves it with `written` (committed already by the
+   * writer thread) once synced.
+   */
+  private commitHere(batch: Pending[], written: Pending[]): void {
+    const committed: Pending[] = [];
+    const runHere = (p: Pending) => {
+      p.run?.();
+      if (p.rows !== undefined) {
+        for (const row of p.rows.decisions) this.inserts.decisions.run(row);
+        for (const row of p.rows.shadows) this.inserts.shadows.run(row);
+        for (const row of p.rows.labels) this.inserts.labels.run(row);
+      }
+    };
+    if (batch.length > 0)
+      try {
+        this.db.transaction(() => {
+          for (const p of batch) runHere(p);
+        })();
+        committed.push(...batch);
+      } catch {
+        for (const p of batch) {
+          try {
+            this.db.transaction(runHere)(p);
+            committed.push(p);
+          } catch (error) {
+            p.reject(error);
+          }
         }
       }
+    if (this.walSyncer !== undefined && committed.length > 0 && !this.closed)
+      this.walSyncer.afterCommit([...written, ...committed]);
+    else {
+      for (const p of [...written, ...committed]) p.resolve();
+      this.afterWrite();
     }
+  }
+
+  /** The writer thread cannot write: this thread writes from now on, starting with its group. */
+  private writerFailed(group: WriterGroup | undefined, reason: string): void {
+    this.writer = undefined;
+    process.emitWarning(`audit store ${this.path}: writing on the service's thread: ${reason}`);
+    group?.then('failed');
   }
 }

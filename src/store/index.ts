@@ -2,8 +2,16 @@
  * What the risk service keeps: decisions and labels (`DecisionLog`), in SQLite (`AuditStore`:
  * WAL, group commit, committed before the service answers); snapshots of the online state and
  * model deployments beside them in the same file (`StateStore`), alerts (`AlertStore`), and entity
- * lookups of decisions for profiles (`EntityDecisions`).
+ * lookups of decisions for profiles (`EntityDecisions`), and login and behaviour events with their
+ * decisions (`ActivityStore`).
  */
+export {
+  type ActivityKind,
+  type ActivityLog,
+  type ActivityRecord,
+  ActivityStore,
+  type StoredActivityEvent,
+} from './activity-store.js';
 export {
   AlertError,
   type AlertFilter,

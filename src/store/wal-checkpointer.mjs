@@ -5,7 +5,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 
-const { path, intervalMs } = workerData;
+const { path, intervalMs, closed } = workerData;
 const db = new Database(path);
 db.pragma('busy_timeout = 1000');
 const timer = setInterval(() => {
@@ -20,5 +20,10 @@ parentPort?.on('message', (message) => {
   clearInterval(timer);
   db.close();
   parentPort?.close();
+  if (closed !== undefined) {
+    const flag = new Int32Array(closed);
+    Atomics.store(flag, 0, 1);
+    Atomics.notify(flag, 0);
+  }
 });
 parentPort?.postMessage({ ready: true });

@@ -49,17 +49,26 @@ export function sampleCsvRows(table: Table, booleans: WriteSampleCsvOptions['boo
     }
     if (col.kind === 'datetime')
       return (r) => (Number.isNaN(values[r] as number) ? '' : new Date(values[r] as number).toISOString());
-    return (r) => (Number.isNaN(values[r] as number) ? '' : formatSampledNumber(values[r] as number));
+    // Sampled columns repeat values (discrete levels, quantile-table atoms): format each value once.
+    const cache = new Map<number, string>();
+    return (r) => {
+      const v = values[r] as number;
+      if (Number.isNaN(v)) return '';
+      let text = cache.get(v);
+      if (text === undefined) {
+        text = formatSampledNumber(v);
+        if (cache.size < 65_536) cache.set(v, text);
+      }
+      return text;
+    };
   });
-  let text = '';
+  const lines = new Array<string>(table.nRows);
+  const row = new Array<string>(cells.length);
   for (let r = 0; r < table.nRows; r++) {
-    for (let c = 0; c < cells.length; c++) {
-      if (c > 0) text += ',';
-      text += (cells[c] as (r: number) => string)(r);
-    }
-    text += '\n';
+    for (let c = 0; c < cells.length; c++) row[c] = (cells[c] as (r: number) => string)(r);
+    lines[r] = row.join(',');
   }
-  return text;
+  return table.nRows === 0 ? '' : `${lines.join('\n')}\n`;
 }
 
 /** Writes and, when the stream's buffer is full, waits for it to drain (or to close on an error). */

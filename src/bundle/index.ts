@@ -1,5 +1,5 @@
 /**
- * Model bundles: one directory holding everything needed to score (manifest.json with schema,
+ * Model and synthesizer bundles: one directory holding everything needed to score (manifest.json with schema,
  * preprocessing state, model config, threshold, metrics, data fingerprint and versions; the
  * TF.js weights; SHA256SUMS). Loading verifies every checksum and refuses altered bundles.
  */
@@ -26,3 +26,14 @@ export {
   type ThresholdRecord,
   type WeightSpec,
 } from './manifest.js';
+export {
+  checkSynthesizerBundleTarget,
+  type LoadedSynthesizerBundle,
+  readSynthesizerBundle,
+  SYNTHESIZER_BUNDLE_FORMAT,
+  SYNTHESIZER_BUNDLE_FORMAT_VERSION,
+  type SynthesizerBundleContent,
+  type SynthesizerBundleManifest,
+  type SynthesizerDataRecord,
+  writeSynthesizerBundle,
+} from './synthesizer-bundle.js';

@@ -49,6 +49,11 @@ export interface DataRecord {
   trainRows: number;
   testRows: number;
   split: Record<string, unknown>;
+  /**
+   * Synthetic minority rows added to the rows the model was fitted on (`--augment`): kind, ratio,
+   * rows added and what they were made from. The validation slice and the test part are real.
+   */
+  augmentation?: Record<string, unknown>;
 }
 
 /** The sequences a sequence model reads, as the training replay built them. */

@@ -6,7 +6,7 @@ import {
 } from '../training/fraud-benchmark-job.js';
 import { parseIntegerFlag } from './flags.js';
 import { type CliIO, formatTable } from './output.js';
-import { featureSpecFlag } from './train-command.js';
+import { augmentFromFlags, featureSpecFlag } from './train-command.js';
 
 export interface BenchmarkFraudFlags {
   data: string;
@@ -15,6 +15,8 @@ export interface BenchmarkFraudFlags {
   seeds: string;
   trainStart: string;
   sequenceLength?: string;
+  augment?: string;
+  augmentRatio?: string;
   json?: boolean;
 }
 
@@ -30,7 +32,9 @@ export async function runBenchmarkFraudCommand(flags: BenchmarkFraudFlags, io: C
       'invalid_flag',
       `--train-start must be a date YYYY-MM-DD, got ${JSON.stringify(flags.trainStart)}`,
     );
+  const augment = augmentFromFlags(flags);
   const result = await runFraudBenchmarkJob({
+    ...(augment ? { augment } : {}),
     dataPath: flags.data,
     spec: featureSpecFlag('--features', flags.features),
     models: models as FraudBenchmarkModel[] | undefined,
@@ -48,8 +52,14 @@ export async function runBenchmarkFraudCommand(flags: BenchmarkFraudFlags, io: C
   const d = result.data;
   io.stdout(
     `${d.transactions} transactions, ${d.features.length} features at ${Math.round(result.featureRowsPerSec)} transactions/s; ` +
-      `train ${d.trainRows} (${d.trainFrauds} frauds), test ${d.testRows} (${d.testFrauds} frauds); mean of seeds ${seeds.join(', ')}\n\n`,
+      `train ${d.trainRows} (${d.trainFrauds} frauds), test ${d.testRows} (${d.testFrauds} frauds); mean of seeds ${seeds.join(', ')}\n`,
   );
+  const added = Object.values(result.models).find((m) => m.augmentation)?.augmentation;
+  if (added)
+    io.stdout(
+      `augmented with ${added.kind}: ${added.rowsAdded} synthetic frauds made from the ${added.minorityRows} of the training week (test week real)\n`,
+    );
+  io.stdout('\n');
   const rows = Object.entries(result.models).map(([name, m]) => [
     name,
     m.auc,

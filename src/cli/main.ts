@@ -1,6 +1,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { BUILTIN_FEATURE_SPECS } from '../features/index.js';
 import { MODEL_KINDS } from '../models/index.js';
+import { augmentKinds } from '../training/augment.js';
 import { FRAUD_BENCHMARK_MODELS } from '../training/fraud-benchmark-job.js';
 import { VIGIL_VERSION } from '../training/version.js';
 import { runBenchmarkFraudCommand } from './benchmark-command.js';
@@ -13,6 +14,7 @@ import { type CliIO, processIO, reportError } from './output.js';
 import { runPredictCommand } from './predict-command.js';
 import { runServeCommand } from './serve-command.js';
 import { runSimulateCommand } from './simulate-command.js';
+import { addSynthFitSampleCommands } from './synth-command.js';
 import { addSynthReportCommand } from './synth-report-command.js';
 import { runTrainCommand } from './train-command.js';
 
@@ -74,6 +76,13 @@ function buildProgram(io: CliIO, run: (task: () => Promise<void>) => void): Comm
     )
     .option('--threshold <policy>', 'decision threshold policy: max-f1, recall:R or cost:FP:FN', 'max-f1')
     .option('--schema <file>', 'JSON file overriding inferred column kinds, e.g. {"columns":{"zip":"categorical"}}')
+    .addOption(
+      new Option(
+        '--augment <kind>',
+        'binary tasks: add synthetic minority rows to the rows the model is fitted on, made from their minority rows; the validation slice (early stopping, threshold) and the test part stay real',
+      ).choices(augmentKinds()),
+    )
+    .option('--augment-ratio <r>', 'synthetic minority rows per real one (default 1: the minority doubled)')
     .requiredOption('--out <dir>', 'directory to write the model bundle to')
     .option('--json', 'print one JSON object with the results on stdout')
     .action((_opts, command: Command) => run(() => runTrainCommand(command.optsWithGlobals(), io)));
@@ -246,10 +255,18 @@ function buildProgram(io: CliIO, run: (task: () => Promise<void>) => void): Comm
     .option('--seeds <list>', 'comma-separated seeds; figures are their mean', '1,2,3')
     .option('--train-start <date>', 'first day of the training week', '2018-07-25')
     .option('--sequence-length <n>', "earlier transactions per sequence row (default: the spec's, else 5)")
+    .addOption(
+      new Option(
+        '--augment <kind>',
+        'add synthetic frauds, made from the training week, to the rows logistic/mlp/ensemble are fitted on (test week real)',
+      ).choices(augmentKinds()),
+    )
+    .option('--augment-ratio <r>', 'synthetic frauds per real one of the training week (default 1)')
     .option('--json', 'print one JSON object {models: {name: {auc, ap, cpAt100, trainSeconds}}, featureRowsPerSec}')
     .action((_opts, command: Command) => run(() => runBenchmarkFraudCommand(command.optsWithGlobals(), io)));
 
   const synth = program.command('synth').description('synthetic tabular data (docs/synthesis.md)');
+  addSynthFitSampleCommands(synth, io, run);
   addSynthReportCommand(synth, io, run);
 
   program

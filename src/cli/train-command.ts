@@ -2,6 +2,7 @@ import { ConfigError } from '../errors.js';
 import { type FeatureSpec, loadFeatureSpec } from '../features/index.js';
 import type { Task } from '../models/estimator.js';
 import type { ModelKind } from '../models/index.js';
+import type { AugmentOptions } from '../training/augment.js';
 import { parseThresholdPolicy, runTrainJob, type SplitSpec, type TrainJobResult } from '../training/index.js';
 import { parseFractionFlag, parseIntegerFlag } from './flags.js';
 import { type CliIO, formatTable } from './output.js';
@@ -26,9 +27,27 @@ export interface TrainFlags {
   features?: string;
   sequenceKey?: string;
   sequenceLength?: string;
+  augment?: string;
+  augmentRatio?: string;
   out: string;
   json?: boolean;
   verbose?: boolean;
+}
+
+/** Parses `--augment KIND --augment-ratio R` (the ratio defaults to 1: the minority doubled). */
+export function augmentFromFlags(flags: { augment?: string; augmentRatio?: string }): AugmentOptions | undefined {
+  if (flags.augment === undefined) {
+    if (flags.augmentRatio !== undefined) throw new ConfigError('invalid_flag', '--augment-ratio needs --augment KIND');
+    return undefined;
+  }
+  const raw = flags.augmentRatio ?? '1';
+  const ratio = Number(raw);
+  if (raw.trim() === '' || !Number.isFinite(ratio) || ratio <= 0 || ratio > 100)
+    throw new ConfigError(
+      'invalid_flag',
+      `--augment-ratio must be a number above 0 and at most 100, got ${JSON.stringify(raw)}`,
+    );
+  return { kind: flags.augment, ratio };
 }
 
 /** Turns the three mutually exclusive split flags into one split, defaulting to a 25 % random test part. */
@@ -130,6 +149,7 @@ export async function runTrainCommand(flags: TrainFlags, io: CliIO): Promise<voi
   const epochs = flags.epochs === undefined ? undefined : parseIntegerFlag('--epochs', flags.epochs, { min: 1 });
   const threads = flags.threads === undefined ? undefined : parseIntegerFlag('--threads', flags.threads, { min: 1 });
   const thresholdPolicy = parseThresholdPolicy(flags.threshold);
+  const augment = augmentFromFlags(flags);
   const progress = epochProgress(io, epochs ?? 200, Boolean(flags.verbose));
   let result: TrainJobResult;
   try {
@@ -147,6 +167,7 @@ export async function runTrainCommand(flags: TrainFlags, io: CliIO): Promise<voi
       outDir: flags.out,
       schemaPath: flags.schema,
       thresholdPolicy,
+      ...(augment ? { augment } : {}),
       ...(spec ? { features: { spec, sequenceKey: flags.sequenceKey, sequenceLength } } : {}),
       onEpochEnd: progress.onEpochEnd,
       onStage: (stage) => {
@@ -180,6 +201,7 @@ export async function runTrainCommand(flags: TrainFlags, io: CliIO): Promise<voi
         nFeatures: result.nFeatures,
         trainRows: result.manifest.data.trainRows,
         testRows: result.manifest.data.testRows,
+        ...(result.augmentation ? { augmentation: result.augmentation } : {}),
         timingsMs: result.timingsMs,
         warnings: result.warnings,
       })}\n`,
@@ -198,6 +220,12 @@ export async function runTrainCommand(flags: TrainFlags, io: CliIO): Promise<voi
     `Trained ${result.manifest.model.kind} (${result.manifest.target.task}) on ${data.trainRows} rows, ${inputs}, ` +
       `${result.epochs} epoch(s) in ${(result.timingsMs.totalMs ?? 0) / 1000}s\n`,
   );
+  if (result.augmentation) {
+    const a = result.augmentation;
+    io.stdout(
+      `Augmented with ${a.kind}: ${a.rowsAdded} synthetic rows of class ${a.minorityClass} added to the ${a.minorityRows} real ones the model was fitted on (validation and test rows are real)\n`,
+    );
+  }
   const hasTest = Object.keys(result.metrics).length > 0;
   io.stdout(`\n${hasTest ? `Test metrics (${data.testRows} rows)` : 'Validation metrics'}:\n`);
   io.stdout(`${metricsTable(hasTest ? result.metrics : result.validationMetrics)}\n`);

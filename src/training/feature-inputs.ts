@@ -5,7 +5,7 @@
  */
 import type { FeatureSpecRecord } from '../bundle/index.js';
 import { parseDatetimeCell, readCsv, readTable, type Split } from '../data/index.js';
-import type { Column, ColumnKind } from '../data/table.js';
+import { type Column, type ColumnKind, isDictionaryColumn, type Table } from '../data/table.js';
 import { BundleError, ConfigError, DataError } from '../errors.js';
 import {
   ENTITY_KEYS,
@@ -296,4 +296,31 @@ export function timeSplitRows(timestampSeconds: Float64Array, testFrom: string):
       `--test-from ${testFrom} puts ${test.length === 0 ? 'no' : 'every'} transaction in the test part (${train.length} train, ${test.length} test)`,
     );
   return { trainRows: Int32Array.from(train), testRows: Int32Array.from(test) };
+}
+
+/** The given rows of replayed features (row-major, `featureNames.length` per row) as a table of numeric columns. */
+export function featureTable(features: Float64Array, featureNames: string[], rows: ArrayLike<number>): Table {
+  const nCols = featureNames.length;
+  const nRows = rows.length;
+  return {
+    nRows,
+    columns: featureNames.map((name, c) => {
+      const values = new Float64Array(nRows);
+      for (let r = 0; r < nRows; r++) values[r] = features[(rows[r] as number) * nCols + c] as number;
+      return { name, kind: 'numeric' as const, values };
+    }),
+  };
+}
+
+/** The inverse of {@link featureTable}: the named numeric columns of a table as row-major features. */
+export function tableFeatures(table: Table, featureNames: string[]): Float64Array {
+  const nCols = featureNames.length;
+  const out = new Float64Array(table.nRows * nCols);
+  featureNames.forEach((name, c) => {
+    const col = table.columns.find((cc) => cc.name === name);
+    if (col === undefined || isDictionaryColumn(col))
+      throw new DataError('missing_column', `feature ${name} is not a numeric column`);
+    for (let r = 0; r < table.nRows; r++) out[r * nCols + c] = col.values[r] as number;
+  });
+  return out;
 }

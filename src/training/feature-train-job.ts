@@ -6,14 +6,19 @@ import { runtimeVersions } from '../engine/index.js';
 import { ConfigError } from '../errors.js';
 import { type EventField, type FeatureSpec, featureSpecSha256, transactionsFromCsv } from '../features/index.js';
 import { takeValues } from '../matrix.js';
+import { augmentFitRows, checkAugmentOptions } from './augment.js';
 import {
+  type FeatureStandardisationState,
   featureSpecRecord,
+  featureTable,
   fitFeatureStandardisation,
   isSequenceModel,
   modelInput,
   type RawSequencesState,
   readExtraColumn,
   replayForModel,
+  standardisedFeatures,
+  tableFeatures,
   timeSplitRows,
   withSequence,
 } from './feature-inputs.js';
@@ -97,6 +102,14 @@ export async function runFeatureTrainJob(
   options: TrainJobOptions & { features: FeatureTrainOptions },
 ): Promise<TrainJobResult> {
   const spec = trainingSpec(options);
+  if (options.augment !== undefined) {
+    checkAugmentOptions(options.augment, options.model);
+    if (isSequenceModel(options.model))
+      throw new ConfigError(
+        'invalid_flag',
+        `--augment makes single rows of features; --model ${options.model} reads sequences of transactions, which it cannot synthesize`,
+      );
+  }
   await checkBundleTarget(options.outDir);
   const timingsMs: Record<string, number> = {};
   const started = performance.now();
@@ -162,8 +175,28 @@ export async function runFeatureTrainJob(
     thresholdPolicy: options.thresholdPolicy,
     validationFraction: options.validationFraction,
     onEpochEnd: options.onEpochEnd,
+    ...(options.augment !== undefined && !sequences
+      ? {
+          // The replayed features of the fitted rows are the table synthesized; the synthetic rows are
+          // standardised like the real ones.
+          augment: (fitRows: Int32Array) =>
+            augmentFitRows(
+              featureTable(replay.features, replay.featureNames, fitRows),
+              takeValues(y, fitRows),
+              ['0', '1'],
+              Int32Array.from({ length: fitRows.length }, (_, i) => i),
+              { ...(options.augment as NonNullable<typeof options.augment>), seed: options.seed },
+              (synthetic) =>
+                standardisedFeatures(
+                  preprocessing as FeatureStandardisationState,
+                  tableFeatures(synthetic, replay.featureNames),
+                  Int32Array.from({ length: synthetic.nRows }, (_, i) => i),
+                ),
+            ),
+        }
+      : {}),
   });
-  const { estimator, threshold, validationMetrics, validationFraction } = fitted;
+  const { estimator, threshold, validationMetrics, validationFraction, augmentation } = fitted;
   warnings.push(...fitted.warnings);
   let metrics = fitted.metrics;
   if (fitted.testScores !== undefined) {
@@ -199,6 +232,7 @@ export async function runFeatureTrainJob(
         trainRows: trainRows.length,
         testRows: testRows.length,
         split: { ...split, validationFraction, seed: options.seed },
+        ...(augmentation ? { augmentation: { ...augmentation } } : {}),
       },
       versions: { vigil: VIGIL_VERSION, ...runtimeVersions() },
     },
@@ -215,5 +249,6 @@ export async function runFeatureTrainJob(
     timingsMs,
     nFeatures: record.featureNames.length,
     epochs: estimator.history.length,
+    ...(augmentation ? { augmentation } : {}),
   };
 }

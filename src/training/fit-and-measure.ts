@@ -4,6 +4,7 @@ import { chooseThreshold, type ThresholdPolicy } from '../evaluation/index.js';
 import { column, type Matrix, takeValues } from '../matrix.js';
 import type { EpochLogs, Estimator, Task } from '../models/estimator.js';
 import { createEstimator, type ModelKind } from '../models/index.js';
+import type { AugmentationRecord, AugmentedRows } from './augment.js';
 import { isAnomalyModel, taskMetrics } from './task-metrics.js';
 
 /** What both train paths (table columns, replayed transactions) hand to the shared fitting step. */
@@ -28,6 +29,11 @@ export interface FitAndMeasureInput {
   /** Share of the training rows held out for early stopping and the threshold (default 0.15). */
   validationFraction?: number;
   onEpochEnd?: (logs: EpochLogs) => void;
+  /**
+   * Binary tasks: synthetic rows to add to the rows the model is fitted on, made from those rows
+   * (the training part less the validation slice). The validation slice and the test part stay real.
+   */
+  augment?: (fitRows: Int32Array) => Promise<AugmentedRows>;
 }
 
 /** The fitted model with its threshold and metrics, for the train job to write into a bundle. */
@@ -40,7 +46,20 @@ export interface FitAndMeasureResult {
   validationFraction: number;
   /** Positive-class score of each test row (binary tasks). */
   testScores?: Float32Array;
+  /** What was added to the fitted rows, when `augment` was given. */
+  augmentation?: AugmentationRecord;
+  /** Rows the model was fitted on: real fitted rows plus synthetic ones. */
+  fitRowCount: number;
   warnings: string[];
+}
+
+function appendRows(a: Matrix, b: Matrix): Matrix {
+  if (a.nCols !== b.nCols)
+    throw new ConfigError('augment_shape', `synthetic rows have ${b.nCols} inputs, real ${a.nCols}`);
+  const data = new Float32Array((a.nRows + b.nRows) * a.nCols);
+  data.set(a.data);
+  data.set(b.data, a.data.length);
+  return { data, nRows: a.nRows + b.nRows, nCols: a.nCols };
 }
 
 /**
@@ -77,7 +96,24 @@ export async function fitAndMeasure(input: FitAndMeasureInput): Promise<FitAndMe
   });
   const xValidation = input.inputs(validationRows);
   const yValidation = takeValues(y, validationRows);
-  await estimator.fit(input.inputs(fitRows), takeValues(y, fitRows), {
+  let xFit = input.inputs(fitRows);
+  let yFit = takeValues(y, fitRows);
+  let augmentation: AugmentationRecord | undefined;
+  if (input.augment !== undefined) {
+    if (task !== 'binary')
+      throw new ConfigError('invalid_flag', `--augment adds minority-class rows: it needs --task binary, not ${task}`);
+    // The autoencoder learns what ordinary rows look like; synthetic minority rows would teach it the anomalies.
+    if (isAnomalyModel(model))
+      throw new ConfigError('invalid_flag', `--augment does not apply to --model ${model}, which fits without labels`);
+    const extra = await input.augment(fitRows);
+    xFit = appendRows(xFit, extra.x);
+    const ys = new Float32Array(yFit.length + extra.y.length);
+    ys.set(yFit);
+    ys.set(extra.y, yFit.length);
+    yFit = ys;
+    augmentation = extra.record;
+  }
+  await estimator.fit(xFit, yFit, {
     validationData: { x: xValidation, y: yValidation },
     onEpochEnd: input.onEpochEnd,
   });
@@ -111,6 +147,8 @@ export async function fitAndMeasure(input: FitAndMeasureInput): Promise<FitAndMe
     validationMetrics,
     validationFraction,
     ...(testScores ? { testScores } : {}),
+    ...(augmentation ? { augmentation } : {}),
+    fitRowCount: xFit.nRows,
     warnings,
   };
 }

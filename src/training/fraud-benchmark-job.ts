@@ -2,11 +2,14 @@ import { ConfigError } from '../errors.js';
 import { builtinFeatureSpec, type FeatureSpec, replayTransactions, transactionsFromCsv } from '../features/index.js';
 import { fraudMetrics, handbookSplit } from '../fraud/index.js';
 import { createEstimator, type Estimator, MODEL_KINDS, type ModelKind } from '../models/index.js';
+import { type AugmentationRecord, type AugmentOptions, augmentFitRows, checkAugmentOptions } from './augment.js';
 import {
+  featureTable,
   fitFeatureStandardisation,
   isSequenceModel,
   sequenceMatrix,
   standardisedFeatures,
+  tableFeatures,
   withSequence,
 } from './feature-inputs.js';
 
@@ -39,6 +42,12 @@ export interface FraudBenchmarkOptions {
   k?: number;
   /** Extra hyper-parameters per model, merged over the benchmark's. */
   modelParams?: Partial<Record<FraudBenchmarkModel, Record<string, unknown>>>;
+  /**
+   * Add synthetic fraud rows, made from the training week's frauds, to the replayed feature rows
+   * each per-transaction model is fitted on (seeded per seed); the test week stays real. Sequence
+   * models and the autoencoder (which fits on ordinary rows) are refused.
+   */
+  augment?: AugmentOptions;
   onStage?: (stage: string) => void;
 }
 
@@ -49,6 +58,8 @@ export interface FraudModelResult {
   cpAt100: number;
   trainSeconds: number;
   perSeed: { seed: number; auc: number; ap: number; cpAt100: number; trainSeconds: number }[];
+  /** With `augment`: what was added (the first seed's; every seed adds as many rows). */
+  augmentation?: AugmentationRecord;
 }
 
 export interface FraudBenchmarkResult {
@@ -77,6 +88,15 @@ export async function runFraudBenchmarkJob(options: FraudBenchmarkOptions): Prom
   const missing = models.filter((m) => !available(m));
   if (missing.length > 0)
     throw new ConfigError('unknown_model', `model(s) not available in this build: ${missing.join(', ')}`);
+  if (options.augment !== undefined) {
+    checkAugmentOptions(options.augment);
+    const refused = models.filter((m) => isSequenceModel(m) || m === 'autoencoder');
+    if (refused.length > 0)
+      throw new ConfigError(
+        'invalid_flag',
+        `--augment makes single rows of features for classifiers; leave out ${refused.join(', ')} (--models logistic,mlp,ensemble)`,
+      );
+  }
   const seeds = options.seeds ?? [1, 2, 3];
   const stage = options.onStage ?? (() => {});
   const base = options.spec ?? builtinFeatureSpec('fraud-handbook');
@@ -121,6 +141,7 @@ export async function runFraudBenchmarkJob(options: FraudBenchmarkOptions): Prom
   const results: Partial<Record<FraudBenchmarkModel, FraudModelResult>> = {};
   for (const kind of models) {
     const perSeed: FraudModelResult['perSeed'] = [];
+    let augmentation: AugmentationRecord | undefined;
     for (const seed of seeds) {
       stage(`${kind}, seed ${seed}`);
       const params = {
@@ -131,8 +152,33 @@ export async function runFraudBenchmarkJob(options: FraudBenchmarkOptions): Prom
       };
       const model: Estimator = createEstimator(kind as ModelKind, params);
       const sequence = isSequenceModel(kind);
+      let x = sequence ? sTrain : xTrain;
+      let y = yTrain;
+      if (options.augment !== undefined) {
+        const extra = await augmentFitRows(
+          featureTable(replay.features, replay.featureNames, split.train),
+          yTrain,
+          ['0', '1'],
+          Int32Array.from({ length: split.train.length }, (_, i) => i),
+          { ...options.augment, seed },
+          (synthetic) =>
+            standardisedFeatures(
+              scaling,
+              tableFeatures(synthetic, replay.featureNames),
+              Int32Array.from({ length: synthetic.nRows }, (_, i) => i),
+            ),
+        );
+        augmentation ??= extra.record;
+        const data = new Float32Array((x.nRows + extra.x.nRows) * x.nCols);
+        data.set(x.data);
+        data.set(extra.x.data, x.data.length);
+        x = { data, nRows: x.nRows + extra.x.nRows, nCols: x.nCols };
+        y = new Float32Array(yTrain.length + extra.y.length);
+        y.set(yTrain);
+        y.set(extra.y, yTrain.length);
+      }
       const start = performance.now();
-      await model.fit(sequence ? sTrain : xTrain, yTrain);
+      await model.fit(x, y);
       const trainSeconds = (performance.now() - start) / 1000;
       const proba = await model.predictProba(sequence ? sTest : xTest);
       const score = new Float32Array(proba.nRows);
@@ -148,6 +194,7 @@ export async function runFraudBenchmarkJob(options: FraudBenchmarkOptions): Prom
       cpAt100: mean('cpAt100'),
       trainSeconds: mean('trainSeconds'),
       perSeed,
+      ...(augmentation ? { augmentation } : {}),
     };
   }
   return {

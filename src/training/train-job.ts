@@ -10,6 +10,7 @@ import { takeRows } from '../matrix.js';
 import type { EpochLogs, Task } from '../models/estimator.js';
 import type { ModelKind } from '../models/index.js';
 import { TabularPipeline } from '../preprocessing/index.js';
+import { type AugmentationRecord, type AugmentOptions, augmentFitRows, checkAugmentOptions } from './augment.js';
 import { isSequenceModel } from './feature-inputs.js';
 import { runFeatureTrainJob } from './feature-train-job.js';
 import { fitAndMeasure } from './fit-and-measure.js';
@@ -50,6 +51,11 @@ export interface TrainJobOptions {
    * (see {@link runFeatureTrainJob}); needed by the sequence models.
    */
   features?: FeatureTrainOptions;
+  /**
+   * Binary tasks: add synthetic minority rows (SMOTE or a synthesizer fitted on the minority rows)
+   * to the rows the model is fitted on, after the validation slice is taken out.
+   */
+  augment?: AugmentOptions;
 }
 
 /** How `--features` training reads and shapes transactions. */
@@ -73,6 +79,8 @@ export interface TrainJobResult {
   timingsMs: Record<string, number>;
   nFeatures: number;
   epochs: number;
+  /** With `augment`: what was added to the fitted rows. */
+  augmentation?: AugmentationRecord;
 }
 
 function splitRows(table: Table, split: SplitSpec, y: Float32Array, task: Task, seed: number) {
@@ -102,6 +110,7 @@ function withTarget(rows: Int32Array, y: Float32Array): Int32Array {
  *   split: { kind: 'random', testFraction: 0.25 }, seed: 1, outDir: 'models/pd' });
  */
 export async function runTrainJob(options: TrainJobOptions): Promise<TrainJobResult> {
+  if (options.augment !== undefined) checkAugmentOptions(options.augment, options.model);
   if (options.features !== undefined) return runFeatureTrainJob({ ...options, features: options.features });
   if (isSequenceModel(options.model))
     throw new ConfigError(
@@ -169,8 +178,21 @@ export async function runTrainJob(options: TrainJobOptions): Promise<TrainJobRes
     thresholdPolicy: options.thresholdPolicy,
     validationFraction: options.validationFraction,
     onEpochEnd: options.onEpochEnd,
+    ...(options.augment !== undefined
+      ? {
+          augment: (fitRows: Int32Array) =>
+            augmentFitRows(
+              { nRows: table.nRows, columns: pipeline.inputColumns.map((c) => findColumn(table, c.name)!) },
+              target.y,
+              target.classes,
+              fitRows,
+              { ...options.augment!, seed: options.seed },
+              (synthetic) => pipeline.transform(synthetic),
+            ),
+        }
+      : {}),
   });
-  const { estimator, threshold, metrics, validationMetrics, validationFraction } = fitted;
+  const { estimator, threshold, metrics, validationMetrics, validationFraction, augmentation } = fitted;
   warnings.push(...fitted.warnings);
   lap('fitMs');
 
@@ -204,6 +226,7 @@ export async function runTrainJob(options: TrainJobOptions): Promise<TrainJobRes
         trainRows: trainRows.length,
         testRows: testRows.length,
         split: { ...options.split, validationFraction, seed: options.seed },
+        ...(augmentation ? { augmentation: { ...augmentation } } : {}),
       },
       versions: { vigil: VIGIL_VERSION, ...runtimeVersions() },
     },
@@ -220,6 +243,7 @@ export async function runTrainJob(options: TrainJobOptions): Promise<TrainJobRes
     timingsMs,
     nFeatures: x.nCols,
     epochs: estimator.history.length,
+    ...(augmentation ? { augmentation } : {}),
   };
 }
 

@@ -301,13 +301,15 @@ class AuditWriter {
   constructor(
     path: string,
     synchronous: 'FULL' | 'NORMAL',
+    /** SQLite's automatic checkpoints of the writer's connection: 0 while a checkpointer thread runs. */
+    autoCheckpoint: number,
     /** The writer cannot write (it did not open the file, or died): the store writes itself from now on. */
     private readonly onFailure: (inFlight: WriterGroup | undefined, reason: string) => void,
   ) {
     const { port1, port2 } = new MessageChannel();
     this.replies = port1;
     this.worker = new Worker(new URL('./audit-writer.mjs', import.meta.url), {
-      workerData: { path, synchronous, sql: INSERT_SQL, replies: port2, done: this.done.buffer },
+      workerData: { path, synchronous, sql: INSERT_SQL, replies: port2, done: this.done.buffer, autoCheckpoint },
       transferList: [port2],
     });
     port1.on('message', (message: { id?: number; errors?: (string | null)[]; failed?: string }) =>
@@ -324,6 +326,11 @@ class AuditWriter {
 
   get busy(): boolean {
     return this.inFlight !== undefined;
+  }
+
+  /** Sets the writer connection's automatic checkpoints (the checkpointer thread stopped: SQLite's own again). */
+  setAutoCheckpoint(pages: number): void {
+    if (!this.failed) this.worker.postMessage({ autoCheckpoint: pages });
   }
 
   send(groups: InsertRows[], then: WriterGroup['then']): void {
@@ -423,8 +430,11 @@ export class AuditStore implements DecisionLog {
         ? new WalSyncer(`${path}-wal`, options.syncWal ?? fdatasync, () => this.afterWrite())
         : undefined;
     if (onFile && options.writerThread !== false)
-      this.writer = new AuditWriter(path, machine ? 'FULL' : 'NORMAL', (group, reason) =>
-        this.writerFailed(group, reason),
+      this.writer = new AuditWriter(
+        path,
+        machine ? 'FULL' : 'NORMAL',
+        (options.checkpointIntervalMs ?? DEFAULT_CHECKPOINT_INTERVAL_MS) > 0 ? 0 : 1000,
+        (group, reason) => this.writerFailed(group, reason),
       );
     this.inserts = {
       decisions: db.prepare(INSERT_SQL.decisions),
@@ -515,7 +525,10 @@ export class AuditStore implements DecisionLog {
     // A checkpointer that fails leaves the writer checkpointing as SQLite does by default.
     const fallBack = () => {
       this.checkpointer = undefined;
-      if (!this.closed) this.db.pragma('wal_autocheckpoint = 1000');
+      if (!this.closed) {
+        this.db.pragma('wal_autocheckpoint = 1000');
+        this.writer?.setAutoCheckpoint(1000);
+      }
     };
     worker.on('error', fallBack);
     worker.on('exit', fallBack);

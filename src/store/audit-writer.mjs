@@ -5,7 +5,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 
-const { path, synchronous, sql, replies, done } = workerData;
+const { path, synchronous, sql, replies, done, autoCheckpoint } = workerData;
 const flag = new Int32Array(done);
 let db;
 let statements;
@@ -13,6 +13,9 @@ try {
   db = new Database(path);
   db.pragma('busy_timeout = 5000');
   db.pragma(`synchronous = ${synchronous}`);
+  // 0 while the store's checkpointer thread copies the WAL back: a checkpoint here would stall
+  // every group behind it (hundreds of ms of copying and syncing the database file).
+  db.pragma(`wal_autocheckpoint = ${autoCheckpoint}`);
   statements = {
     decisions: db.prepare(sql.decisions),
     shadows: db.prepare(sql.shadows),
@@ -35,6 +38,10 @@ const writeAll = db.transaction((groups) => {
 });
 
 parentPort.on('message', (message) => {
+  if (typeof message === 'object' && message.autoCheckpoint !== undefined) {
+    db.pragma(`wal_autocheckpoint = ${message.autoCheckpoint}`);
+    return;
+  }
   if (message === 'stop') {
     db.close();
     parentPort.close();

@@ -192,7 +192,8 @@ test('training-by-sampling picks columns uniformly and categories by log-frequen
   for (let i = 0; i < draws; i++) {
     if (gen.conditionColumn[i] !== 0) continue;
     genGrade++;
-    genSeen[gen.slot[i] as number]++;
+    const slot = gen.slot[i] as number;
+    genSeen[slot] = (genSeen[slot] as number) + 1;
   }
   const total = info.counts.reduce((a, b) => a + b, 0);
   for (const [slot, count] of genSeen.entries()) {

@@ -6,6 +6,7 @@ import { Random } from '../random.js';
 import { type ConditionBatch, ConditionSampler, imposeConditions } from './condition-sampler.js';
 import { DataTransformer, type DataTransformerState } from './data-transformer.js';
 import { DenseNet, mlpSpec } from './dense-net.js';
+import { sampleOutputs } from './output-sampling.js';
 import type { SampleOptions, SynthEpochLogs, Synthesizer, SynthesizerState, SynthFitOptions } from './synthesizer.js';
 
 /** Hyper-parameters of {@link TvaeSynthesizer}, kept as given. */
@@ -259,7 +260,6 @@ export class TvaeSynthesizer implements Synthesizer<TvaeParams> {
     const width = f.transformer.width;
     const condWidth = f.sampler.condWidth;
     const x = new Float32Array(nRows * width);
-    const scalars = f.transformer.spans.filter((s) => s.activation === 'tanh');
     for (let start = 0; start < nRows; start += SAMPLE_CHUNK) {
       const rows = Math.min(SAMPLE_CHUNK, nRows - start);
       const batch: ConditionBatch =
@@ -272,8 +272,7 @@ export class TvaeSynthesizer implements Synthesizer<TvaeParams> {
         input.set(batch.cond.subarray(i * condWidth, (i + 1) * condWidth), i * (latent + condWidth) + latent);
       }
       const out = f.decoder.forward(input, rows);
-      for (let i = 0; i < rows; i++)
-        for (const s of scalars) out[i * width + s.start] = Math.tanh(out[i * width + s.start] as number);
+      sampleOutputs(out, rows, width, f.transformer.spans, rng);
       if (fixed) imposeConditions(out, rows, width, f.sampler, batch);
       x.set(out, start * width);
     }

@@ -5,7 +5,7 @@ import type { NamedWeight } from '../models/estimator.js';
 import { Random } from '../random.js';
 import { ConditionSampler, imposeConditions } from './condition-sampler.js';
 import { DataTransformer, type DataTransformerState, type Span } from './data-transformer.js';
-import { sampleOutputs } from './output-sampling.js';
+import { fillNormal, sampleOutputs } from './output-sampling.js';
 import type { SampleOptions, SynthEpochLogs, Synthesizer, SynthesizerState, SynthFitOptions } from './synthesizer.js';
 import { checkRowCount, checkSchema } from './tvae.js';
 
@@ -512,8 +512,10 @@ export class CtganSynthesizer implements Synthesizer<CtganParams> {
             ? f.sampler.fixedBatch(rows, options.conditions)
             : f.sampler.generationBatch(rows, rng);
         const input = new Float32Array(rows * (latent + condWidth));
+        const z = new Float32Array(rows * latent);
+        fillNormal(z, rng);
         for (let i = 0; i < rows; i++) {
-          for (let j = 0; j < latent; j++) input[i * (latent + condWidth) + j] = rng.normal();
+          input.set(z.subarray(i * latent, (i + 1) * latent), i * (latent + condWidth));
           input.set(batch.cond.subarray(i * condWidth, (i + 1) * condWidth), i * (latent + condWidth) + latent);
         }
         const out = tf.tidy(() => {

@@ -6,12 +6,12 @@ import { Random } from '../random.js';
 import { type ConditionBatch, ConditionSampler, imposeConditions } from './condition-sampler.js';
 import { DataTransformer, type DataTransformerState } from './data-transformer.js';
 import { DenseNet, mlpSpec } from './dense-net.js';
-import { sampleOutputs } from './output-sampling.js';
+import { fillNormal, sampleOutputs } from './output-sampling.js';
 import type { SampleOptions, SynthEpochLogs, Synthesizer, SynthesizerState, SynthFitOptions } from './synthesizer.js';
 
 /** Hyper-parameters of {@link TvaeSynthesizer}, kept as given. */
 export interface TvaeParams {
-  /** Passes over the data (default 150). */
+  /** Passes over the data (default 50). */
   epochs?: number;
   /** Rows per step (default 500). */
   batchSize?: number;
@@ -41,7 +41,7 @@ const SAMPLE_CHUNK = 8192;
 
 function resolve(params: TvaeParams): Resolved {
   const r: Resolved = {
-    epochs: params.epochs ?? 150,
+    epochs: params.epochs ?? 50,
     batchSize: params.batchSize ?? 500,
     compressDims: params.compressDims ?? [128, 128],
     decompressDims: params.decompressDims ?? [128, 128],
@@ -171,12 +171,12 @@ export class TvaeSynthesizer implements Synthesizer<TvaeParams> {
           const enc = encoder.forward(encIn, batchSize);
           // z = μ + ε·exp(logvar / 2), the reparameterisation.
           let kl = 0;
+          fillNormal(eps, rng);
           for (let i = 0; i < batchSize; i++) {
             for (let j = 0; j < latent; j++) {
               const mu = enc[i * 2 * latent + j] as number;
               const logvar = enc[i * 2 * latent + latent + j] as number;
-              const e = rng.normal();
-              eps[i * latent + j] = e;
+              const e = eps[i * latent + j] as number;
               decIn[i * (latent + condWidth) + j] = mu + e * Math.exp(0.5 * logvar);
               kl += -0.5 * (1 + logvar - mu * mu - Math.exp(logvar));
             }
@@ -267,8 +267,10 @@ export class TvaeSynthesizer implements Synthesizer<TvaeParams> {
           ? f.sampler.fixedBatch(rows, options.conditions)
           : f.sampler.generationBatch(rows, rng);
       const input = new Float32Array(rows * (latent + condWidth));
+      const z = new Float32Array(rows * latent);
+      fillNormal(z, rng);
       for (let i = 0; i < rows; i++) {
-        for (let j = 0; j < latent; j++) input[i * (latent + condWidth) + j] = rng.normal();
+        input.set(z.subarray(i * latent, (i + 1) * latent), i * (latent + condWidth));
         input.set(batch.cond.subarray(i * condWidth, (i + 1) * condWidth), i * (latent + condWidth) + latent);
       }
       const out = f.decoder.forward(input, rows);

@@ -3,7 +3,14 @@ import { test } from 'node:test';
 import { initRuntime, type tf as tfNamespace } from '../engine/index.js';
 import { ConfigError, NotFittedError } from '../errors.js';
 import { Random } from '../random.js';
-import { type CriticSpec, CtganSynthesizer, criticLoss } from './ctgan.js';
+import {
+  type CriticSpec,
+  CtganSynthesizer,
+  criticLoss,
+  FoldedGenerator,
+  type GeneratorSpec,
+  generatorForward,
+} from './ctgan.js';
 import { columnMean, columnShapeScore, missingShare, relationTable, shareOf } from './test-fixtures.js';
 
 const tf = await initRuntime();
@@ -130,4 +137,41 @@ test('ctgan: learns a relation, samples conditions exactly, restores from state,
   const before = tf.memory().numTensors;
   for (let i = 0; i < 20; i++) await gan.sample(100, { seed: i });
   assert.equal(tf.memory().numTensors, before, 'sample() leaves no tensors behind');
+});
+
+test('the sampling generator (batch norm folded, SIMD stacks) matches the TF.js generator in eval mode', () => {
+  const spec: GeneratorSpec = { input: 7, dims: [16, 12], output: 9 };
+  const rng = new Random(4);
+  const shapes: number[][] = [];
+  let width = spec.input;
+  for (const d of spec.dims) {
+    shapes.push([width, d], [d], [d], [d], [d], [d]);
+    width += d;
+  }
+  shapes.push([width, spec.output], [spec.output]);
+  const values = shapes.map((shape, i) => {
+    const v = new Float32Array(shape.reduce((a, b) => a * b, 1));
+    // moving_variance (slot 5 of each block) must be positive.
+    for (let j = 0; j < v.length; j++) v[j] = i % 6 === 5 && i < 12 ? 0.2 + rng.next() : rng.normal(0, 0.7);
+    return v;
+  });
+  const rows = 33;
+  const input = new Float32Array(rows * spec.input);
+  for (let i = 0; i < input.length; i++) input[i] = rng.normal();
+  const expected = tf.tidy(() =>
+    generatorForward(
+      tf,
+      spec,
+      values.map((v, i) => tf.tensor(v, shapes[i])),
+      tf.tensor2d(input, [rows, spec.input]),
+      false,
+    ).dataSync(),
+  );
+  const folded = new FoldedGenerator(spec, values);
+  const got = folded.forward(input, rows);
+  folded.dispose();
+  assert.equal(got.length, expected.length);
+  let worst = 0;
+  for (let i = 0; i < got.length; i++) worst = Math.max(worst, Math.abs((got[i] as number) - (expected[i] as number)));
+  assert.ok(worst < 1e-4, `worst difference ${worst}`);
 });

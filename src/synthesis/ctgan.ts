@@ -1,4 +1,5 @@
 import type { Table } from '../data/table.js';
+import { DenseStack } from '../engine/dense-stack.js';
 import { initRuntime, type tf as tfNamespace } from '../engine/index.js';
 import { BundleError, ConfigError, NotFittedError } from '../errors.js';
 import type { NamedWeight } from '../models/estimator.js';
@@ -165,6 +166,73 @@ interface Fitted {
   /** Generator values in {@link generatorSlots} order (running statistics included). */
   generator: Float32Array[];
   critic: Float32Array[];
+  /** The generator for sampling, built on first use (see {@link FoldedGenerator}). */
+  folded?: FoldedGenerator;
+}
+
+/**
+ * The generator as it samples, on the engine's SIMD dense stacks instead of the TF.js graph:
+ * with the running statistics fixed, each block's batch norm is an affine map and folds into
+ * its dense layer (W·γ/σ, (b − μ)·γ/σ + β), leaving dense + ReLU per block, the concatenation
+ * with the block's input, and the dense output. 100,000 rows are then a few products.
+ */
+export class FoldedGenerator {
+  private readonly blocks: DenseStack[] = [];
+  private readonly output: DenseStack;
+
+  constructor(
+    private readonly spec: GeneratorSpec,
+    values: Float32Array[],
+  ) {
+    let width = spec.input;
+    let at = 0;
+    for (const d of spec.dims) {
+      const [kernel, bias, gamma, beta, mean, variance] = values.slice(at, at + 6) as Float32Array[];
+      at += 6;
+      const folded = new Float32Array(width * d);
+      const foldedBias = new Float32Array(d);
+      for (let j = 0; j < d; j++) {
+        const scale = (gamma?.[j] as number) / Math.sqrt((variance?.[j] as number) + BN_EPSILON);
+        foldedBias[j] = ((bias?.[j] as number) - (mean?.[j] as number)) * scale + (beta?.[j] as number);
+        for (let k = 0; k < width; k++) folded[k * d + j] = (kernel?.[k * d + j] as number) * scale;
+      }
+      const stack = new DenseStack([{ units: d, activation: 'relu', useBias: true, dropout: 0, kernelSlot: 0 }], width);
+      stack.load([folded, foldedBias]);
+      this.blocks.push(stack);
+      width += d;
+    }
+    this.output = new DenseStack(
+      [{ units: spec.output, activation: 'linear', useBias: true, dropout: 0, kernelSlot: 0 }],
+      width,
+    );
+    this.output.load([values[at] as Float32Array, values[at + 1] as Float32Array]);
+  }
+
+  /** Raw outputs (tanh and softmax not applied) of `rows` input rows. */
+  forward(input: Float32Array, rows: number): Float32Array {
+    let h = input;
+    let width = this.spec.input;
+    for (const [i, stack] of this.blocks.entries()) {
+      const d = this.spec.dims[i] as number;
+      const y = stack.forward(h, rows);
+      stack.release();
+      const next = new Float32Array(rows * (d + width));
+      for (let r = 0; r < rows; r++) {
+        next.set(y.subarray(r * d, (r + 1) * d), r * (d + width));
+        next.set(h.subarray(r * width, (r + 1) * width), r * (d + width) + d);
+      }
+      h = next;
+      width += d;
+    }
+    const out = this.output.forward(h, rows);
+    this.output.release();
+    return out;
+  }
+
+  dispose(): void {
+    for (const b of this.blocks) b.dispose();
+    this.output.dispose();
+  }
 }
 
 /**
@@ -496,44 +564,29 @@ export class CtganSynthesizer implements Synthesizer<CtganParams> {
     const f = this.require();
     checkRowCount(nRows);
     const fixed = options.conditions ? f.sampler.resolve(options.conditions) : undefined;
-    const tf = await initRuntime();
     const rng = new Random(options.seed ?? this.resolved.seed + 1);
     const latent = this.resolved.embeddingDim;
     const width = f.transformer.width;
     const condWidth = f.sampler.condWidth;
     const x = new Float32Array(nRows * width);
-    const slots = generatorSlots(f.generatorSpec);
-    const weights = f.generator.map((v, i) => tf.tensor(v, (slots[i] as { shape: number[] }).shape));
-    try {
-      for (let start = 0; start < nRows; start += SAMPLE_CHUNK) {
-        const rows = Math.min(SAMPLE_CHUNK, nRows - start);
-        const batch =
-          fixed && options.conditions
-            ? f.sampler.fixedBatch(rows, options.conditions)
-            : f.sampler.generationBatch(rows, rng);
-        const input = new Float32Array(rows * (latent + condWidth));
-        const z = new Float32Array(rows * latent);
-        fillNormal(z, rng);
-        for (let i = 0; i < rows; i++) {
-          input.set(z.subarray(i * latent, (i + 1) * latent), i * (latent + condWidth));
-          input.set(batch.cond.subarray(i * condWidth, (i + 1) * condWidth), i * (latent + condWidth) + latent);
-        }
-        const out = tf.tidy(() => {
-          const raw = generatorForward(
-            tf,
-            f.generatorSpec,
-            weights,
-            tf.tensor2d(input, [rows, latent + condWidth]),
-            false,
-          );
-          return raw.dataSync() as Float32Array;
-        });
-        sampleOutputs(out, rows, width, f.transformer.spans, rng);
-        if (fixed) imposeConditions(out, rows, width, f.sampler, batch);
-        x.set(out.subarray(0, rows * width), start * width);
+    f.folded ??= new FoldedGenerator(f.generatorSpec, f.generator);
+    for (let start = 0; start < nRows; start += SAMPLE_CHUNK) {
+      const rows = Math.min(SAMPLE_CHUNK, nRows - start);
+      const batch =
+        fixed && options.conditions
+          ? f.sampler.fixedBatch(rows, options.conditions)
+          : f.sampler.generationBatch(rows, rng);
+      const input = new Float32Array(rows * (latent + condWidth));
+      const z = new Float32Array(rows * latent);
+      fillNormal(z, rng);
+      for (let i = 0; i < rows; i++) {
+        input.set(z.subarray(i * latent, (i + 1) * latent), i * (latent + condWidth));
+        input.set(batch.cond.subarray(i * condWidth, (i + 1) * condWidth), i * (latent + condWidth) + latent);
       }
-    } finally {
-      tf.dispose(weights);
+      const out = f.folded.forward(input, rows);
+      sampleOutputs(out, rows, width, f.transformer.spans, rng);
+      if (fixed) imposeConditions(out, rows, width, f.sampler, batch);
+      x.set(out.subarray(0, rows * width), start * width);
     }
     return f.transformer.inverse(x, nRows);
   }

@@ -405,14 +405,21 @@ function emMixture(
   const weights = new Array<number>(k).fill(1 / k);
   const resp = new Float64Array(n * k);
   let logLikelihood = Number.NEGATIVE_INFINITY;
+  const offset = new Float64Array(k);
+  const precision = new Float64Array(k);
   for (let iter = 0; iter < 60; iter++) {
     let ll = 0;
+    // log w − log σ and 1/(2σ²) once per mode, not per value: the E-step is then one exp per value and mode.
+    for (let j = 0; j < k; j++) {
+      offset[j] = Math.log(weights[j] as number) - Math.log(sds[j] as number);
+      precision[j] = 0.5 / (sds[j] as number) ** 2;
+    }
     for (let i = 0; i < n; i++) {
       const x = z[i] as number;
       let top = Number.NEGATIVE_INFINITY;
       for (let j = 0; j < k; j++) {
-        const s = sds[j] as number;
-        const lp = Math.log(weights[j] as number) - Math.log(s) - 0.5 * ((x - (means[j] as number)) / s) ** 2;
+        const d = x - (means[j] as number);
+        const lp = (offset[j] as number) - (precision[j] as number) * d * d;
         resp[i * k + j] = lp;
         if (lp > top) top = lp;
       }

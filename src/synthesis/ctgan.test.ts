@@ -94,7 +94,9 @@ test('ctgan: learns a relation, samples conditions exactly, restores from state,
     embeddingDim: 32,
     learningRate: 1e-3,
   });
+  const tensorsBefore = tf.memory().numTensors;
   await gan.fit(table);
+  assert.equal(tf.memory().numTensors, tensorsBefore, 'fit() leaves no tensors or variables behind');
   assert.equal(gan.history.length, 40);
   for (const h of gan.history)
     assert.ok(Number.isFinite(h.criticLoss as number) && Number.isFinite(h.generatorLoss as number));

@@ -225,3 +225,19 @@ test('fixed conditions: the right slot, and stable error codes for bad ones', ()
   assert.equal(code({ grade: 'zzz' }), 'unknown_condition_value');
   assert.equal(code({ grade: 'a', flag: 'true' }), 'too_many_conditions');
 });
+
+test('datetime columns are modelled as numbers and come back as datetimes', () => {
+  const rng = new Random(8);
+  const n = 500;
+  const at = new Float64Array(n);
+  for (let i = 0; i < n; i++) at[i] = Date.UTC(2024, 0, 1) + Math.round(rng.next() * 86_400_000 * 365);
+  const table: Table = { nRows: n, columns: [{ name: 'opened', kind: 'datetime', values: at }] };
+  const t = DataTransformer.fit(table, { seed: 1 });
+  const back = t.inverse(t.transform(table, new Random(2)), n);
+  const col = back.columns[0];
+  assert.ok(col && col.kind === 'datetime');
+  let worstMs = 0;
+  for (let i = 0; i < n; i++) worstMs = Math.max(worstMs, Math.abs((col.values[i] as number) - (at[i] as number)));
+  // Float32 scalars over a year's span: within a few minutes.
+  assert.ok(worstMs < 10 * 60_000, `worst ${worstMs} ms`);
+});

@@ -418,15 +418,22 @@ export class CtganSynthesizer implements Synthesizer<CtganParams> {
     fitCount++;
     const gSlots = generatorSlots(generatorSpec);
     const cSlots = criticSlots(criticSpec);
-    const gVars = initialValues(gSlots, rng).map((v, i) =>
-      tf.variable(
-        tf.tensor(v, (gSlots[i] as { shape: number[] }).shape),
-        gSlots[i]?.trainable,
-        `ctgan${fitCount}_g${i}`,
+    // Inside a tidy: a variable shares its initial tensor's data, and that tensor would otherwise stay counted.
+    const gInitial = initialValues(gSlots, rng);
+    const cInitial = initialValues(cSlots, rng);
+    const gVars = tf.tidy(() =>
+      gInitial.map((v, i) =>
+        tf.variable(
+          tf.tensor(v, (gSlots[i] as { shape: number[] }).shape),
+          gSlots[i]?.trainable,
+          `ctgan${fitCount}_g${i}`,
+        ),
       ),
     );
-    const cVars = initialValues(cSlots, rng).map((v, i) =>
-      tf.variable(tf.tensor(v, (cSlots[i] as { shape: number[] }).shape), true, `ctgan${fitCount}_c${i}`),
+    const cVars = tf.tidy(() =>
+      cInitial.map((v, i) =>
+        tf.variable(tf.tensor(v, (cSlots[i] as { shape: number[] }).shape), true, `ctgan${fitCount}_c${i}`),
+      ),
     );
     const gTrainable = gVars.filter((_, i) => gSlots[i]?.trainable);
     const gOptimizer = tf.train.adam(p.learningRate, 0.5, 0.9, 1e-8);

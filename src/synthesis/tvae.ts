@@ -400,6 +400,7 @@ function reconstructionLoss(
   return loss * scale;
 }
 
+/** @throws ConfigError `invalid_row_count` unless `nRows` is a whole number ≥ 0. */
 export function checkRowCount(nRows: number): void {
   if (!Number.isInteger(nRows) || nRows < 0)
     throw new ConfigError('invalid_row_count', `rows to sample must be a whole number ≥ 0, got ${nRows}`);

@@ -8,7 +8,7 @@
 // The file's metadata: sex, education, marriage, pay_0…pay_6 and target are codes, read as
 // categorical (as SDV's metadata for this data set does); the other columns are amounts and age.
 //
-// Run: node --import tsx bench/synth-taiwan.ts --model tvae|ctgan [--epochs N] [--seed S]
+// Run: node --import tsx bench/synth-taiwan.ts --model tvae|ctgan [--epochs N] [--seed S] [--params JSON]
 import { parseArgs } from 'node:util';
 import { readTable, splitByColumn } from '../src/data/index.js';
 import { type Column, cellText, isDictionaryColumn, type Table, takeTableRows } from '../src/data/table.js';
@@ -23,6 +23,8 @@ const { values } = parseArgs({
     model: { type: 'string', default: 'tvae' },
     epochs: { type: 'string' },
     seed: { type: 'string', default: '1' },
+    /** More hyper-parameters as JSON, e.g. '{"generatorDims":[128,128]}'. */
+    params: { type: 'string', default: '{}' },
   },
 });
 const seed = Number(values.seed);
@@ -38,7 +40,10 @@ const keepColumns = (t: Table): Table => ({
 const train = keepColumns(takeTableRows(table, split.trainRows));
 const test = keepColumns(takeTableRows(table, split.testRows));
 
-const epochs = values.epochs === undefined ? {} : { epochs: Number(values.epochs) };
+const epochs = {
+  ...JSON.parse(values.params),
+  ...(values.epochs === undefined ? {} : { epochs: Number(values.epochs) }),
+};
 const synth =
   values.model === 'ctgan' ? new CtganSynthesizer({ seed, ...epochs }) : new TvaeSynthesizer({ seed, ...epochs });
 let started = performance.now();

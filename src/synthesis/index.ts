@@ -1,7 +1,11 @@
 /**
- * Synthetic tabular data: the `Synthesizer` contract, the gaussian-copula baseline, the registry
- * that creates and restores synthesizers by kind, and SMOTE for minority-class augmentation.
+ * Synthetic tabular data: synthesizers that learn a table (numeric, categorical and boolean
+ * columns, missing values kept as missing) and generate new rows with exact conditional sampling
+ * ("50,000 rows with target = 1") by construction — ctgan, tvae and the gaussian-copula baseline —,
+ * the registry that creates and restores them by kind, and SMOTE for minority-class augmentation.
  */
+export { type CtganParams, CtganSynthesizer } from './ctgan.js';
+export { DataTransformer, type DataTransformerOptions, type DataTransformerState } from './data-transformer.js';
 export {
   type ContinuousMarginal,
   type CopulaMarginal,
@@ -28,6 +32,7 @@ export {
   type SynthesizerState,
   type SynthFitOptions,
 } from './synthesizer.js';
+export { type TvaeParams, TvaeSynthesizer } from './tvae.js';
 export {
   formatSampledNumber,
   sampleCsvRows,

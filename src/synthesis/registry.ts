@@ -1,7 +1,9 @@
 import { ConfigError } from '../errors.js';
 import type { NamedWeight } from '../models/estimator.js';
+import { type CtganParams, CtganSynthesizer } from './ctgan.js';
 import { GaussianCopulaSynthesizer } from './gaussian-copula.js';
 import { SYNTHESIZER_KINDS, type Synthesizer, type SynthesizerKind, type SynthesizerState } from './synthesizer.js';
+import { type TvaeParams, TvaeSynthesizer } from './tvae.js';
 
 /** What every synthesizer's constructor takes: its own hyper-parameters, of which these are common. */
 export interface SynthesizerParams {
@@ -18,10 +20,18 @@ interface RegistryEntry {
 
 /**
  * The synthesizers this build has, by kind: the one place a new synthesizer is wired in (the
- * CLI's `--model` and `--augment` choices are read from it). ctgan and tvae join with one line
- * each: `ctgan: { create: (p) => new CtganSynthesizer(p), restore: (s, w) => CtganSynthesizer.fromState(s, w) }`.
+ * CLI's `--model` and `--augment` choices are read from it). Without a seed the deep models take 1,
+ * so a run is reproducible by default.
  */
 const REGISTRY: Partial<Record<SynthesizerKind, RegistryEntry>> = {
+  ctgan: {
+    create: (params) => new CtganSynthesizer({ ...params, seed: params.seed ?? 1 } as CtganParams),
+    restore: (state, weights) => CtganSynthesizer.fromState(state, weights),
+  },
+  tvae: {
+    create: (params) => new TvaeSynthesizer({ ...params, seed: params.seed ?? 1 } as TvaeParams),
+    restore: (state, weights) => TvaeSynthesizer.fromState(state, weights),
+  },
   'gaussian-copula': {
     create: ({ epochs: _epochs, ...params }) => new GaussianCopulaSynthesizer(params),
     restore: (state, weights) => GaussianCopulaSynthesizer.fromState(state, weights),

@@ -35,6 +35,8 @@ export {
   type LabelledScores,
   type LoggedEvent,
   type LoggedLabel,
+  type LogPage,
+  SNAPSHOT_PART_BYTES,
   SNAPSHOTS_KEPT,
   type SnapshotInfo,
   StateStore,

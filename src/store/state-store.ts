@@ -18,6 +18,12 @@ CREATE TABLE IF NOT EXISTS state_snapshots (
   created_at_ms INTEGER NOT NULL,
   state_json TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS state_snapshot_parts (
+  write_key TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  data BLOB NOT NULL,
+  PRIMARY KEY (write_key, seq)
+);
 CREATE TABLE IF NOT EXISTS deployments (
   id INTEGER PRIMARY KEY,
   model_version TEXT NOT NULL,
@@ -33,6 +39,13 @@ CREATE TABLE IF NOT EXISTS deployments (
 
 /** Snapshots kept per feature spec: the newest few, so one damaged write still leaves an older one. */
 export const SNAPSHOTS_KEPT = 3;
+
+/**
+ * Bytes of state per part when a snapshot is written in parts ({@link StateStore.saveSnapshotPart}):
+ * each part is a transaction of its own that holds the file's write lock for a fraction of a ms,
+ * so the service's commits never wait long behind a snapshot being written.
+ */
+export const SNAPSHOT_PART_BYTES = 64 * 1024;
 
 /** A snapshot's description, without its state. */
 export interface SnapshotInfo {
@@ -51,6 +64,12 @@ export interface SnapshotInfo {
 export interface LoggedEvent {
   ordinal: number;
   event: StoredEvent;
+}
+
+/** A page of the log read in one transaction (a consistent cut): events in ordinal order, labels in id order. */
+export interface LogPage {
+  events: (LoggedEvent & { rowid: number })[];
+  labels: LoggedLabel[];
 }
 
 /** A logged label to apply again, with what finds its event online. */
@@ -123,14 +142,26 @@ export class StateStore {
     this.db = db;
   }
 
-  /** @throws DataError `audit_store_unreadable` when the file cannot be opened */
-  static open(path: string): StateStore {
+  /**
+   * `synchronous: 'normal'` (the snapshot worker's connection): its commits do not sync; a
+   * snapshot lost with the machine costs only a longer replay, and the next commit of the
+   * service (synced) makes it durable with everything before it in the WAL.
+   *
+   * @throws DataError `audit_store_unreadable` when the file cannot be opened
+   */
+  static open(path: string, options: { synchronous?: 'full' | 'normal' } = {}): StateStore {
     try {
       const db = new Database(path, { fileMustExist: true });
       db.pragma('journal_mode = WAL');
-      db.pragma('synchronous = FULL');
+      db.pragma(options.synchronous === 'normal' ? 'synchronous = NORMAL' : 'synchronous = FULL');
       db.pragma('busy_timeout = 5000');
       db.exec(SCHEMA);
+      // Files from before snapshots in parts: both columns are nullable, so adding them is all.
+      const columns = db.prepare<[], { name: string }>('PRAGMA table_info(state_snapshots)').all();
+      if (!columns.some((c) => c.name === 'parts_key'))
+        db.exec(
+          'ALTER TABLE state_snapshots ADD COLUMN parts_key TEXT; ALTER TABLE state_snapshots ADD COLUMN state_bytes INTEGER',
+        );
       return new StateStore(path, db);
     } catch (cause) {
       throw new DataError(
@@ -168,12 +199,7 @@ export class StateStore {
           snapshot.createdAtMs,
           snapshot.stateJson,
         );
-      this.db
-        .prepare(
-          `DELETE FROM state_snapshots WHERE spec_sha256 = ? AND id NOT IN
-             (SELECT id FROM state_snapshots WHERE spec_sha256 = ? ORDER BY id DESC LIMIT ${SNAPSHOTS_KEPT})`,
-        )
-        .run(snapshot.specSha256, snapshot.specSha256);
+      this.dropOldSnapshots(snapshot.specSha256);
       return {
         id: Number(lastInsertRowid),
         specSha256: snapshot.specSha256,
@@ -183,6 +209,91 @@ export class StateStore {
         createdAtMs: snapshot.createdAtMs,
       };
     })();
+  }
+
+  /**
+   * Writes one part of a snapshot's state JSON (UTF-8 bytes) in a transaction of its own; the
+   * snapshot exists only once {@link commitSnapshotParts} has recorded it. Parts of a write that
+   * never commits are dropped by {@link dropUnreferencedParts}.
+   */
+  saveSnapshotPart(writeKey: string, seq: number, data: Uint8Array): void {
+    this.db
+      .prepare('INSERT INTO state_snapshot_parts (write_key, seq, data) VALUES (?, ?, ?)')
+      .run(writeKey, seq, data);
+  }
+
+  /**
+   * Records a snapshot whose state was written in parts under `writeKey` (`stateBytes` in all), in
+   * one short transaction, and drops all but the newest {@link SNAPSHOTS_KEPT} of its spec (their
+   * parts stay until {@link dropUnreferencedParts}, so this transaction stays short).
+   */
+  commitSnapshotParts(snapshot: Omit<SnapshotInfo, 'id'> & { writeKey: string; stateBytes: number }): SnapshotInfo {
+    return this.db.transaction(() => {
+      const { lastInsertRowid } = this.db
+        .prepare(
+          `INSERT INTO state_snapshots (spec_sha256, seen_events, covered_rowid, covered_label_id, created_at_ms, state_json, parts_key, state_bytes)
+           VALUES (?, ?, ?, ?, ?, '', ?, ?)`,
+        )
+        .run(
+          snapshot.specSha256,
+          snapshot.seenEvents,
+          snapshot.coveredRowid,
+          snapshot.coveredLabelId,
+          snapshot.createdAtMs,
+          snapshot.writeKey,
+          snapshot.stateBytes,
+        );
+      this.dropOldSnapshots(snapshot.specSha256);
+      const { writeKey: _k, stateBytes: _b, ...info } = snapshot;
+      return { id: Number(lastInsertRowid), ...info };
+    })();
+  }
+
+  /**
+   * Deletes up to `maxParts` parts that no snapshot refers to (of dropped snapshots, or of a write
+   * cut off by a crash), except those of `keepKey` (a write in progress). Returns how many it deleted.
+   */
+  dropUnreferencedParts(maxParts: number, keepKey = ''): number {
+    return this.db
+      .prepare(
+        `DELETE FROM state_snapshot_parts WHERE rowid IN (
+           SELECT rowid FROM state_snapshot_parts WHERE write_key <> ? AND write_key NOT IN
+             (SELECT parts_key FROM state_snapshots WHERE parts_key IS NOT NULL) LIMIT ?)`,
+      )
+      .run(keepKey, maxParts).changes;
+  }
+
+  /**
+   * Reads the log from event ordinal `fromOrdinal` (up to `maxEvents` events, those before
+   * `beforeOrdinal` when given) and the labels after id `afterLabelId` (up to id `maxLabelId`
+   * when given), in one read transaction: a consistent cut of the committed log.
+   */
+  readLog(
+    fromOrdinal: number,
+    afterLabelId: number,
+    limits: { maxEvents: number; beforeOrdinal?: number; maxLabelId?: number },
+  ): LogPage {
+    return this.db.transaction((): LogPage => {
+      const rows = this.db
+        .prepare(
+          'SELECT rowid, ordinal, event_json FROM decisions WHERE ordinal >= ? AND ordinal < ? ORDER BY ordinal LIMIT ?',
+        )
+        .raw()
+        .all(fromOrdinal, limits.beforeOrdinal ?? Number.MAX_SAFE_INTEGER, limits.maxEvents) as [
+        number,
+        number,
+        string,
+      ][];
+      return {
+        events: rows.map(([rowid, ordinal, json]) => ({ rowid, ordinal, event: JSON.parse(json) as StoredEvent })),
+        labels: this.labelsAfter(afterLabelId, limits.maxLabelId),
+      };
+    })();
+  }
+
+  /** The largest label id kept (0 when none). */
+  lastLabelId(): number {
+    return (this.db.prepare('SELECT max(id) AS n FROM labels').get() as { n: number | null }).n ?? 0;
   }
 
   /** Every snapshot kept, newest first. */
@@ -203,13 +314,37 @@ export class StateStore {
     }));
   }
 
-  /** A snapshot's state JSON. */
+  /**
+   * A snapshot's state JSON: from its row, or joined from its parts.
+   *
+   * @throws DataError `no_snapshot`; `bad_feature_state` when parts are missing
+   */
   snapshotState(id: number): string {
-    const row = this.db.prepare('SELECT state_json FROM state_snapshots WHERE id = ?').get(id) as
-      | { state_json: string }
-      | undefined;
+    const row = this.db
+      .prepare('SELECT state_json, parts_key, state_bytes FROM state_snapshots WHERE id = ?')
+      .get(id) as { state_json: string; parts_key: string | null; state_bytes: number | null } | undefined;
     if (row === undefined) throw new DataError('no_snapshot', `no state snapshot ${id} in ${this.path}`);
-    return row.state_json;
+    if (row.parts_key === null) return row.state_json;
+    const parts = this.db
+      .prepare('SELECT data FROM state_snapshot_parts WHERE write_key = ? ORDER BY seq')
+      .raw()
+      .all(row.parts_key) as [Buffer][];
+    const bytes = Buffer.concat(parts.map((p) => p[0]));
+    if (bytes.byteLength !== row.state_bytes)
+      throw new DataError(
+        'bad_feature_state',
+        `state snapshot ${id} holds ${bytes.byteLength} of its ${row.state_bytes} bytes: parts are missing`,
+      );
+    return bytes.toString('utf8');
+  }
+
+  private dropOldSnapshots(specSha256: string): void {
+    this.db
+      .prepare(
+        `DELETE FROM state_snapshots WHERE spec_sha256 = ? AND id NOT IN
+           (SELECT id FROM state_snapshots WHERE spec_sha256 = ? ORDER BY id DESC LIMIT ${SNAPSHOTS_KEPT})`,
+      )
+      .run(specSha256, specSha256);
   }
 
   /** The logged events from `ordinal` on, in ordinal order (the order the online state took them). */
@@ -226,16 +361,16 @@ export class StateStore {
     return (this.db.prepare('SELECT count(*) AS n FROM decisions WHERE ordinal >= ?').get(ordinal) as { n: number }).n;
   }
 
-  /** The labels after label id `afterId`, in the order they arrived, with their events. */
-  labelsAfter(afterId: number): LoggedLabel[] {
+  /** The labels after label id `afterId` (up to `maxId`), in the order they arrived, with their events. */
+  labelsAfter(afterId: number, maxId = Number.MAX_SAFE_INTEGER): LoggedLabel[] {
     return (
       this.db
         .prepare(
           `SELECT l.id, l.label, l.seen_events, d.ordinal, d.event_json FROM labels l
-           JOIN decisions d ON d.event_id = l.event_id WHERE l.id > ? ORDER BY l.id`,
+           JOIN decisions d ON d.event_id = l.event_id WHERE l.id > ? AND l.id <= ? ORDER BY l.id`,
         )
         .raw()
-        .all(afterId) as [number, number, number | null, number, string][]
+        .all(afterId, maxId) as [number, number, number | null, number, string][]
     ).map(([id, label, seenEvents, ordinal, json]) => ({
       id,
       label,

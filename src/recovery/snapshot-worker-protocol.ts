@@ -1,0 +1,36 @@
+/** What the snapshot worker and {@link BackgroundStateKeeper} send each other. */
+import type { SnapshotInfo } from '../store/index.js';
+import type { SnapshotPolicy } from './online-state.js';
+
+/** The worker's start: its file, spec, policy and the point the service's own recovery ended at. */
+export interface SnapshotWorkerData {
+  dbPath: string;
+  /** The running feature spec (plain JSON). */
+  spec: unknown;
+  policy: SnapshotPolicy;
+  /** How often it follows the log when not woken, in ms. */
+  catchUpMs: number;
+  /** Pause between the parts of a snapshot write, in ms. */
+  partPauseMs: number;
+  recoveredAt: { seenEvents: number; labelId: number };
+  /** For tests: fail (throw) once this many events have been replayed. */
+  faults?: { failAfterEvents?: number };
+}
+
+/** Messages from the worker. */
+export type WorkerMessage =
+  | { type: 'ready'; seenEvents: number; restoredFrom: number | null; busyMs: number }
+  | { type: 'progress'; seenEvents: number; replayMs: number; pendingLabels: number }
+  | {
+      type: 'snapshot';
+      info: SnapshotInfo;
+      bytes: number;
+      /** Building the state's copy and its JSON. */
+      serialiseMs: number;
+      /** Thread time spent on it (serialising and writing, without the pauses between parts). */
+      workMs: number;
+      /** From start to commit, pauses included. */
+      elapsedMs: number;
+    }
+  | { type: 'warning'; message: string }
+  | { type: 'closed'; seenEvents: number };

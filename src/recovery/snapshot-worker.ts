@@ -1,0 +1,173 @@
+/**
+ * The state snapshot worker (a worker thread of `vigil serve`, started by
+ * {@link BackgroundStateKeeper}): a copy of the service's online feature state, kept by
+ * replaying the committed log as a restart does, written as a snapshot every `everyEvents`
+ * events (exactly at that ordinal) or `everySeconds`, and once more when told to close. The
+ * service's thread serialises nothing; this thread has its own SQLite connection and writes each
+ * snapshot in parts of their own short transactions, so the service's commits barely wait.
+ */
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep, setImmediate as yieldTurn } from 'node:timers/promises';
+import { parentPort, workerData } from 'node:worker_threads';
+import type { FeatureSpec } from '../features/feature-spec.js';
+import { SNAPSHOT_PART_BYTES, type SnapshotInfo, StateStore } from '../store/index.js';
+import { FeatureStateReplica } from './feature-state-replica.js';
+import { LogFollower } from './log-follower.js';
+import { REPLAY_PAGE_EVENTS, restoreNewestSnapshot } from './online-state.js';
+import type { SnapshotWorkerData, WorkerMessage } from './snapshot-worker-protocol.js';
+
+const data = workerData as SnapshotWorkerData;
+const port = parentPort;
+if (port === null) throw new Error('snapshot-worker.ts runs as a worker thread');
+const post = (message: WorkerMessage) => port.postMessage(message);
+const warn = (message: string) => post({ type: 'warning', message });
+
+const store = StateStore.open(data.dbPath, { synchronous: 'normal' });
+const replica = new FeatureStateReplica(data.spec as FeatureSpec);
+let busyMs = 0;
+let initStarted = performance.now();
+const { from } = restoreNewestSnapshot(replica, store, warn);
+const follower = new LogFollower(replica, store, {
+  labelId: from?.coveredLabelId ?? 0,
+  rowid: from?.coveredRowid ?? 0,
+});
+// The parts of a write cut off by a crash, or of snapshots dropped before their parts were.
+await dropUnreferencedParts('');
+// Up to the point the service recovered to, as it did, then the labels it applied at the end of
+// its replay: from there on both states take the same log.
+const { seenEvents: recoveredSeen, labelId: recoveredLabelId } = data.recoveredAt;
+while (
+  follower.step({ maxEvents: REPLAY_PAGE_EVENTS, beforeOrdinal: recoveredSeen, maxLabelId: recoveredLabelId }) > 0
+) {
+  busyMs += performance.now() - initStarted;
+  await yieldTurn();
+  initStarted = performance.now();
+}
+follower.applyPendingLabels();
+busyMs += performance.now() - initStarted;
+
+let last: { seenEvents: number; coveredLabelId: number; atMs: number } = {
+  seenEvents: from?.seenEvents ?? 0,
+  coveredLabelId: from?.coveredLabelId ?? 0,
+  atMs: from?.createdAtMs ?? Date.now(),
+};
+const { everyEvents, everySeconds } = data.policy;
+let running: Promise<void> | undefined;
+let closing = false;
+let timer: NodeJS.Timeout | undefined;
+post({ type: 'ready', seenEvents: replica.seenEvents, restoredFrom: from?.id ?? null, busyMs });
+
+const changed = () => replica.seenEvents !== last.seenEvents || follower.coveredLabelId !== last.coveredLabelId;
+
+/** Follows the log to its committed end, writing a snapshot at every `everyEvents` boundary on the way. */
+async function catchUp(): Promise<void> {
+  let replayMs = 0;
+  let read: number;
+  do {
+    const started = performance.now();
+    // A page ends at the next snapshot point, so snapshots land exactly on it whatever the lag.
+    const room = everyEvents > 0 ? last.seenEvents + everyEvents - replica.seenEvents : REPLAY_PAGE_EVENTS;
+    read = follower.step({ maxEvents: Math.max(1, Math.min(REPLAY_PAGE_EVENTS, room)) });
+    replayMs += performance.now() - started;
+    if (data.faults?.failAfterEvents !== undefined && follower.replayedEvents >= data.faults.failAfterEvents)
+      throw new Error(`snapshot worker: failing after ${follower.replayedEvents} events (fault injected)`);
+    if (everyEvents > 0 && replica.seenEvents - last.seenEvents >= everyEvents) await writeSnapshot();
+    // Between pages: messages (close) are handled, and the thread never runs for long at a stretch.
+    await yieldTurn();
+  } while (read > 0);
+  post({
+    type: 'progress',
+    seenEvents: replica.seenEvents,
+    replayMs,
+    pendingLabels: follower.pendingLabels,
+  });
+  if (everySeconds > 0 && Date.now() - last.atMs >= everySeconds * 1000 && changed()) await writeSnapshot();
+}
+
+async function writeSnapshot(): Promise<void> {
+  const started = performance.now();
+  const state = replica.snapshotState();
+  const bytes = Buffer.from(JSON.stringify(state));
+  const serialiseMs = performance.now() - started;
+  const writeKey = randomUUID();
+  let workMs = serialiseMs;
+  for (let offset = 0, seq = 0; offset < bytes.byteLength; offset += SNAPSHOT_PART_BYTES, seq++) {
+    const t = performance.now();
+    store.saveSnapshotPart(writeKey, seq, bytes.subarray(offset, offset + SNAPSHOT_PART_BYTES));
+    workMs += performance.now() - t;
+    // A pause between parts lets a commit of the service waiting for the write lock in first.
+    await sleep(data.partPauseMs);
+  }
+  const t = performance.now();
+  const info: SnapshotInfo = store.commitSnapshotParts({
+    specSha256: state.specSha256,
+    seenEvents: replica.seenEvents,
+    coveredRowid: follower.lastRowid,
+    coveredLabelId: follower.coveredLabelId,
+    createdAtMs: Date.now(),
+    writeKey,
+    stateBytes: bytes.byteLength,
+  });
+  workMs += performance.now() - t;
+  last = { seenEvents: info.seenEvents, coveredLabelId: info.coveredLabelId, atMs: info.createdAtMs };
+  post({
+    type: 'snapshot',
+    info,
+    bytes: bytes.byteLength,
+    serialiseMs,
+    workMs,
+    elapsedMs: performance.now() - started,
+  });
+  await dropUnreferencedParts(writeKey);
+}
+
+/** Deletes the parts no snapshot refers to, a few per transaction. */
+async function dropUnreferencedParts(keepKey: string): Promise<void> {
+  while (store.dropUnreferencedParts(16, keepKey) > 0) await sleep(data.partPauseMs);
+}
+
+/** Runs one catch-up at a time; a failure is the thread's end (the keeper starts a new one). */
+function run(): Promise<void> {
+  running ??= catchUp()
+    .catch((error: unknown) => {
+      // Thrown outside the promise chain: the worker's 'error' event, with the error itself.
+      setImmediate(() => {
+        throw error;
+      });
+    })
+    .finally(() => {
+      running = undefined;
+    });
+  return running;
+}
+
+function schedule(): void {
+  if (closing) return;
+  timer = setTimeout(() => {
+    void run().then(schedule);
+  }, data.catchUpMs);
+}
+
+port.on('message', (message: 'wake' | 'close') => {
+  if (message === 'wake') {
+    if (!closing) void run();
+    return;
+  }
+  if (closing) return;
+  closing = true;
+  if (timer !== undefined) clearTimeout(timer);
+  void (async () => {
+    // The service has stopped taking events: follow the log to its end and keep that state.
+    await running;
+    await run();
+    if (changed()) await writeSnapshot();
+    store.close();
+    post({ type: 'closed', seenEvents: replica.seenEvents });
+    port.close();
+  })().catch((error: unknown) => {
+    setImmediate(() => {
+      throw error;
+    });
+  });
+});
+schedule();

@@ -107,6 +107,7 @@ export class BackgroundStateKeeper {
   private readonly listeners: ((snapshot: BackgroundSnapshot) => void)[] = [];
   private readonly startedAtMs: number;
   private onClosed: (() => void) | undefined;
+  private onReady: (() => void) | undefined;
 
   constructor(
     private readonly scorer: KeptState,
@@ -196,7 +197,15 @@ export class BackgroundStateKeeper {
     this.closing = true;
     if (this.restartTimer !== undefined) clearTimeout(this.restartTimer);
     const worker = this.worker;
-    if (worker !== undefined && this.workerUp) {
+    if (worker !== undefined && !this.workerUp) {
+      // Still restoring and replaying to the recovery point: its last snapshot costs this thread nothing.
+      worker.ref();
+      await new Promise<void>((resolve) => {
+        this.onReady = resolve;
+        worker.once('exit', () => resolve());
+      });
+    }
+    if (worker !== undefined && this.worker === worker && this.workerUp) {
       const done = new Promise<void>((resolve) => {
         this.onClosed = resolve;
         worker.once('exit', () => resolve());
@@ -252,6 +261,7 @@ export class BackgroundStateKeeper {
         this.workerUp = true;
         this.workerSeen = m.seenEvents;
         this.busyMs.replay += m.busyMs;
+        this.onReady?.();
         return;
       case 'progress':
         this.workerSeen = m.seenEvents;

@@ -64,10 +64,12 @@ async function catchUp(): Promise<void> {
   let replayMs = 0;
   let read: number;
   do {
+    // Past a point already (a worker started far behind the service): the snapshot first.
+    if (everyEvents > 0 && replica.seenEvents - last.seenEvents >= everyEvents) await writeSnapshot();
     const started = performance.now();
     // A page ends at the next snapshot point, so snapshots land exactly on it whatever the lag.
     const room = everyEvents > 0 ? last.seenEvents + everyEvents - replica.seenEvents : REPLAY_PAGE_EVENTS;
-    read = follower.step({ maxEvents: Math.max(1, Math.min(REPLAY_PAGE_EVENTS, room)) });
+    read = follower.step({ maxEvents: Math.min(REPLAY_PAGE_EVENTS, room) });
     replayMs += performance.now() - started;
     if (data.faults?.failAfterEvents !== undefined && follower.replayedEvents >= data.faults.failAfterEvents)
       throw new Error(`snapshot worker: failing after ${follower.replayedEvents} events (fault injected)`);

@@ -72,6 +72,11 @@ export interface BackgroundKeeperStatus {
   gaveUp: boolean;
   /** Worker thread time: following the log, writing snapshots; ms. */
   busyMs: { replay: number; snapshot: number };
+  /**
+   * What the keeper has cost the service's thread (its calls after each commit and the worker's
+   * messages; the last snapshot at close excluded): in all, and the longest single call, in ms.
+   */
+  serviceThreadMs: { total: number; longest: number };
 }
 
 /**
@@ -104,6 +109,8 @@ export class BackgroundStateKeeper {
   private restartTimer: NodeJS.Timeout | undefined;
   private lastWakeMs = Number.NEGATIVE_INFINITY;
   private readonly busyMs = { replay: 0, snapshot: 0 };
+  private threadMs = 0;
+  private threadMaxMs = 0;
   private readonly listeners: ((snapshot: BackgroundSnapshot) => void)[] = [];
   private readonly startedAtMs: number;
   private onClosed: (() => void) | undefined;
@@ -127,13 +134,9 @@ export class BackgroundStateKeeper {
    * wait for its next round.
    */
   committed(_isQuiet?: () => boolean): void {
-    const { everyEvents } = this.policy;
-    if (everyEvents <= 0 || this.worker === undefined || this.closing) return;
-    if (this.scorer.seenEvents - this.lastSeen < everyEvents) return;
-    const now = performance.now();
-    if (now - this.lastWakeMs < 20) return;
-    this.lastWakeMs = now;
-    this.worker.postMessage('wake');
+    const started = performance.now();
+    this.wakeIfDue();
+    this.countThreadTime(started);
   }
 
   /** The worker's progress, its snapshots and failures. */
@@ -147,6 +150,7 @@ export class BackgroundStateKeeper {
       failures: this.failures,
       gaveUp: this.gaveUp,
       busyMs: { ...this.busyMs },
+      serviceThreadMs: { total: this.threadMs, longest: this.threadMaxMs },
     };
   }
 
@@ -255,7 +259,30 @@ export class BackgroundStateKeeper {
     worker.unref();
   }
 
+  private wakeIfDue(): void {
+    const { everyEvents } = this.policy;
+    if (everyEvents <= 0 || this.worker === undefined || this.closing) return;
+    if (this.scorer.seenEvents - this.lastSeen < everyEvents) return;
+    const now = performance.now();
+    if (now - this.lastWakeMs < 20) return;
+    this.lastWakeMs = now;
+    this.worker.postMessage('wake');
+  }
+
+  /** Adds the time since `started` to what the keeper has cost the service's thread. */
+  private countThreadTime(started: number): void {
+    const ms = performance.now() - started;
+    this.threadMs += ms;
+    if (ms > this.threadMaxMs) this.threadMaxMs = ms;
+  }
+
   private onMessage(m: WorkerMessage): void {
+    const started = performance.now();
+    this.handle(m);
+    this.countThreadTime(started);
+  }
+
+  private handle(m: WorkerMessage): void {
     switch (m.type) {
       case 'ready':
         this.workerUp = true;

@@ -48,6 +48,7 @@ const { values } = parseArgs({
     rate: { type: 'string', default: '2500' },
     every: { type: 'string', default: '5000' },
     durability: { type: 'string', default: 'process' },
+    modes: { type: 'string', default: 'none,event-loop,background' },
     dir: { type: 'string' },
   },
 });
@@ -144,6 +145,11 @@ async function run(mode: 'none' | 'event-loop' | 'background') {
       keeper?.committed(isQuiet);
     }
   };
+  // The worker's lag, once a second.
+  const lagSamples: number[] = [];
+  const sampler = setInterval(() => {
+    if (keeper instanceof BackgroundStateKeeper) lagSamples.push(keeper.status().lagEvents);
+  }, 1000);
   const started = performance.now();
   const cpuBefore = process.cpuUsage();
   const busyBefore = keeper instanceof BackgroundStateKeeper ? keeper.status().busyMs : undefined;
@@ -166,6 +172,7 @@ async function run(mode: 'none' | 'event-loop' | 'background') {
     tick();
   });
   await Promise.all(pending);
+  clearInterval(sampler);
   delay.disable();
   const wallSeconds = (performance.now() - started) / 1000;
   const cpu = process.cpuUsage(cpuBefore);
@@ -208,6 +215,7 @@ async function run(mode: 'none' | 'event-loop' | 'background') {
                 wallSeconds,
             ),
             lagAtEndEvents: status.lagEvents,
+            lagEverySecond: lagSamples,
             keeperOnServiceThreadMs: {
               total: ms(status.serviceThreadMs.total),
               longest: ms(status.serviceThreadMs.longest),
@@ -237,7 +245,7 @@ async function run(mode: 'none' | 'event-loop' | 'background') {
 }
 
 const runs = [];
-for (const mode of ['none', 'event-loop', 'background'] as const) runs.push(await run(mode));
+for (const mode of values.modes.split(',') as ('none' | 'event-loop' | 'background')[]) runs.push(await run(mode));
 console.log(
   JSON.stringify(
     { loggedEvents: logged.length, liveEvents: live, rate, every, durability, writeLogSeconds, runs },

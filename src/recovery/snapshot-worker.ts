@@ -61,7 +61,6 @@ const changed = () => replica.seenEvents !== last.seenEvents || follower.covered
 
 /** Follows the log to its committed end, writing a snapshot at every `everyEvents` boundary on the way. */
 async function catchUp(): Promise<void> {
-  let replayMs = 0;
   let read: number;
   do {
     // Past a point already (a worker started far behind the service): the snapshot first.
@@ -70,19 +69,19 @@ async function catchUp(): Promise<void> {
     // A page ends at the next snapshot point, so snapshots land exactly on it whatever the lag.
     const room = everyEvents > 0 ? last.seenEvents + everyEvents - replica.seenEvents : REPLAY_PAGE_EVENTS;
     read = follower.step({ maxEvents: Math.min(REPLAY_PAGE_EVENTS, room) });
-    replayMs += performance.now() - started;
+    if (read > 0)
+      post({
+        type: 'progress',
+        seenEvents: replica.seenEvents,
+        replayMs: performance.now() - started,
+        pendingLabels: follower.pendingLabels,
+      });
     if (data.faults?.failAfterEvents !== undefined && follower.replayedEvents >= data.faults.failAfterEvents)
       throw new Error(`snapshot worker: failing after ${follower.replayedEvents} events (fault injected)`);
     if (everyEvents > 0 && replica.seenEvents - last.seenEvents >= everyEvents) await writeSnapshot();
     // Between pages: messages (close) are handled, and the thread never runs for long at a stretch.
     await yieldTurn();
   } while (read > 0);
-  post({
-    type: 'progress',
-    seenEvents: replica.seenEvents,
-    replayMs,
-    pendingLabels: follower.pendingLabels,
-  });
   if (everySeconds > 0 && Date.now() - last.atMs >= everySeconds * 1000 && changed()) await writeSnapshot();
 }
 
@@ -97,8 +96,9 @@ async function writeSnapshot(): Promise<void> {
     const t = performance.now();
     store.saveSnapshotPart(writeKey, seq, bytes.subarray(offset, offset + SNAPSHOT_PART_BYTES));
     workMs += performance.now() - t;
-    // A pause between parts lets a commit of the service waiting for the write lock in first.
-    await sleep(data.partPauseMs);
+    // A pause between parts lets a commit of the service waiting for the write lock in first
+    // (none once the service has stopped taking events).
+    if (!closing) await sleep(data.partPauseMs);
   }
   const t = performance.now();
   const info: SnapshotInfo = store.commitSnapshotParts({

@@ -110,6 +110,8 @@ export class BackgroundStateKeeper {
   private lastWakeMs = Number.NEGATIVE_INFINITY;
   private readonly busyMs = { replay: 0, snapshot: 0 };
   private threadMs = 0;
+  /** Events the worker had taken when it last reached the log's end (-1: not since asked). */
+  private idleAt = -1;
   private threadMaxMs = 0;
   private readonly listeners: ((snapshot: BackgroundSnapshot) => void)[] = [];
   private readonly startedAtMs: number;
@@ -191,7 +193,8 @@ export class BackgroundStateKeeper {
   /** Resolves once the worker has followed the log to what is committed now and written what was due (tests, benches). */
   async settled(): Promise<void> {
     const target = this.scorer.seenEvents;
-    while (this.worker !== undefined && !this.closing && (this.workerSeen < target || !this.workerUp)) {
+    this.idleAt = -1;
+    while (this.worker !== undefined && !this.closing && this.idleAt < target) {
       this.worker.postMessage('wake');
       await new Promise((resolve) => setTimeout(resolve, 5));
     }
@@ -309,6 +312,10 @@ export class BackgroundStateKeeper {
         this.inARow = 0;
         this.busyMs.snapshot += m.workMs;
         for (const listener of this.listeners) listener(this.last);
+        return;
+      case 'idle':
+        this.workerSeen = m.seenEvents;
+        this.idleAt = m.seenEvents;
         return;
       case 'warning':
         this.warn(m.message);

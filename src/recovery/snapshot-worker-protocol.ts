@@ -32,5 +32,7 @@ export type WorkerMessage =
       /** From start to commit, pauses included. */
       elapsedMs: number;
     }
+  /** At the log's committed end, with every snapshot that was due written. */
+  | { type: 'idle'; seenEvents: number }
   | { type: 'warning'; message: string }
   | { type: 'closed'; seenEvents: number };

@@ -52,6 +52,8 @@ let last: { seenEvents: number; coveredLabelId: number; atMs: number } = {
   atMs: from?.createdAtMs ?? Date.now(),
 };
 const { everyEvents, everySeconds } = data.policy;
+/** Where snapshot points are counted from: the last snapshot, or the last point passed over. */
+let pointBase = last.seenEvents;
 let running: Promise<void> | undefined;
 let closing = false;
 let timer: NodeJS.Timeout | undefined;
@@ -64,11 +66,13 @@ async function catchUp(): Promise<void> {
   let read: number;
   do {
     // Past a point already (a worker started far behind the service): the snapshot first.
-    if (everyEvents > 0 && replica.seenEvents - last.seenEvents >= everyEvents) await writeSnapshot();
+    if (atSnapshotPoint()) await writeSnapshot();
     const started = performance.now();
     // A page ends at the next snapshot point, so snapshots land exactly on it whatever the lag.
-    const room = everyEvents > 0 ? last.seenEvents + everyEvents - replica.seenEvents : REPLAY_PAGE_EVENTS;
-    read = follower.step({ maxEvents: Math.min(REPLAY_PAGE_EVENTS, room) });
+    const room = everyEvents > 0 ? pointBase + everyEvents - replica.seenEvents : REPLAY_PAGE_EVENTS;
+    read = follower.step({ maxEvents: Math.min(REPLAY_PAGE_EVENTS, Math.max(1, room)) });
+    if (data.faults?.failAfterEvents !== undefined && follower.replayedEvents >= data.faults.failAfterEvents)
+      throw new Error(`snapshot worker: failing after ${follower.replayedEvents} events (fault injected)`);
     if (read > 0)
       post({
         type: 'progress',
@@ -76,13 +80,28 @@ async function catchUp(): Promise<void> {
         replayMs: performance.now() - started,
         pendingLabels: follower.pendingLabels,
       });
-    if (data.faults?.failAfterEvents !== undefined && follower.replayedEvents >= data.faults.failAfterEvents)
-      throw new Error(`snapshot worker: failing after ${follower.replayedEvents} events (fault injected)`);
-    if (everyEvents > 0 && replica.seenEvents - last.seenEvents >= everyEvents) await writeSnapshot();
+    if (atSnapshotPoint()) await writeSnapshot();
     // Between pages: messages (close) are handled, and the thread never runs for long at a stretch.
     await yieldTurn();
   } while (read > 0);
   if (everySeconds > 0 && Date.now() - last.atMs >= everySeconds * 1000 && changed()) await writeSnapshot();
+  post({ type: 'idle', seenEvents: replica.seenEvents });
+}
+
+/**
+ * Whether a snapshot is due here: `everyEvents` since the last one. A point is passed over while
+ * closing (the last snapshot is written at the end), and when the log is already more than two
+ * intervals ahead: a worker that fell that far behind (starved of CPU) writes the newer state
+ * rather than every point on the way, or it would never catch up.
+ */
+function atSnapshotPoint(): boolean {
+  if (everyEvents <= 0 || replica.seenEvents - pointBase < everyEvents) return false;
+  if (closing) return false;
+  if (store.nextOrdinal() - replica.seenEvents > 2 * everyEvents) {
+    pointBase = replica.seenEvents - ((replica.seenEvents - pointBase) % everyEvents);
+    return false;
+  }
+  return true;
 }
 
 async function writeSnapshot(): Promise<void> {
@@ -112,6 +131,7 @@ async function writeSnapshot(): Promise<void> {
   });
   workMs += performance.now() - t;
   last = { seenEvents: info.seenEvents, coveredLabelId: info.coveredLabelId, atMs: info.createdAtMs };
+  pointBase = info.seenEvents;
   post({
     type: 'snapshot',
     info,

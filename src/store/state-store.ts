@@ -291,6 +291,11 @@ export class StateStore {
     })();
   }
 
+  /** One past the largest event ordinal committed (0 for an empty log). */
+  nextOrdinal(): number {
+    return ((this.db.prepare('SELECT max(ordinal) AS n FROM decisions').get() as { n: number | null }).n ?? -1) + 1;
+  }
+
   /** The largest label id kept (0 when none). */
   lastLabelId(): number {
     return (this.db.prepare('SELECT max(id) AS n FROM labels').get() as { n: number | null }).n ?? 0;

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -229,8 +229,9 @@ describe('BackgroundStateKeeper: snapshots by a worker thread following the log'
     const service = await Service.open(db);
     await service.drive(0, 700);
     const store = StateStore.open(db);
-    // A write cut off by a crash: parts no snapshot refers to.
-    store.saveSnapshotPart('cut-off-write', 0, Buffer.from('{"format":'));
+    // A write cut off by a crash: a temporary file no snapshot refers to.
+    await mkdir(store.snapshotDir, { recursive: true });
+    await writeFile(join(store.snapshotDir, 'cut-off-write.json.tmp'), '{"format":');
     const warnings: string[] = [];
     const keeper = new BackgroundStateKeeper(
       service.scorer,
@@ -266,12 +267,36 @@ describe('BackgroundStateKeeper: snapshots by a worker thread following the log'
       store.snapshots().map((s) => s.seenEvents),
       [1200, 900, 600],
     );
-    // Every snapshot reads, and no part is left that none refers to.
+    // Every snapshot reads, and no file is left that none refers to.
     for (const s of store.snapshots()) stateOf(store, s.id);
-    assert.equal(store.dropUnreferencedParts(1_000_000), 0);
+    assert.deepStrictEqual((await readdir(store.snapshotDir)).length, 3);
+    assert.equal(await store.dropUnreferencedFiles(), 0);
     const report = await assertContinuesAlike(store, service);
     assert.equal(report.snapshot?.seenEvents, 1200);
     assert.equal(report.replayedEvents, 0);
+    // A newest file cut short (a disk that lost its end) is skipped with a warning: the snapshot
+    // before it and the log after it give the same state as the intact one.
+    const load = () => OnlineScorer.load(stream.bundleDir, { maxLatenessSeconds: LATENESS_SECONDS });
+    const [intact, fallback] = [await load(), await load()];
+    recoverOnlineState(intact, store);
+    const newest = store.snapshots()[0] as { id: number };
+    const file = join(store.snapshotDir, (await readdir(store.snapshotDir)).sort().at(-1) as string);
+    await writeFile(file, '{"format":"vigil-feature-state/1"');
+    const again = recoverOnlineState(fallback, store);
+    assert.equal(again.skipped[0]?.snapshot.id, newest.id);
+    assert.match(again.skipped[0]?.reason ?? '', /holds 33 of its \d+ bytes/);
+    assert.equal(again.snapshot?.seenEvents, 900);
+    const next = events.slice(1200, 1350).map(({ kind: _k, timestamp, ...f }) => ({
+      ...f,
+      timestampSeconds: Date.parse(timestamp) / 1000,
+    }));
+    const [a, b] = [await intact.scoreEvents(next), await fallback.scoreEvents(next)];
+    assert.deepStrictEqual(
+      b.map((x) => [x.ordinal, x.features, x.score]),
+      a.map((x) => [x.ordinal, x.features, x.score]),
+    );
+    intact.dispose();
+    fallback.dispose();
     store.close();
     service.close();
   });

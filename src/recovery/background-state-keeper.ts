@@ -30,8 +30,6 @@ export interface BackgroundKeeperOptions {
   recovery: Pick<RecoveryReport, 'endsAt'>;
   /** How often the worker follows the log when not woken, in ms (default 1,000). */
   catchUpMs?: number;
-  /** Pause between the 64 KiB parts of a snapshot write, in ms (default 1). */
-  partPauseMs?: number;
   /** Worker failures in a row after which snapshots are given up until the next start (default 5). */
   maxRestarts?: number;
   /** First delay before starting a failed worker again, doubled for each failure in a row (default 1,000 ms). */
@@ -49,9 +47,11 @@ export interface BackgroundSnapshot {
   id: number;
   createdAtMs: number;
   bytes: number;
-  /** Worker thread time for it: building the copy, JSON, writing the parts. */
+  /** Worker thread time for it: building the copy, its JSON, the row's commit. */
   workMs: number;
-  /** From start to commit, the pauses between parts included. */
+  /** Writing and syncing its file. */
+  writeMs: number;
+  /** From start to commit. */
   elapsedMs: number;
 }
 
@@ -87,7 +87,7 @@ export interface BackgroundKeeperStatus {
  * that ordinal or every `everySeconds`, and a last one on {@link close}. A worker that fails is
  * started again after a delay (it resumes from the newest snapshot); after `maxRestarts`
  * failures in a row snapshots stop, with a warning, and the service goes on. A write cut off
- * leaves only parts no snapshot refers to, dropped by the next worker.
+ * leaves only a file no snapshot refers to, deleted by the next worker.
  *
  * @example
  * const recovery = recoverOnlineState(scorer, state);
@@ -245,7 +245,6 @@ export class BackgroundStateKeeper {
       spec: this.scorer.record.spec,
       policy: this.policy,
       catchUpMs: this.options.catchUpMs ?? 1000,
-      partPauseMs: this.options.partPauseMs ?? 1,
       recoveredAt: this.options.recovery.endsAt,
       ...(faults === undefined ? {} : { faults }),
     };
@@ -305,6 +304,7 @@ export class BackgroundStateKeeper {
           createdAtMs: m.info.createdAtMs,
           bytes: m.bytes,
           workMs: m.workMs,
+          writeMs: m.writeMs,
           elapsedMs: m.elapsedMs,
         };
         this.lastSeen = m.info.seenEvents;

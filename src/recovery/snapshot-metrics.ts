@@ -15,7 +15,7 @@ export function registerSnapshotMetrics(registry: Registry, keeper: BackgroundSt
   const registers = [registry];
   const duration = new Histogram({
     name: 'vigil_state_snapshot_duration_seconds',
-    help: "Snapshot worker's thread time per snapshot (copy, JSON, writing its parts); never on the service's thread",
+    help: "Snapshot worker's thread time per snapshot (the state's copy, its JSON, the row's commit; the file is written by asynchronous I/O); never on the service's thread",
     buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     registers,
   });

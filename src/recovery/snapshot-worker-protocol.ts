@@ -10,8 +10,6 @@ export interface SnapshotWorkerData {
   policy: SnapshotPolicy;
   /** How often it follows the log when not woken, in ms. */
   catchUpMs: number;
-  /** Pause between the parts of a snapshot write, in ms. */
-  partPauseMs: number;
   recoveredAt: { seenEvents: number; labelId: number };
   /** For tests: fail (throw) once this many events have been replayed. */
   faults?: { failAfterEvents?: number };
@@ -27,9 +25,11 @@ export type WorkerMessage =
       bytes: number;
       /** Building the state's copy and its JSON. */
       serialiseMs: number;
-      /** Thread time spent on it (serialising and writing, without the pauses between parts). */
+      /** Writing and syncing its file (asynchronous I/O, off this thread's JavaScript). */
+      writeMs: number;
+      /** This thread's time for it: the copy, its JSON and the row's commit. */
       workMs: number;
-      /** From start to commit, pauses included. */
+      /** From start to commit. */
       elapsedMs: number;
     }
   /** At the log's committed end, with every snapshot that was due written. */

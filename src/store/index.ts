@@ -36,7 +36,6 @@ export {
   type LoggedEvent,
   type LoggedLabel,
   type LogPage,
-  SNAPSHOT_PART_BYTES,
   SNAPSHOTS_KEPT,
   type SnapshotInfo,
   StateStore,

@@ -4,6 +4,9 @@
  * (`deployments`), and the reads a restart and the model comparison need (the logged events after
  * a snapshot, labels with their events, scores with their labels).
  */
+import { readFileSync } from 'node:fs';
+import { mkdir, open, readdir, rename, rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { DataError } from '../errors.js';
 import type { StoredEvent } from './decision-log.js';
@@ -17,12 +20,6 @@ CREATE TABLE IF NOT EXISTS state_snapshots (
   covered_label_id INTEGER NOT NULL,
   created_at_ms INTEGER NOT NULL,
   state_json TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS state_snapshot_parts (
-  write_key TEXT NOT NULL,
-  seq INTEGER NOT NULL,
-  data BLOB NOT NULL,
-  PRIMARY KEY (write_key, seq)
 );
 CREATE TABLE IF NOT EXISTS deployments (
   id INTEGER PRIMARY KEY,
@@ -39,13 +36,6 @@ CREATE TABLE IF NOT EXISTS deployments (
 
 /** Snapshots kept per feature spec: the newest few, so one damaged write still leaves an older one. */
 export const SNAPSHOTS_KEPT = 3;
-
-/**
- * Bytes of state per part when a snapshot is written in parts ({@link StateStore.saveSnapshotPart}):
- * each part is a transaction of its own that holds the file's write lock for a fraction of a ms,
- * so the service's commits never wait long behind a snapshot being written.
- */
-export const SNAPSHOT_PART_BYTES = 64 * 1024;
 
 /** A snapshot's description, without its state. */
 export interface SnapshotInfo {
@@ -156,11 +146,11 @@ export class StateStore {
       db.pragma(options.synchronous === 'normal' ? 'synchronous = NORMAL' : 'synchronous = FULL');
       db.pragma('busy_timeout = 5000');
       db.exec(SCHEMA);
-      // Files from before snapshots in parts: both columns are nullable, so adding them is all.
+      // Files from before snapshot files: both columns are nullable, so adding them is all.
       const columns = db.prepare<[], { name: string }>('PRAGMA table_info(state_snapshots)').all();
-      if (!columns.some((c) => c.name === 'parts_key'))
+      if (!columns.some((c) => c.name === 'state_file'))
         db.exec(
-          'ALTER TABLE state_snapshots ADD COLUMN parts_key TEXT; ALTER TABLE state_snapshots ADD COLUMN state_bytes INTEGER',
+          'ALTER TABLE state_snapshots ADD COLUMN state_file TEXT; ALTER TABLE state_snapshots ADD COLUMN state_bytes INTEGER',
         );
       return new StateStore(path, db);
     } catch (cause) {
@@ -212,26 +202,43 @@ export class StateStore {
   }
 
   /**
-   * Writes one part of a snapshot's state JSON (UTF-8 bytes) in a transaction of its own; the
-   * snapshot exists only once {@link commitSnapshotParts} has recorded it. Parts of a write that
-   * never commits are dropped by {@link dropUnreferencedParts}.
+   * The directory beside the file that holds snapshots written as files (`<file>.state/`): the
+   * snapshot worker writes its 34 MB states there, outside SQLite, so the file's write lock is
+   * never held for more than a row while the service commits.
    */
-  saveSnapshotPart(writeKey: string, seq: number, data: Uint8Array): void {
-    this.db
-      .prepare('INSERT INTO state_snapshot_parts (write_key, seq, data) VALUES (?, ?, ?)')
-      .run(writeKey, seq, data);
+  get snapshotDir(): string {
+    return `${this.path}.state`;
   }
 
   /**
-   * Records a snapshot whose state was written in parts under `writeKey` (`stateBytes` in all), in
-   * one short transaction, and drops all but the newest {@link SNAPSHOTS_KEPT} of its spec (their
-   * parts stay until {@link dropUnreferencedParts}, so this transaction stays short).
+   * Writes a snapshot's state JSON (UTF-8 bytes) to `<snapshotDir>/<name>.json`: to a temporary
+   * file, synced, then renamed, so a file under its name is always whole. The snapshot exists
+   * only once {@link commitSnapshotFile} has recorded it.
    */
-  commitSnapshotParts(snapshot: Omit<SnapshotInfo, 'id'> & { writeKey: string; stateBytes: number }): SnapshotInfo {
+  async writeSnapshotFile(name: string, bytes: Uint8Array): Promise<void> {
+    await mkdir(this.snapshotDir, { recursive: true });
+    const final = join(this.snapshotDir, `${name}.json`);
+    const temporary = `${final}.tmp`;
+    const handle = await open(temporary, 'w');
+    try {
+      await handle.writeFile(bytes);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await rename(temporary, final);
+  }
+
+  /**
+   * Records a snapshot whose state is in the file {@link writeSnapshotFile} wrote under `name`
+   * (`stateBytes` long), in one short transaction, and drops all but the newest
+   * {@link SNAPSHOTS_KEPT} of its spec (their files stay until {@link dropUnreferencedFiles}).
+   */
+  commitSnapshotFile(snapshot: Omit<SnapshotInfo, 'id'> & { name: string; stateBytes: number }): SnapshotInfo {
     return this.db.transaction(() => {
       const { lastInsertRowid } = this.db
         .prepare(
-          `INSERT INTO state_snapshots (spec_sha256, seen_events, covered_rowid, covered_label_id, created_at_ms, state_json, parts_key, state_bytes)
+          `INSERT INTO state_snapshots (spec_sha256, seen_events, covered_rowid, covered_label_id, created_at_ms, state_json, state_file, state_bytes)
            VALUES (?, ?, ?, ?, ?, '', ?, ?)`,
         )
         .run(
@@ -240,27 +247,38 @@ export class StateStore {
           snapshot.coveredRowid,
           snapshot.coveredLabelId,
           snapshot.createdAtMs,
-          snapshot.writeKey,
+          `${snapshot.name}.json`,
           snapshot.stateBytes,
         );
       this.dropOldSnapshots(snapshot.specSha256);
-      const { writeKey: _k, stateBytes: _b, ...info } = snapshot;
+      const { name: _n, stateBytes: _b, ...info } = snapshot;
       return { id: Number(lastInsertRowid), ...info };
     })();
   }
 
   /**
-   * Deletes up to `maxParts` parts that no snapshot refers to (of dropped snapshots, or of a write
-   * cut off by a crash), except those of `keepKey` (a write in progress). Returns how many it deleted.
+   * Deletes the files in {@link snapshotDir} that no snapshot refers to: of dropped snapshots,
+   * and temporary files of writes cut off by a crash (call it between writes). Returns how many.
    */
-  dropUnreferencedParts(maxParts: number, keepKey = ''): number {
-    return this.db
-      .prepare(
-        `DELETE FROM state_snapshot_parts WHERE rowid IN (
-           SELECT rowid FROM state_snapshot_parts WHERE write_key <> ? AND write_key NOT IN
-             (SELECT parts_key FROM state_snapshots WHERE parts_key IS NOT NULL) LIMIT ?)`,
-      )
-      .run(keepKey, maxParts).changes;
+  async dropUnreferencedFiles(): Promise<number> {
+    let names: string[];
+    try {
+      names = await readdir(this.snapshotDir);
+    } catch {
+      return 0;
+    }
+    const kept = new Set(
+      (
+        this.db.prepare('SELECT state_file FROM state_snapshots WHERE state_file IS NOT NULL').raw().all() as [string][]
+      ).map((r) => r[0]),
+    );
+    let dropped = 0;
+    for (const name of names)
+      if (!kept.has(name)) {
+        await rm(join(this.snapshotDir, name), { force: true });
+        dropped++;
+      }
+    return dropped;
   }
 
   /**
@@ -320,25 +338,26 @@ export class StateStore {
   }
 
   /**
-   * A snapshot's state JSON: from its row, or joined from its parts.
+   * A snapshot's state JSON: from its row, or from its file.
    *
-   * @throws DataError `no_snapshot`; `bad_feature_state` when parts are missing
+   * @throws DataError `no_snapshot`; `bad_feature_state` when its file is missing or cut short
    */
   snapshotState(id: number): string {
     const row = this.db
-      .prepare('SELECT state_json, parts_key, state_bytes FROM state_snapshots WHERE id = ?')
-      .get(id) as { state_json: string; parts_key: string | null; state_bytes: number | null } | undefined;
+      .prepare('SELECT state_json, state_file, state_bytes FROM state_snapshots WHERE id = ?')
+      .get(id) as { state_json: string; state_file: string | null; state_bytes: number | null } | undefined;
     if (row === undefined) throw new DataError('no_snapshot', `no state snapshot ${id} in ${this.path}`);
-    if (row.parts_key === null) return row.state_json;
-    const parts = this.db
-      .prepare('SELECT data FROM state_snapshot_parts WHERE write_key = ? ORDER BY seq')
-      .raw()
-      .all(row.parts_key) as [Buffer][];
-    const bytes = Buffer.concat(parts.map((p) => p[0]));
+    if (row.state_file === null) return row.state_json;
+    let bytes: Buffer;
+    try {
+      bytes = readFileSync(join(this.snapshotDir, row.state_file));
+    } catch (cause) {
+      throw new DataError('bad_feature_state', `state snapshot ${id}: ${row.state_file} cannot be read`, { cause });
+    }
     if (bytes.byteLength !== row.state_bytes)
       throw new DataError(
         'bad_feature_state',
-        `state snapshot ${id} holds ${bytes.byteLength} of its ${row.state_bytes} bytes: parts are missing`,
+        `state snapshot ${id}: ${row.state_file} holds ${bytes.byteLength} of its ${row.state_bytes} bytes`,
       );
     return bytes.toString('utf8');
   }

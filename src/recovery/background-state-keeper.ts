@@ -37,6 +37,8 @@ export interface BackgroundKeeperOptions {
   /** Told of the worker's warnings and failures. */
   warn?: (message: string) => void;
   nowMs?: () => number;
+  /** How long `close()` waits for the worker's last snapshot before writing it on this thread (default 120,000 ms). */
+  closeTimeoutMs?: number;
   /** For tests: the first worker fails after replaying this many events. */
   faults?: { failAfterEvents?: number };
 }
@@ -115,6 +117,7 @@ export class BackgroundStateKeeper {
   private threadMaxMs = 0;
   private readonly listeners: ((snapshot: BackgroundSnapshot) => void)[] = [];
   private readonly startedAtMs: number;
+  private readonly closeTimeoutMs: number;
   private onClosed: (() => void) | undefined;
   private onReady: (() => void) | undefined;
 
@@ -125,6 +128,7 @@ export class BackgroundStateKeeper {
     private readonly options: BackgroundKeeperOptions,
   ) {
     this.startedAtMs = this.now();
+    this.closeTimeoutMs = options.closeTimeoutMs ?? 120_000;
     this.lastSeen = options.recovery.endsAt.seenEvents;
     this.workerSeen = 0;
     this.start(options.faults);
@@ -220,7 +224,16 @@ export class BackgroundStateKeeper {
       // Held until it has written the last snapshot: the server no longer holds the process.
       worker.ref();
       worker.postMessage('close');
-      await done;
+      // A worker that never answers is stopped, and the last snapshot written here instead.
+      let timer: NodeJS.Timeout | undefined;
+      const timedOut = new Promise<void>((resolve) => {
+        timer = setTimeout(() => {
+          this.warn(`the state snapshot worker did not finish within ${this.closeTimeoutMs} ms; stopping it`);
+          void worker.terminate().then(() => resolve());
+        }, this.closeTimeoutMs);
+      });
+      await Promise.race([done, timedOut]);
+      clearTimeout(timer);
       this.worker = undefined;
       if (this.workerSeen >= this.scorer.seenEvents) return;
     } else {
@@ -229,7 +242,7 @@ export class BackgroundStateKeeper {
     }
     // No worker (or it stopped short): the service's thread writes the last snapshot itself; a
     // longer stop, never a lost state.
-    if (this.scorer.seenEvents > this.lastSeen || this.last === undefined) {
+    if (this.scorer.seenEvents > this.lastSeen) {
       try {
         const keeper = new OnlineStateKeeper(this.scorer, this.store, { everyEvents: 0, everySeconds: 0 });
         keeper.snapshot();

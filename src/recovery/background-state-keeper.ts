@@ -198,8 +198,9 @@ export class BackgroundStateKeeper {
   async settled(): Promise<void> {
     const target = this.scorer.seenEvents;
     this.idleAt = -1;
-    while (this.worker !== undefined && !this.closing && this.idleAt < target) {
-      this.worker.postMessage('wake');
+    // Through a restart of a failed worker too; not once snapshots are given up.
+    while (!this.closing && !this.gaveUp && this.idleAt < target) {
+      this.worker?.postMessage('wake');
       await new Promise((resolve) => setTimeout(resolve, 5));
     }
   }

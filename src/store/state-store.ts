@@ -5,7 +5,7 @@
  * a snapshot, labels with their events, scores with their labels).
  */
 import { readFileSync } from 'node:fs';
-import { mkdir, open, readdir, rename, rm } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { DataError } from '../errors.js';
@@ -212,20 +212,17 @@ export class StateStore {
 
   /**
    * Writes a snapshot's state JSON (UTF-8 bytes) to `<snapshotDir>/<name>.json`: to a temporary
-   * file, synced, then renamed, so a file under its name is always whole. The snapshot exists
-   * only once {@link commitSnapshotFile} has recorded it.
+   * file, then renamed, so a file under its name was written whole. The snapshot exists only
+   * once {@link commitSnapshotFile} has recorded it. The file is not synced: a sync of 34 MB
+   * would queue the service's own synced commits behind it on the disk. After a machine crash, a
+   * file the kernel had not yet written back reads short or empty. Readers check `state_bytes`
+   * and skip such a file, and the start replays from an older snapshot.
    */
   async writeSnapshotFile(name: string, bytes: Uint8Array): Promise<void> {
     await mkdir(this.snapshotDir, { recursive: true });
     const final = join(this.snapshotDir, `${name}.json`);
     const temporary = `${final}.tmp`;
-    const handle = await open(temporary, 'w');
-    try {
-      await handle.writeFile(bytes);
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
+    await writeFile(temporary, bytes);
     await rename(temporary, final);
   }
 

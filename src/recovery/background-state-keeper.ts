@@ -37,6 +37,11 @@ export interface BackgroundKeeperOptions {
   /** Told of the worker's warnings and failures. */
   warn?: (message: string) => void;
   nowMs?: () => number;
+  /**
+   * The worker thread's nice value on Linux (default 10): when it and the service's thread want
+   * the same core, the service's thread gets it. 0 runs the worker at the service's priority.
+   */
+  nice?: number;
   /** How long `close()` waits for the worker's last snapshot before writing it on this thread (default 120,000 ms). */
   closeTimeoutMs?: number;
   /** For tests: the first worker fails after replaying this many events. */
@@ -260,6 +265,7 @@ export class BackgroundStateKeeper {
       policy: this.policy,
       catchUpMs: this.options.catchUpMs ?? 1000,
       recoveredAt: this.options.recovery.endsAt,
+      nice: this.options.nice ?? 10,
       ...(faults === undefined ? {} : { faults }),
     };
     const worker = new Worker(new URL('./snapshot-worker-entry.mjs', import.meta.url), { workerData: data });

@@ -11,6 +11,8 @@ export interface SnapshotWorkerData {
   /** How often it follows the log when not woken, in ms. */
   catchUpMs: number;
   recoveredAt: { seenEvents: number; labelId: number };
+  /** The worker thread's nice value on Linux (0 leaves it at the service's priority). */
+  nice: number;
   /** For tests: fail (throw) once this many events have been replayed. */
   faults?: { failAfterEvents?: number };
 }

@@ -8,6 +8,7 @@
  * service's commits never wait behind a snapshot.
  */
 import { randomUUID } from 'node:crypto';
+import { setPriority } from 'node:os';
 import { setImmediate as yieldTurn } from 'node:timers/promises';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { FeatureSpec } from '../features/feature-spec.js';
@@ -18,6 +19,15 @@ import { REPLAY_PAGE_EVENTS, restoreNewestSnapshot } from './online-state.js';
 import type { SnapshotWorkerData, WorkerMessage } from './snapshot-worker-protocol.js';
 
 const data = workerData as SnapshotWorkerData;
+// On Linux a thread's nice value is its own (setpriority on the calling thread, not the process):
+// this thread gives way to the service's thread whenever both want the same core. Elsewhere the
+// call would renice the whole process, so it is made on Linux only.
+if (process.platform === 'linux' && data.nice > 0)
+  try {
+    setPriority(data.nice);
+  } catch {
+    // Not allowed here: the worker runs at the service's priority.
+  }
 const port = parentPort;
 if (port === null) throw new Error('snapshot-worker.ts runs as a worker thread');
 const post = (message: WorkerMessage) => port.postMessage(message);

@@ -16,8 +16,8 @@
 // (one row of JSON) and from the newest the worker wrote (in parts).
 // Prints one JSON object.
 //
-// Run: node --import tsx bench/snapshot-pauses.ts [-- --customers 2500 --days 45 --live 20000
-//        --rate 2500 --every 5000 --durability process --dir /tmp/x]
+// Run: node --import tsx bench/snapshot-pauses.ts [--customers 2500 --days 45 --live 20000
+//        --rate 2500 --every 5000 --durability process --modes none,event-loop,background --dir /tmp/x]
 import { copyFile, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -6,23 +6,14 @@
 // Prints one JSON object.
 //
 // Run: node --import tsx bench/restart-recovery.ts [-- --customers 2500 --days 45 --dir /tmp/x]
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { builtinFeatureSpec, transactionsFromCsv } from '../src/features/index.js';
 import { OnlineStateKeeper, recoverOnlineState } from '../src/recovery/index.js';
 import { OnlineScorer } from '../src/scoring/index.js';
-import { createPseudonymiser } from '../src/server/index.js';
-import { trainTestStream } from '../src/server/test-service.js';
-import { writeTransactionsCsv } from '../src/simulation/index.js';
-import {
-  AuditStore,
-  type DecisionRecord,
-  StateStore,
-  type StoredEvent,
-  transactionOfStoredEvent,
-} from '../src/store/index.js';
+import { StateStore, transactionOfStoredEvent } from '../src/store/index.js';
+import { benchStream, writeScoredLog } from './recovery-log.js';
 
 const { values } = parseArgs({
   options: {
@@ -33,60 +24,11 @@ const { values } = parseArgs({
   },
 });
 const dir = values.dir ?? (await mkdtemp(join(tmpdir(), 'vigil-bench-recovery-')));
-const spec = builtinFeatureSpec('fraud-behaviour');
-// The model does not matter for the replay (features only): the tests' small logistic bundle.
-await mkdir(join(dir, 'small'), { recursive: true });
-const { bundleDir } = await trainTestStream(join(dir, 'small'));
-const dataPath = join(dir, 'stream.csv');
 const customers = Number(values.customers);
-await writeTransactionsCsv({ customers, terminals: customers * 2, days: Number(values.days), seed: 7 }, dataPath);
-const tx = await transactionsFromCsv(dataPath, spec);
-
-const { pseudonymise, keyFingerprint } = createPseudonymiser('bench-key-'.repeat(4));
+const { bundleDir, events } = await benchStream(dir, customers, Number(values.days));
+const tx = { nRows: events.length };
 const dbPath = join(dir, 'audit.db');
-const store = AuditStore.open(dbPath, { keyFingerprint });
-const scorer = await OnlineScorer.load(bundleDir);
-const logStart = performance.now();
-for (let from = 0; from < tx.nRows; from += 1000) {
-  const stored: StoredEvent[] = [];
-  for (let i = from; i < Math.min(tx.nRows, from + 1000); i++) {
-    const e = tx.event(i);
-    stored.push({
-      kind: 'transaction',
-      id: tx.ids[i] as string,
-      timestamp: new Date(e.timestampSeconds * 1000).toISOString(),
-      customerId: pseudonymise('customerId', String(e.customerId)),
-      terminalId: String(e.terminalId),
-      amount: e.amount,
-      ...(e.channel === undefined ? {} : { channel: e.channel }),
-      ...(e.latitude === undefined || Number.isNaN(e.latitude) ? {} : { latitude: e.latitude }),
-      ...(e.longitude === undefined || Number.isNaN(e.longitude) ? {} : { longitude: e.longitude }),
-      ...(e.ipAddress === undefined ? {} : { ipAddress: pseudonymise('ipAddress', e.ipAddress) }),
-      ...(e.deviceId === undefined ? {} : { deviceId: pseudonymise('deviceId', e.deviceId) }),
-    });
-  }
-  const scores = await scorer.scoreEvents(
-    stored.map(({ kind: _k, timestamp, ...f }) => ({ ...f, timestampSeconds: Date.parse(timestamp) / 1000 })),
-  );
-  const records: DecisionRecord[] = scores.map((s, k) => ({
-    eventId: (stored[k] as StoredEvent).id,
-    receivedAtMs: Date.now(),
-    event: stored[k] as StoredEvent,
-    features: s.features,
-    modelVersion: s.modelVersion,
-    score: s.score,
-    decision: s.decision,
-    reasons: s.reasons,
-    rulesHit: [],
-    latencyMs: 0,
-    ordinal: s.ordinal,
-    runId: 'bench',
-  }));
-  await store.append(records);
-}
-const logSeconds = (performance.now() - logStart) / 1000;
-scorer.dispose();
-store.close();
+const logSeconds = await writeScoredLog(bundleDir, events, dbPath);
 
 const state = StateStore.open(dbPath);
 /** A fresh scorer recovered from the store, with the CPU seconds it took. */

@@ -150,6 +150,10 @@ function buildProgram(io: CliIO, run: (task: () => Promise<void>) => void): Comm
     .option('--snapshot-events <n>', 'snapshot the online state every N events (0: not by count)', '50000')
     .option('--snapshot-seconds <t>', 'snapshot the online state every T seconds (0: not by time)', '300')
     .option(
+      '--snapshot-catch-up-ms <ms>',
+      'how often the snapshot worker thread follows the log between snapshot points (its copy of the state; default 1000)',
+    )
+    .option(
       '--max-lateness <seconds>',
       'take events up to this much earlier than the latest one, as of the latest time (default 0: strict time order)',
     )

@@ -3,14 +3,22 @@ import { ModelDeployments } from '../deployment/index.js';
 import { ConfigError } from '../errors.js';
 import type { EarlyWarningOptions } from '../monitoring/index.js';
 import {
+  BackgroundStateKeeper,
   DEFAULT_SNAPSHOT_POLICY,
-  OnlineStateKeeper,
   type RecoveryReport,
   recoverOnlineState,
+  registerSnapshotMetrics,
 } from '../recovery/index.js';
 import { readRuleSetJson } from '../rules/index.js';
 import { OnlineScorer, type ScoringEngine, SpecModel } from '../scoring/index.js';
-import { API_KEYS_ENV, ApiKeys, buildRiskService, createPseudonymiser, PSEUDONYM_KEY_ENV } from '../server/index.js';
+import {
+  API_KEYS_ENV,
+  ApiKeys,
+  buildRiskService,
+  createPseudonymiser,
+  createServiceMetrics,
+  PSEUDONYM_KEY_ENV,
+} from '../server/index.js';
 import {
   AlertStore,
   AUDIT_DURABILITY,
@@ -52,6 +60,8 @@ export interface ServeFlags {
   alertCustomersPerIp?: string;
   alertCustomersPerDevice?: string;
   alertFailedLogins?: string;
+  /** How often the snapshot worker follows the log between snapshot points, in ms. */
+  snapshotCatchUpMs?: string;
 }
 
 /** The early-warning threshold flags and the option each sets. */
@@ -192,6 +202,10 @@ export async function startService(flags: ServeFlags, env: NodeJS.ProcessEnv = p
   };
   const earlyWarning = earlyWarningOf(flags, config);
   const modelAlerts = flags.modelAlerts === false ? false : (config.modelAlerts ?? true);
+  const catchUpMs =
+    flags.snapshotCatchUpMs === undefined
+      ? undefined
+      : parseIntegerFlag('--snapshot-catch-up-ms', flags.snapshotCatchUpMs, { min: 10 });
   const engineOption = flags.engine === undefined ? {} : { engine: flags.engine };
   const scorer = await OnlineScorer.load(model, {
     ...(flags.engine === undefined ? {} : { engine: flags.engine }),
@@ -206,6 +220,7 @@ export async function startService(flags: ServeFlags, env: NodeJS.ProcessEnv = p
   let ruleSets: RuleSetStore | undefined;
   let state: StateStore | undefined;
   let models: ModelDeployments | undefined;
+  let keeper: BackgroundStateKeeper | undefined;
   try {
     store = AuditStore.open(db, {
       keyFingerprint: pseudonymiser.keyFingerprint,
@@ -217,9 +232,16 @@ export async function startService(flags: ServeFlags, env: NodeJS.ProcessEnv = p
     const warn = (message: string) => void warnings.push(message);
     const recovery = recoverOnlineState(scorer, state, { warn });
     models = await ModelDeployments.restore(scorer, state, { load: (dir) => SpecModel.load(dir, engineOption), warn });
-    const keeper = new OnlineStateKeeper(scorer, state, snapshotPolicy, {
-      onError: (error) => warn(`state snapshot failed: ${error instanceof Error ? error.message : String(error)}`),
+    // Before listening a warning is printed with the start's; after, it goes to the service's log.
+    let warnLater = warn;
+    // Snapshots by a worker thread that follows the committed log: the service's thread writes none.
+    keeper = new BackgroundStateKeeper(scorer, state, snapshotPolicy, {
+      recovery,
+      warn: (message) => warnLater(message),
+      ...(catchUpMs === undefined ? {} : { catchUpMs }),
     });
+    const metrics = createServiceMetrics();
+    registerSnapshotMetrics(metrics.registry, keeper);
     // pino at warn: nothing per request, the service's own faults (5xx) with their stack.
     const app = await buildRiskService({
       scorer,
@@ -232,6 +254,7 @@ export async function startService(flags: ServeFlags, env: NodeJS.ProcessEnv = p
       ...(config.bodyLimitBytes === undefined ? {} : { bodyLimitBytes: config.bodyLimitBytes }),
       ...(config.rateLimit === undefined ? {} : { rateLimit: config.rateLimit }),
       onlineState: keeper,
+      metrics,
       models,
       // Early warning with the defaults the config file and flags leave, and a model alert for
       // every decline unless turned off.
@@ -245,6 +268,9 @@ export async function startService(flags: ServeFlags, env: NodeJS.ProcessEnv = p
     // The active set is the store's latest: the --rules set was recorded as it became active.
     const active = ruleSets.latest();
     const url = await app.listen({ host, port });
+    warnLater = (message) => {
+      app.log.warn(message);
+    };
     return {
       url,
       scorer,
@@ -267,6 +293,7 @@ export async function startService(flags: ServeFlags, env: NodeJS.ProcessEnv = p
       },
     };
   } catch (error) {
+    await keeper?.abandon();
     models?.close();
     state?.close();
     store?.close();

@@ -6,7 +6,9 @@
  */
 import type { FeatureStateSnapshot } from '../features/index.js';
 import type { OnlineScorer } from '../scoring/index.js';
-import { type SnapshotInfo, type StateStore, transactionOfStoredEvent } from '../store/index.js';
+import type { SnapshotInfo, StateStore } from '../store/index.js';
+import type { ReplayTarget } from './feature-state-replica.js';
+import { LogFollower } from './log-follower.js';
 
 /** What {@link recoverOnlineState} did. */
 export interface RecoveryReport {
@@ -18,8 +20,45 @@ export interface RecoveryReport {
   replayedEvents: number;
   /** Labels applied again. */
   reappliedLabels: number;
+  /**
+   * Where the replay ended: the events the state had then taken and the last label id it read.
+   * The snapshot worker replays to exactly this point the same way before it follows the log on.
+   */
+  endsAt: { seenEvents: number; labelId: number };
   /** Time to read the snapshot, restore it and replay, in ms. */
   durationMs: number;
+}
+
+/** Events read per page of a replay: one read transaction each, a few MB of parsed events at most. */
+export const REPLAY_PAGE_EVENTS = 5000;
+
+/**
+ * Restores the newest snapshot of the target's feature spec that reads, skipping (with a
+ * warning) newer ones of another spec or that do not read. Returns it, or undefined when none did.
+ */
+export function restoreNewestSnapshot(
+  target: ReplayTarget,
+  store: StateStore,
+  warn: (message: string) => void,
+): { from: SnapshotInfo | undefined; skipped: RecoveryReport['skipped'] } {
+  const skipped: RecoveryReport['skipped'] = [];
+  for (const info of store.snapshots()) {
+    if (info.specSha256 !== target.specSha256) {
+      const reason = `made with another feature spec (sha256 ${info.specSha256.slice(0, 12)}…; the model's is ${target.specSha256.slice(0, 12)}…)`;
+      skipped.push({ snapshot: info, reason });
+      warn(`state snapshot ${info.id} ignored: ${reason}`);
+      continue;
+    }
+    try {
+      target.restoreState(JSON.parse(store.snapshotState(info.id)) as FeatureStateSnapshot);
+      return { from: info, skipped };
+    } catch (error) {
+      const reason = `unreadable (${error instanceof Error ? error.message : String(error)})`;
+      skipped.push({ snapshot: info, reason });
+      warn(`state snapshot ${info.id} ignored: ${reason}`);
+    }
+  }
+  return { from: undefined, skipped };
 }
 
 /**
@@ -34,59 +73,26 @@ export interface RecoveryReport {
  * const report = recoverOnlineState(scorer, StateStore.open('vigil.db'), { warn: console.warn });
  */
 export function recoverOnlineState(
-  scorer: OnlineScorer,
+  scorer: ReplayTarget,
   store: StateStore,
   { warn = () => {} }: { warn?: (message: string) => void } = {},
 ): RecoveryReport {
   const started = performance.now();
-  const skipped: RecoveryReport['skipped'] = [];
-  let from: SnapshotInfo | undefined;
-  for (const info of store.snapshots()) {
-    if (info.specSha256 !== scorer.specSha256) {
-      const reason = `made with another feature spec (sha256 ${info.specSha256.slice(0, 12)}…; the model's is ${scorer.specSha256.slice(0, 12)}…)`;
-      skipped.push({ snapshot: info, reason });
-      warn(`state snapshot ${info.id} ignored: ${reason}`);
-      continue;
-    }
-    try {
-      scorer.restoreState(JSON.parse(store.snapshotState(info.id)) as FeatureStateSnapshot);
-      from = info;
-      break;
-    } catch (error) {
-      const reason = `unreadable (${error instanceof Error ? error.message : String(error)})`;
-      skipped.push({ snapshot: info, reason });
-      warn(`state snapshot ${info.id} ignored: ${reason}`);
-    }
-  }
-  const labels = store.labelsAfter(from?.coveredLabelId ?? 0).filter((l) => l.seenEvents !== null);
-  let next = 0;
-  let reappliedLabels = 0;
-  const applyLabelsUpTo = (seen: number) => {
-    for (; next < labels.length && (labels[next]?.seenEvents as number) <= seen; next++) {
-      const l = labels[next] as (typeof labels)[number];
-      const e = l.event;
-      scorer.applyLabel(
-        {
-          ordinal: l.ordinal,
-          timestampSeconds: Date.parse(e.timestamp) / 1000,
-          customerId: e.customerId,
-          terminalId: e.terminalId,
-          ...(e.ipAddress === undefined ? {} : { ipAddress: e.ipAddress }),
-          ...(e.deviceId === undefined ? {} : { deviceId: e.deviceId }),
-        },
-        l.label,
-      );
-      reappliedLabels++;
-    }
+  const { from, skipped } = restoreNewestSnapshot(scorer, store, warn);
+  const follower = new LogFollower(scorer, store, {
+    labelId: from?.coveredLabelId ?? 0,
+    rowid: from?.coveredRowid ?? 0,
+  });
+  while (follower.step({ maxEvents: REPLAY_PAGE_EVENTS }) > 0);
+  follower.applyPendingLabels();
+  return {
+    snapshot: from,
+    skipped,
+    replayedEvents: follower.replayedEvents,
+    reappliedLabels: follower.reappliedLabels,
+    endsAt: { seenEvents: scorer.seenEvents, labelId: follower.lastLabelRead },
+    durationMs: performance.now() - started,
   };
-  let replayedEvents = 0;
-  for (const { ordinal, event } of store.eventsFrom(from?.seenEvents ?? 0)) {
-    applyLabelsUpTo(ordinal);
-    scorer.replayEvent(transactionOfStoredEvent(event), ordinal);
-    replayedEvents++;
-  }
-  applyLabelsUpTo(Number.POSITIVE_INFINITY);
-  return { snapshot: from, skipped, replayedEvents, reappliedLabels, durationMs: performance.now() - started };
 }
 
 /** When to snapshot: after this many events, or this many seconds, whichever comes first; 0 turns either off. */
@@ -127,7 +133,7 @@ export class OnlineStateKeeper {
   private closed = false;
 
   constructor(
-    private readonly scorer: OnlineScorer,
+    private readonly scorer: Pick<OnlineScorer, 'seenEvents' | 'snapshotState'>,
     private readonly store: StateStore,
     private readonly policy: SnapshotPolicy = DEFAULT_SNAPSHOT_POLICY,
     private readonly options: { nowMs?: () => number; onError?: (error: unknown) => void } = {},

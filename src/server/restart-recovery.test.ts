@@ -41,8 +41,15 @@ before(async () => {
 });
 after(() => rm(root, { recursive: true, force: true }));
 
-const start = (db: string, policy = { everyEvents: 200, everySeconds: 0 }) =>
-  startTestService(stream.bundleDir, join(root, db), { pseudonymiser, auth: 'none', nowMs: () => NOW_MS, policy });
+type KeeperKind = 'event-loop' | 'background';
+const startWith = (keeper: KeeperKind, db: string, policy = { everyEvents: 200, everySeconds: 0 }) =>
+  startTestService(stream.bundleDir, join(root, `${keeper}-${db}`), {
+    pseudonymiser,
+    auth: 'none',
+    nowMs: () => NOW_MS,
+    policy,
+    keeper,
+  });
 
 /** The features and ordinal the store keeps for every event. */
 function kept(service: TestService): { features: Record<string, number>; ordinal: number }[] {
@@ -53,120 +60,127 @@ function kept(service: TestService): { features: Record<string, number>; ordinal
   });
 }
 
-let reference: { seen: Seen; kept: ReturnType<typeof kept> };
-
-describe('restart recovery: a restarted service continues exactly like an uninterrupted one', () => {
-  before(async () => {
-    const service = await start('uninterrupted.db', { everyEvents: 0, everySeconds: 0 });
-    const seen: Seen = { answers: [], labels: [] };
-    await driveStream(service.base, stream.events, 0, END, seen, undefined, { activity: true });
-    reference = { seen, kept: kept(service) };
-    await service.close();
-  });
-
-  /** Runs [0, CUT) on one service, stops it with `stop`, runs [CUT, END) on a new one and compares. */
-  async function cutAndCompare(db: string, policy: { everyEvents: number; everySeconds: number }, crash: boolean) {
-    const seen: Seen = { answers: [], labels: [] };
-    const first = await start(db, policy);
-    await driveStream(first.base, stream.events, 0, CUT, seen, undefined, { activity: true });
-    const labelsBeforeCut = seen.labels.length;
-    if (crash) await first.abandon();
-    else await first.close();
-    const second = await start(db, policy);
-    try {
-      await driveStream(second.base, stream.events, CUT, END, seen, undefined, { activity: true });
-      // Every answer (score, decision), every label answer (appliedOnline included: labels of
-      // events scored before the restart find them online) and every feature kept, exactly.
-      assert.deepStrictEqual(seen.answers, reference.seen.answers);
-      assert.deepStrictEqual(seen.labels, reference.seen.labels);
-      const got = kept(second);
-      for (let i = 0; i < END; i++) assert.deepStrictEqual(got[i], reference.kept[i], `event ${i}`);
-      // The login and behaviour events of both runs are kept beside, and took no ordinal.
-      const activityIds = stream.events
-        .slice(0, END)
-        .flatMap((e, i) => Object.values(activityAround(e, i)).flat())
-        .map((e) => e.id);
-      assert.ok(activityIds.length > 400, String(activityIds.length));
-      assert.ok(activityIds.every((id) => second.log.find(id) === undefined && second.activity.has(id)));
-      assert.equal(second.log.nextOrdinal(), END);
-      // Ids stay one namespace across the restart: a transaction cannot take a kept login's id.
-      const reused = await request(second.base, 'POST', '/v1/events', {
-        body: { ...stream.events[END], id: activityIds[0] },
-      });
-      assert.equal(reused.status, 409, reused.text);
-      assert.equal(reused.body.code, 'duplicate_event');
-      return { recovery: second.recovery, labelsBeforeCut };
-    } finally {
-      await second.close();
-    }
-  }
-
-  test('after a clean stop: from the shutdown snapshot, nothing to replay', async () => {
-    const { recovery, labelsBeforeCut } = await cutAndCompare('clean.db', { everyEvents: 200, everySeconds: 0 }, false);
-    assert.equal(recovery.snapshot?.seenEvents, CUT);
-    assert.equal(recovery.replayedEvents, 0);
-    assert.equal(recovery.reappliedLabels, 0);
-    // Labels posted after the restart for events the first run scored, found in the recovered windows.
-    const crossing = reference.seen.labels
-      .slice(labelsBeforeCut)
-      .filter((l) => stream.events.findIndex((e) => e.id === l.eventId) < CUT);
-    assert.ok(crossing.length >= 5, String(crossing.length));
-    assert.ok(crossing.every((l) => l.appliedOnline));
-  });
-
-  test('after a stop without the shutdown snapshot (as kill -9): from the last periodic snapshot plus a replay', async () => {
-    const { recovery } = await cutAndCompare('crash.db', { everyEvents: 300, everySeconds: 0 }, true);
-    // Snapshots are taken at quiet points once 300 events have passed: the last one before 800.
-    assert.ok(recovery.snapshot !== undefined);
-    assert.ok(
-      recovery.snapshot.seenEvents >= 600 && recovery.snapshot.seenEvents < CUT,
-      String(recovery.snapshot.seenEvents),
-    );
-    assert.equal(recovery.replayedEvents, CUT - recovery.snapshot.seenEvents);
-    assert.ok(recovery.reappliedLabels > 0);
-  });
-
-  test('without any snapshot: the whole log replayed', async () => {
-    const { recovery, labelsBeforeCut } = await cutAndCompare('replay.db', { everyEvents: 0, everySeconds: 0 }, true);
-    assert.equal(recovery.snapshot, undefined);
-    assert.equal(recovery.replayedEvents, CUT);
-    assert.equal(recovery.reappliedLabels, labelsBeforeCut);
-    // The control: a state started empty at the cut scores the rest of the stream differently.
-    const fresh = await OnlineScorer.load(stream.bundleDir);
-    try {
-      let differ = 0;
-      for (let i = CUT; i < END; i++) {
-        const e = pseudonymised(stream.events[i] as TransactionBody);
-        const s = await fresh.scoreEvent({ ...e, timestampSeconds: Date.parse(e.timestamp) / 1000 });
-        if (s.score !== reference.seen.answers.find((a) => a.eventId === e.id)?.score) differ++;
-      }
-      assert.ok(differ > (END - CUT) / 2, `${differ} of ${END - CUT} differ`);
-    } finally {
-      fresh.dispose();
-    }
-  });
-
-  test('a newer snapshot of another feature spec is ignored with a warning', async () => {
-    const db = join(root, 'clean.db');
-    const other = await OnlineScorer.load(otherSpecBundle);
-    const state = StateStore.open(db);
-    try {
-      for (const e of stream.events.slice(0, 50))
-        await other.scoreEvent({ ...e, timestampSeconds: Date.parse(e.timestamp) / 1000 });
-      new OnlineStateKeeper(other, state, { everyEvents: 0, everySeconds: 0 }).snapshot();
-    } finally {
-      state.close();
-      other.dispose();
-    }
-    const service = await start('clean.db');
-    try {
-      assert.equal(service.recovery.skipped.length, 1);
-      assert.match(service.warnings.join('\n'), /state snapshot \d+ ignored: made with another feature spec/);
-      assert.equal(service.recovery.snapshot?.seenEvents, END);
-      assert.equal(service.recovery.replayedEvents, 0);
-      assert.equal(service.scorer.seenEvents, END);
-    } finally {
+// The same checks with snapshots written on the service's thread and by the background worker.
+for (const keeperKind of ['event-loop', 'background'] as const)
+  describe(`restart recovery (snapshots: ${keeperKind}): a restarted service continues exactly like an uninterrupted one`, () => {
+    const start = (db: string, policy?: { everyEvents: number; everySeconds: number }) =>
+      startWith(keeperKind, db, policy);
+    let reference: { seen: Seen; kept: ReturnType<typeof kept> };
+    before(async () => {
+      const service = await start('uninterrupted.db', { everyEvents: 0, everySeconds: 0 });
+      const seen: Seen = { answers: [], labels: [] };
+      await driveStream(service.base, stream.events, 0, END, seen, undefined, { activity: true });
+      reference = { seen, kept: kept(service) };
       await service.close();
+    });
+
+    /** Runs [0, CUT) on one service, stops it with `stop`, runs [CUT, END) on a new one and compares. */
+    async function cutAndCompare(db: string, policy: { everyEvents: number; everySeconds: number }, crash: boolean) {
+      const seen: Seen = { answers: [], labels: [] };
+      const first = await start(db, policy);
+      await driveStream(first.base, stream.events, 0, CUT, seen, undefined, { activity: true });
+      const labelsBeforeCut = seen.labels.length;
+      if (crash) await first.abandon();
+      else await first.close();
+      const second = await start(db, policy);
+      try {
+        await driveStream(second.base, stream.events, CUT, END, seen, undefined, { activity: true });
+        // Every answer (score, decision), every label answer (appliedOnline included: labels of
+        // events scored before the restart find them online) and every feature kept, exactly.
+        assert.deepStrictEqual(seen.answers, reference.seen.answers);
+        assert.deepStrictEqual(seen.labels, reference.seen.labels);
+        const got = kept(second);
+        for (let i = 0; i < END; i++) assert.deepStrictEqual(got[i], reference.kept[i], `event ${i}`);
+        // The login and behaviour events of both runs are kept beside, and took no ordinal.
+        const activityIds = stream.events
+          .slice(0, END)
+          .flatMap((e, i) => Object.values(activityAround(e, i)).flat())
+          .map((e) => e.id);
+        assert.ok(activityIds.length > 400, String(activityIds.length));
+        assert.ok(activityIds.every((id) => second.log.find(id) === undefined && second.activity.has(id)));
+        assert.equal(second.log.nextOrdinal(), END);
+        // Ids stay one namespace across the restart: a transaction cannot take a kept login's id.
+        const reused = await request(second.base, 'POST', '/v1/events', {
+          body: { ...stream.events[END], id: activityIds[0] },
+        });
+        assert.equal(reused.status, 409, reused.text);
+        assert.equal(reused.body.code, 'duplicate_event');
+        return { recovery: second.recovery, labelsBeforeCut };
+      } finally {
+        await second.close();
+      }
     }
+
+    test('after a clean stop: from the shutdown snapshot, nothing to replay', async () => {
+      const { recovery, labelsBeforeCut } = await cutAndCompare(
+        'clean.db',
+        { everyEvents: 200, everySeconds: 0 },
+        false,
+      );
+      assert.equal(recovery.snapshot?.seenEvents, CUT);
+      assert.equal(recovery.replayedEvents, 0);
+      assert.equal(recovery.reappliedLabels, 0);
+      // Labels posted after the restart for events the first run scored, found in the recovered windows.
+      const crossing = reference.seen.labels
+        .slice(labelsBeforeCut)
+        .filter((l) => stream.events.findIndex((e) => e.id === l.eventId) < CUT);
+      assert.ok(crossing.length >= 5, String(crossing.length));
+      assert.ok(crossing.every((l) => l.appliedOnline));
+    });
+
+    test('after a stop without the shutdown snapshot (as kill -9): from the last periodic snapshot plus a replay', async () => {
+      const { recovery } = await cutAndCompare('crash.db', { everyEvents: 300, everySeconds: 0 }, true);
+      // Snapshots are taken at quiet points once 300 events have passed: the last one before 800.
+      assert.ok(recovery.snapshot !== undefined);
+      assert.ok(
+        recovery.snapshot.seenEvents >= 600 && recovery.snapshot.seenEvents < CUT,
+        String(recovery.snapshot.seenEvents),
+      );
+      assert.equal(recovery.replayedEvents, CUT - recovery.snapshot.seenEvents);
+      assert.ok(recovery.reappliedLabels > 0);
+    });
+
+    test('without any snapshot: the whole log replayed', async () => {
+      const { recovery, labelsBeforeCut } = await cutAndCompare('replay.db', { everyEvents: 0, everySeconds: 0 }, true);
+      assert.equal(recovery.snapshot, undefined);
+      assert.equal(recovery.replayedEvents, CUT);
+      assert.equal(recovery.reappliedLabels, labelsBeforeCut);
+      // The control: a state started empty at the cut scores the rest of the stream differently.
+      const fresh = await OnlineScorer.load(stream.bundleDir);
+      try {
+        let differ = 0;
+        for (let i = CUT; i < END; i++) {
+          const e = pseudonymised(stream.events[i] as TransactionBody);
+          const s = await fresh.scoreEvent({ ...e, timestampSeconds: Date.parse(e.timestamp) / 1000 });
+          if (s.score !== reference.seen.answers[i]?.score) differ++;
+        }
+        assert.ok(differ > (END - CUT) / 2, `${differ} of ${END - CUT} differ`);
+      } finally {
+        fresh.dispose();
+      }
+    });
+
+    test('a newer snapshot of another feature spec is ignored with a warning', async () => {
+      const db = join(root, `${keeperKind}-clean.db`);
+      const other = await OnlineScorer.load(otherSpecBundle);
+      const state = StateStore.open(db);
+      try {
+        for (const e of stream.events.slice(0, 50))
+          await other.scoreEvent({ ...e, timestampSeconds: Date.parse(e.timestamp) / 1000 });
+        new OnlineStateKeeper(other, state, { everyEvents: 0, everySeconds: 0 }).snapshot();
+      } finally {
+        state.close();
+        other.dispose();
+      }
+      const service = await start('clean.db');
+      try {
+        assert.equal(service.recovery.skipped.length, 1);
+        assert.match(service.warnings.join('\n'), /state snapshot \d+ ignored: made with another feature spec/);
+        assert.equal(service.recovery.snapshot?.seenEvents, END);
+        assert.equal(service.recovery.replayedEvents, 0);
+        assert.equal(service.scorer.seenEvents, END);
+      } finally {
+        await service.close();
+      }
+    });
   });
-});

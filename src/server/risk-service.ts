@@ -105,11 +105,11 @@ export interface RiskServiceOptions {
   /** A token bucket per API key (per client address without auth); off by default. */
   rateLimit?: RateLimitOptions;
   /**
-   * Keeps the online state across restarts (`OnlineStateKeeper` of src/recovery): told after
-   * each commit, with whether any request is between scoring and its commit, and closed before
-   * the log (its last snapshot).
+   * Keeps the online state across restarts (`BackgroundStateKeeper` or `OnlineStateKeeper` of
+   * src/recovery): told after each commit, with whether any request is between scoring and its
+   * commit, and closed (awaited: its last snapshot) before the log.
    */
-  onlineState?: { committed(isQuiet: () => boolean): void; close(): void };
+  onlineState?: { committed(isQuiet: () => boolean): void; close(): void | Promise<void> };
   /** The deployed models (src/deployment): adds `/v1/models`, and the shadows score every event. */
   models?: ModelDeployments;
   /**
@@ -239,7 +239,7 @@ export async function buildRiskService(options: RiskServiceOptions): Promise<Fas
   });
   app.addHook('onClose', async () => {
     closing = true;
-    options.onlineState?.close();
+    await options.onlineState?.close();
     options.models?.close();
     log.close();
     options.ruleSets?.close();

@@ -6,7 +6,13 @@ import { join } from 'node:path';
 import { ModelDeployments } from '../deployment/index.js';
 import { type BUILTIN_FEATURE_SPECS, builtinFeatureSpec, transactionsFromCsv } from '../features/index.js';
 import type { ModelKind } from '../models/index.js';
-import { OnlineStateKeeper, type RecoveryReport, recoverOnlineState, type SnapshotPolicy } from '../recovery/index.js';
+import {
+  BackgroundStateKeeper,
+  OnlineStateKeeper,
+  type RecoveryReport,
+  recoverOnlineState,
+  type SnapshotPolicy,
+} from '../recovery/index.js';
 import { OnlineScorer, SpecModel } from '../scoring/index.js';
 import { writeTransactionsCsv } from '../simulation/index.js';
 import { ActivityStore, AuditStore, StateStore } from '../store/index.js';
@@ -194,7 +200,7 @@ export interface TestService {
   /** Login and behaviour decisions, in the same file. */
   activity: ActivityStore;
   state: StateStore;
-  keeper: OnlineStateKeeper;
+  keeper: OnlineStateKeeper | BackgroundStateKeeper;
   models: ModelDeployments;
   recovery: RecoveryReport;
   warnings: string[];
@@ -219,6 +225,11 @@ export async function startTestService(
     auth: ApiKeys | 'none';
     policy?: SnapshotPolicy;
     nowMs?: () => number;
+    /**
+     * Who writes the snapshots: `event-loop` (default) the service's thread, `background` a
+     * worker thread following the log, as `vigil serve` runs.
+     */
+    keeper?: 'event-loop' | 'background';
   },
 ): Promise<TestService> {
   const scorer = await OnlineScorer.load(bundleDir);
@@ -228,7 +239,11 @@ export async function startTestService(
   const warn = (m: string) => void warnings.push(m);
   const recovery = recoverOnlineState(scorer, state, { warn });
   const models = await ModelDeployments.restore(scorer, state, { load: (dir) => SpecModel.load(dir), warn });
-  const keeper = new OnlineStateKeeper(scorer, state, options.policy ?? { everyEvents: 0, everySeconds: 0 });
+  const policy = options.policy ?? { everyEvents: 0, everySeconds: 0 };
+  const keeper =
+    options.keeper === 'background'
+      ? new BackgroundStateKeeper(scorer, state, policy, { recovery, warn, catchUpMs: 100 })
+      : new OnlineStateKeeper(scorer, state, policy);
   let crashed = false;
   const activity = ActivityStore.on(log);
   const app = await buildRiskService({
@@ -240,8 +255,8 @@ export async function startTestService(
     ...(options.nowMs === undefined ? {} : { nowMs: options.nowMs }),
     onlineState: {
       committed: (isQuiet) => keeper.committed(isQuiet),
-      close: () => {
-        if (!crashed) keeper.close();
+      close: async () => {
+        if (!crashed) await keeper.close();
       },
     },
     models,
@@ -265,6 +280,13 @@ export async function startTestService(
     close,
     abandon: async () => {
       crashed = true;
+      // The worker follows the committed log to its end first (as it does under a steady load;
+      // a real kill -9 of a process is in src/cli/serve-recovery.test.ts), then stops without
+      // a last snapshot.
+      if (keeper instanceof BackgroundStateKeeper) {
+        await keeper.settled();
+        await keeper.abandon();
+      }
       await close();
     },
   };

@@ -43,6 +43,7 @@ export {
   type LabelledScores,
   type LoggedEvent,
   type LoggedLabel,
+  type LogPage,
   SNAPSHOTS_KEPT,
   type SnapshotInfo,
   StateStore,

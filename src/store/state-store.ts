@@ -4,6 +4,9 @@
  * (`deployments`), and the reads a restart and the model comparison need (the logged events after
  * a snapshot, labels with their events, scores with their labels).
  */
+import { readFileSync } from 'node:fs';
+import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { DataError } from '../errors.js';
 import type { StoredEvent } from './decision-log.js';
@@ -51,6 +54,12 @@ export interface SnapshotInfo {
 export interface LoggedEvent {
   ordinal: number;
   event: StoredEvent;
+}
+
+/** A page of the log read in one transaction (a consistent cut): events in ordinal order, labels in id order. */
+export interface LogPage {
+  events: (LoggedEvent & { rowid: number })[];
+  labels: LoggedLabel[];
 }
 
 /** A logged label to apply again, with what finds its event online. */
@@ -123,14 +132,26 @@ export class StateStore {
     this.db = db;
   }
 
-  /** @throws DataError `audit_store_unreadable` when the file cannot be opened */
-  static open(path: string): StateStore {
+  /**
+   * `synchronous: 'normal'` (the snapshot worker's connection): its commits do not sync; a
+   * snapshot lost with the machine costs only a longer replay, and the next commit of the
+   * service (synced) makes it durable with everything before it in the WAL.
+   *
+   * @throws DataError `audit_store_unreadable` when the file cannot be opened
+   */
+  static open(path: string, options: { synchronous?: 'full' | 'normal' } = {}): StateStore {
     try {
       const db = new Database(path, { fileMustExist: true });
       db.pragma('journal_mode = WAL');
-      db.pragma('synchronous = FULL');
+      db.pragma(options.synchronous === 'normal' ? 'synchronous = NORMAL' : 'synchronous = FULL');
       db.pragma('busy_timeout = 5000');
       db.exec(SCHEMA);
+      // Files from before snapshot files: both columns are nullable, so adding them is all.
+      const columns = db.prepare<[], { name: string }>('PRAGMA table_info(state_snapshots)').all();
+      if (!columns.some((c) => c.name === 'state_file'))
+        db.exec(
+          'ALTER TABLE state_snapshots ADD COLUMN state_file TEXT; ALTER TABLE state_snapshots ADD COLUMN state_bytes INTEGER',
+        );
       return new StateStore(path, db);
     } catch (cause) {
       throw new DataError(
@@ -168,12 +189,7 @@ export class StateStore {
           snapshot.createdAtMs,
           snapshot.stateJson,
         );
-      this.db
-        .prepare(
-          `DELETE FROM state_snapshots WHERE spec_sha256 = ? AND id NOT IN
-             (SELECT id FROM state_snapshots WHERE spec_sha256 = ? ORDER BY id DESC LIMIT ${SNAPSHOTS_KEPT})`,
-        )
-        .run(snapshot.specSha256, snapshot.specSha256);
+      this.dropOldSnapshots(snapshot.specSha256);
       return {
         id: Number(lastInsertRowid),
         specSha256: snapshot.specSha256,
@@ -183,6 +199,121 @@ export class StateStore {
         createdAtMs: snapshot.createdAtMs,
       };
     })();
+  }
+
+  /**
+   * The directory beside the file that holds snapshots written as files (`<file>.state/`): the
+   * snapshot worker writes its 34 MB states there, outside SQLite, so the file's write lock is
+   * never held for more than a row while the service commits.
+   */
+  get snapshotDir(): string {
+    return `${this.path}.state`;
+  }
+
+  /**
+   * Writes a snapshot's state JSON (UTF-8 bytes) to `<snapshotDir>/<name>.json`: to a temporary
+   * file, then renamed, so a file under its name was written whole. The snapshot exists only
+   * once {@link commitSnapshotFile} has recorded it. The file is not synced: a sync of 34 MB
+   * would queue the service's own synced commits behind it on the disk. After a machine crash, a
+   * file the kernel had not yet written back reads short or empty. Readers check `state_bytes`
+   * and skip such a file, and the start replays from an older snapshot.
+   */
+  async writeSnapshotFile(name: string, bytes: Uint8Array): Promise<void> {
+    await mkdir(this.snapshotDir, { recursive: true });
+    const final = join(this.snapshotDir, `${name}.json`);
+    const temporary = `${final}.tmp`;
+    await writeFile(temporary, bytes);
+    await rename(temporary, final);
+  }
+
+  /**
+   * Records a snapshot whose state is in the file {@link writeSnapshotFile} wrote under `name`
+   * (`stateBytes` long), in one short transaction, and drops all but the newest
+   * {@link SNAPSHOTS_KEPT} of its spec (their files stay until {@link dropUnreferencedFiles}).
+   */
+  commitSnapshotFile(snapshot: Omit<SnapshotInfo, 'id'> & { name: string; stateBytes: number }): SnapshotInfo {
+    return this.db.transaction(() => {
+      const { lastInsertRowid } = this.db
+        .prepare(
+          `INSERT INTO state_snapshots (spec_sha256, seen_events, covered_rowid, covered_label_id, created_at_ms, state_json, state_file, state_bytes)
+           VALUES (?, ?, ?, ?, ?, '', ?, ?)`,
+        )
+        .run(
+          snapshot.specSha256,
+          snapshot.seenEvents,
+          snapshot.coveredRowid,
+          snapshot.coveredLabelId,
+          snapshot.createdAtMs,
+          `${snapshot.name}.json`,
+          snapshot.stateBytes,
+        );
+      this.dropOldSnapshots(snapshot.specSha256);
+      const { name: _n, stateBytes: _b, ...info } = snapshot;
+      return { id: Number(lastInsertRowid), ...info };
+    })();
+  }
+
+  /**
+   * Deletes the files in {@link snapshotDir} that no snapshot refers to: of dropped snapshots,
+   * and temporary files of writes cut off by a crash (call it between writes). Returns how many.
+   */
+  async dropUnreferencedFiles(): Promise<number> {
+    let names: string[];
+    try {
+      names = await readdir(this.snapshotDir);
+    } catch {
+      return 0;
+    }
+    const kept = new Set(
+      (
+        this.db.prepare('SELECT state_file FROM state_snapshots WHERE state_file IS NOT NULL').raw().all() as [string][]
+      ).map((r) => r[0]),
+    );
+    let dropped = 0;
+    for (const name of names)
+      if (!kept.has(name)) {
+        await rm(join(this.snapshotDir, name), { force: true });
+        dropped++;
+      }
+    return dropped;
+  }
+
+  /**
+   * Reads the log from event ordinal `fromOrdinal` (up to `maxEvents` events, those before
+   * `beforeOrdinal` when given) and the labels after id `afterLabelId` (up to id `maxLabelId`
+   * when given), in one read transaction: a consistent cut of the committed log.
+   */
+  readLog(
+    fromOrdinal: number,
+    afterLabelId: number,
+    limits: { maxEvents: number; beforeOrdinal?: number; maxLabelId?: number },
+  ): LogPage {
+    return this.db.transaction((): LogPage => {
+      const rows = this.db
+        .prepare(
+          'SELECT rowid, ordinal, event_json FROM decisions WHERE ordinal >= ? AND ordinal < ? ORDER BY ordinal LIMIT ?',
+        )
+        .raw()
+        .all(fromOrdinal, limits.beforeOrdinal ?? Number.MAX_SAFE_INTEGER, limits.maxEvents) as [
+        number,
+        number,
+        string,
+      ][];
+      return {
+        events: rows.map(([rowid, ordinal, json]) => ({ rowid, ordinal, event: JSON.parse(json) as StoredEvent })),
+        labels: this.labelsAfter(afterLabelId, limits.maxLabelId),
+      };
+    })();
+  }
+
+  /** One past the largest event ordinal committed (0 for an empty log). */
+  nextOrdinal(): number {
+    return ((this.db.prepare('SELECT max(ordinal) AS n FROM decisions').get() as { n: number | null }).n ?? -1) + 1;
+  }
+
+  /** The largest label id kept (0 when none). */
+  lastLabelId(): number {
+    return (this.db.prepare('SELECT max(id) AS n FROM labels').get() as { n: number | null }).n ?? 0;
   }
 
   /** Every snapshot kept, newest first. */
@@ -203,13 +334,38 @@ export class StateStore {
     }));
   }
 
-  /** A snapshot's state JSON. */
+  /**
+   * A snapshot's state JSON: from its row, or from its file.
+   *
+   * @throws DataError `no_snapshot`; `bad_feature_state` when its file is missing or cut short
+   */
   snapshotState(id: number): string {
-    const row = this.db.prepare('SELECT state_json FROM state_snapshots WHERE id = ?').get(id) as
-      | { state_json: string }
-      | undefined;
+    const row = this.db
+      .prepare('SELECT state_json, state_file, state_bytes FROM state_snapshots WHERE id = ?')
+      .get(id) as { state_json: string; state_file: string | null; state_bytes: number | null } | undefined;
     if (row === undefined) throw new DataError('no_snapshot', `no state snapshot ${id} in ${this.path}`);
-    return row.state_json;
+    if (row.state_file === null) return row.state_json;
+    let bytes: Buffer;
+    try {
+      bytes = readFileSync(join(this.snapshotDir, row.state_file));
+    } catch (cause) {
+      throw new DataError('bad_feature_state', `state snapshot ${id}: ${row.state_file} cannot be read`, { cause });
+    }
+    if (bytes.byteLength !== row.state_bytes)
+      throw new DataError(
+        'bad_feature_state',
+        `state snapshot ${id}: ${row.state_file} holds ${bytes.byteLength} of its ${row.state_bytes} bytes`,
+      );
+    return bytes.toString('utf8');
+  }
+
+  private dropOldSnapshots(specSha256: string): void {
+    this.db
+      .prepare(
+        `DELETE FROM state_snapshots WHERE spec_sha256 = ? AND id NOT IN
+           (SELECT id FROM state_snapshots WHERE spec_sha256 = ? ORDER BY id DESC LIMIT ${SNAPSHOTS_KEPT})`,
+      )
+      .run(specSha256, specSha256);
   }
 
   /** The logged events from `ordinal` on, in ordinal order (the order the online state took them). */
@@ -226,16 +382,16 @@ export class StateStore {
     return (this.db.prepare('SELECT count(*) AS n FROM decisions WHERE ordinal >= ?').get(ordinal) as { n: number }).n;
   }
 
-  /** The labels after label id `afterId`, in the order they arrived, with their events. */
-  labelsAfter(afterId: number): LoggedLabel[] {
+  /** The labels after label id `afterId` (up to `maxId`), in the order they arrived, with their events. */
+  labelsAfter(afterId: number, maxId = Number.MAX_SAFE_INTEGER): LoggedLabel[] {
     return (
       this.db
         .prepare(
           `SELECT l.id, l.label, l.seen_events, d.ordinal, d.event_json FROM labels l
-           JOIN decisions d ON d.event_id = l.event_id WHERE l.id > ? ORDER BY l.id`,
+           JOIN decisions d ON d.event_id = l.event_id WHERE l.id > ? AND l.id <= ? ORDER BY l.id`,
         )
         .raw()
-        .all(afterId) as [number, number, number | null, number, string][]
+        .all(afterId, maxId) as [number, number, number | null, number, string][]
     ).map(([id, label, seenEvents, ordinal, json]) => ({
       id,
       label,

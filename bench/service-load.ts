@@ -13,10 +13,11 @@
 //
 // Run: npm run bench:service [-- --rate 5000 --connections 64 --from 2018-08-08 --days 14
 //        --warmup-days 7 --durability machine|process --model DIR --data FILE --duration SECONDS
-//        --cpu-profile-dir DIR --keep]
+//        --cpu-profile-dir DIR --keep --serve-args="FLAGS"]
 // Without --model it trains one first (mlp on fraud-handbook features, July 2018). --duration sends
 // the first rate × duration events only; --cpu-profile-dir runs the server with node --cpu-prof;
-// --keep leaves the temp directory (model, audit store) in place and prints it.
+// --keep leaves the temp directory (model, audit store) in place and prints it; --serve-args passes
+// more flags to vigil serve (e.g. --serve-args="--snapshot-events 0 --snapshot-seconds 0").
 import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -50,6 +51,7 @@ const { values } = parseArgs({
     keep: { type: 'boolean', default: false },
     'cpu-profile-dir': { type: 'string' },
     durability: { type: 'string', default: 'machine' },
+    'serve-args': { type: 'string', default: '' },
   },
 });
 const rate = Number(values.rate);
@@ -66,6 +68,17 @@ const quantile = (sorted: Float64Array, q: number) =>
   sorted.length === 0 ? Number.NaN : (sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] as number);
 const round3 = (x: number) => Number(x.toFixed(3));
 
+/** p99 and max of the latencies of each `seconds` of the schedule (event i is sent at i / rate s). */
+function latencyWindows(latencyMs: Float64Array, ratePerSec: number, seconds: number) {
+  const size = Math.max(1, Math.round(ratePerSec * seconds));
+  const windows: { fromS: number; p99: number; max: number }[] = [];
+  for (let from = 0; from < latencyMs.length; from += size) {
+    const sorted = latencyMs.slice(from, from + size).sort();
+    windows.push({ fromS: from / ratePerSec, p99: round3(quantile(sorted, 0.99)), max: round3(quantile(sorted, 1)) });
+  }
+  return windows;
+}
+
 try {
   const { trainCsvLines, warmup, test } = await readBenchEvents(values.data, range);
   const model = values.model ?? trainBenchModel(trainCsvLines, work);
@@ -73,7 +86,13 @@ try {
   const profile = values['cpu-profile-dir'];
   const { child, url } = await startServer(model, db, {
     nodeArgs: profile === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${profile}`],
-    serveArgs: ['--max-lateness', '3600', '--durability', values.durability],
+    serveArgs: [
+      '--max-lateness',
+      '3600',
+      '--durability',
+      values.durability,
+      ...values['serve-args'].split(' ').filter((a) => a !== ''),
+    ],
   });
   const pid = child.pid as number;
   try {
@@ -139,6 +158,8 @@ try {
             max: round3(quantile(sorted, 1)),
           },
           serverLatencyMs: { p50: round3(quantile(server, 0.5)), p99: round3(quantile(server, 0.99)) },
+          // The client's p99 and max per 5 s of send schedule: a transient and a steady tail look alike in one p99.
+          clientLatencyByWindow: latencyWindows(latencyMs, rate, 5),
           costPerEventUs: {
             features: perEventUs('features'),
             model: perEventUs('model'),

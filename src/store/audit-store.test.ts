@@ -134,6 +134,21 @@ test('the writer thread: decisions and labels committed off this thread, callbac
     assert.equal(count('labels'), 1);
     assert.ok(store.has('e49'));
     assert.equal(store.find('e7')?.features.B, Number.NaN);
+    // Every value as appended, through the writer: a NaN score as null, a rules version, an odd id.
+    const odd = {
+      ...(records(100, 1)[0] as DecisionRecord),
+      eventId: 'id with "quotes", \u001f and é',
+      score: Number.NaN,
+      rulesVersion: 'v1',
+      reasons: ['a "reason"'],
+      shadows: [{ modelVersion: 'lstm-1', score: 0.25, decision: 'review' as const }],
+    };
+    await store.append([odd]);
+    const back = store.find(odd.eventId);
+    assert.ok(back !== undefined);
+    const { shadows: _shadows, ...asKept } = odd;
+    assert.deepEqual({ ...back, score: 0 }, { ...asKept, score: 0 });
+    assert.ok(Number.isNaN(back.score));
     // The callback's commit on this thread is synced for machine, not for process.
     assert.equal(synced > 0, durability === 'machine');
     // A repeated id fails its own append only, in the writer too.
@@ -141,12 +156,13 @@ test('the writer thread: decisions and labels committed off this thread, callbac
     const fresh = store.append(records(50, 5));
     await assert.rejects(again, (e: { code?: string }) => e.code === 'audit_store_write_failed');
     await fresh;
-    assert.equal(count('decisions'), 55);
+    assert.equal(count('decisions'), 56);
+    assert.equal(count('shadow_scores'), 1);
     // Closing waits for the group with the writer.
     const last = store.append(records(55, 5));
     store.close();
     await last;
-    assert.equal(count('decisions'), 60);
+    assert.equal(count('decisions'), 61);
     reader.close();
   }
 });

@@ -51,7 +51,8 @@ parentPort.on('message', (message) => {
     Atomics.notify(flag, 0);
     return;
   }
-  const { id, groups } = message;
+  const { id } = message;
+  const groups = JSON.parse(message.groups);
   const errors = groups.map(() => null);
   try {
     writeAll(groups);

@@ -231,6 +231,23 @@ describe('vigil synth report', () => {
     assert.equal(columns.code, 1);
     assert.match(columns.stderr, /only in the real data: utilisation; only in the synthetic data: score/);
 
+    // Columns set aside (the identifier, an --exclude column) may be missing from the synthetic file,
+    // as in the output of vigil synth fit --drop.
+    const lean = join(dir, 'lean.csv');
+    const keep = [1, 3, 4, 5];
+    await writeFile(
+      lean,
+      csv(
+        keep.map((c) => HEADER[c] as string),
+        shuffled(realRows, 4).map((r) => keep.map((c) => r[c] as string)),
+      ),
+    );
+    const setAside = await runVigil(...base, '--synthetic', lean, '--exclude', 'utilisation', '--json');
+    assert.equal(setAside.code, 0, setAside.stderr);
+    assert.ok(
+      !JSON.parse(setAside.stdout).columnShapes.columns.some((c: { name: string }) => c.name === 'utilisation'),
+    );
+
     const holdoutColumns = await runVigil(...base, '--synthetic', paths.synthetic, '--holdout', paths.extraColumn);
     assert.equal(holdoutColumns.code, 1);
     assert.match(holdoutColumns.stderr, /only in the holdout data: score/);

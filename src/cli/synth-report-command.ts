@@ -42,14 +42,24 @@ async function readHeader(path: string, delimiter: string | undefined): Promise<
  * Reads another file with the real file's schema, after checking it has exactly the real columns
  * (a schema read alone would drop extra columns silently and name only the first missing one).
  */
-async function readLike(path: string, schema: Schema, label: string, delimiter: string | undefined) {
+async function readLike(
+  path: string,
+  schema: Schema,
+  label: string,
+  delimiter: string | undefined,
+  exclude: readonly string[],
+) {
   const header = await readHeader(path, delimiter);
+  // Identifier and excluded columns may be missing (vigil synth fit never synthesizes identifiers).
+  const setAside = new Set([...exclude, ...schema.columns.filter((c) => c.kind === 'identifier').map((c) => c.name)]);
   checkSameColumns(
-    schema.columns.map((c) => c.name),
-    header,
+    schema.columns.map((c) => c.name).filter((name) => !setAside.has(name)),
+    header.filter((name) => !setAside.has(name)),
     label,
   );
-  return readTable(path, { schema, ...(delimiter ? { delimiter } : {}) });
+  const present = new Set(header);
+  const own = { columns: schema.columns.filter((c) => present.has(c.name)) };
+  return readTable(path, { schema: own, ...(delimiter ? { delimiter } : {}) });
 }
 
 async function checkOutPath(out: string): Promise<void> {
@@ -125,9 +135,11 @@ export async function runSynthReportCommand(flags: SynthReportFlags, io: CliIO):
   });
   for (const w of real.warnings) io.stderr(`vigil: warning: ${flags.real}: ${w}\n`);
   progress('reading the synthetic data');
-  const synthetic = await readLike(flags.synthetic, real.schema, 'synthetic', flags.delimiter);
+  const synthetic = await readLike(flags.synthetic, real.schema, 'synthetic', flags.delimiter, exclude);
   const holdout =
-    flags.holdout === undefined ? undefined : await readLike(flags.holdout, real.schema, 'holdout', flags.delimiter);
+    flags.holdout === undefined
+      ? undefined
+      : await readLike(flags.holdout, real.schema, 'holdout', flags.delimiter, exclude);
 
   const { report, plots } = await buildQualityReport(
     { real: real.table, synthetic: synthetic.table, ...(holdout ? { holdout: holdout.table } : {}) },

@@ -262,6 +262,43 @@ export async function buildRiskService(options: RiskServiceOptions): Promise<Fas
     storage: metrics.stageSeconds.labels({ stage: 'storage' }),
   };
 
+  /**
+   * Raises a `rule` alert about the customer for each alert hit of `records`, in their group
+   * commit; resolves once all are committed. A failure is logged and never fails the events.
+   */
+  function raiseRuleAlerts(records: readonly Parameters<typeof ruleAlerts>[0][], hits: readonly RuleHit[][]) {
+    if (alerting === undefined) return Promise.resolve();
+    const raising = alerting;
+    const raised = records.flatMap((r, i) =>
+      ruleAlerts(r, hits[i] as RuleHit[]).map((a) =>
+        raising
+          .raiseAlert({
+            kind: 'rule',
+            severity: a.severity,
+            entityKind: 'customer',
+            entityId: a.customerId,
+            rule: a.ruleId,
+            title: `rule ${a.ruleId}: ${a.reason}`,
+            evidence: { eventIds: [a.eventId] },
+          })
+          .catch((error: unknown) => app.log.error({ err: error }, 'raising a rule alert failed')),
+      ),
+    );
+    return Promise.all(raised);
+  }
+
+  /** Calls `onAlert` for each alert hit, once committed; a throw is logged and changes no answer. */
+  async function notifyRuleAlerts(records: readonly Parameters<typeof ruleAlerts>[0][], hits: readonly RuleHit[][]) {
+    if (options.onAlert === undefined) return;
+    for (let i = 0; i < records.length; i++)
+      for (const alert of ruleAlerts(records[i] as Parameters<typeof ruleAlerts>[0], hits[i] as RuleHit[]))
+        try {
+          await options.onAlert(alert);
+        } catch (error) {
+          app.log.error({ err: error, eventId: alert.eventId, ruleId: alert.ruleId }, 'onAlert failed');
+        }
+  }
+
   async function decideEvents(
     bodies: readonly TransactionBody[],
     elapsedMs: () => number,
@@ -329,28 +366,9 @@ export async function buildRiskService(options: RiskServiceOptions): Promise<Fas
       // Alerts raised now join the decisions' group commit: early warning, model alerts and the
       // rules' alert hits (about the customer).
       alerting?.afterDecisions(records);
-      const ruleAlertsRaised =
-        alerting === undefined
-          ? []
-          : records.flatMap((r, i) =>
-              ruleAlerts(r, hits[i] as RuleHit[]).map((a) =>
-                alerting.raiseAlert({
-                  kind: 'rule',
-                  severity: a.severity,
-                  entityKind: 'customer',
-                  entityId: a.customerId,
-                  rule: a.ruleId,
-                  title: `rule ${a.ruleId}: ${a.reason}`,
-                  evidence: { eventIds: [a.eventId] },
-                }),
-              ),
-            );
+      const ruleAlertsRaised = raiseRuleAlerts(records, hits);
       await committed;
-      await Promise.all(
-        ruleAlertsRaised.map((p) =>
-          p.catch((error: unknown) => app.log.error({ err: error }, 'raising a rule alert failed')),
-        ),
-      );
+      await ruleAlertsRaised;
       stageSeconds.storage.inc((performance.now() - storing) / 1000);
       for (const r of records) {
         countDecision(metrics, r.decision, r.score);
@@ -360,14 +378,7 @@ export async function buildRiskService(options: RiskServiceOptions): Promise<Fas
             metrics.shadowScores.observe({ model_version: shadow.modelVersion }, shadow.score);
       }
       for (const h of hits) countRuleHits(h);
-      if (options.onAlert !== undefined)
-        for (let i = 0; i < records.length; i++)
-          for (const alert of ruleAlerts(records[i] as DecisionRecord, hits[i] as RuleHit[]))
-            try {
-              await options.onAlert(alert);
-            } catch (error) {
-              app.log.error({ err: error, eventId: alert.eventId, ruleId: alert.ruleId }, 'onAlert failed');
-            }
+      await notifyRuleAlerts(records, hits);
       return records.map((r) => ({
         eventId: r.eventId,
         decision: r.decision,
@@ -429,38 +440,12 @@ export async function buildRiskService(options: RiskServiceOptions): Promise<Fas
     activityKept = true;
     // As for transactions: the alerts join the records' group commit.
     alerting?.afterActivity(records);
-    const ruleAlertsRaised =
-      alerting === undefined
-        ? []
-        : records.flatMap((r, i) =>
-            ruleAlerts(r, hits[i] as RuleHit[]).map((a) =>
-              alerting.raiseAlert({
-                kind: 'rule',
-                severity: a.severity,
-                entityKind: 'customer',
-                entityId: a.customerId,
-                rule: a.ruleId,
-                title: `rule ${a.ruleId}: ${a.reason}`,
-                evidence: { eventIds: [a.eventId] },
-              }),
-            ),
-          );
+    const ruleAlertsRaised = raiseRuleAlerts(records, hits);
     await committed;
-    await Promise.all(
-      ruleAlertsRaised.map((p) =>
-        p.catch((error: unknown) => app.log.error({ err: error }, 'raising a rule alert failed')),
-      ),
-    );
+    await ruleAlertsRaised;
     for (const r of records) metrics.events.inc({ kind: r.kind, decision: r.decision });
     for (const h of hits) countRuleHits(h);
-    if (options.onAlert !== undefined)
-      for (let i = 0; i < records.length; i++)
-        for (const alert of ruleAlerts(records[i] as ActivityRecord, hits[i] as RuleHit[]))
-          try {
-            await options.onAlert(alert);
-          } catch (error) {
-            app.log.error({ err: error, eventId: alert.eventId, ruleId: alert.ruleId }, 'onAlert failed');
-          }
+    await notifyRuleAlerts(records, hits);
     return records.map((r) => ({
       eventId: r.eventId,
       decision: r.decision,

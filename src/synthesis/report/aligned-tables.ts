@@ -161,21 +161,16 @@ export function alignTables(
   const { real, synthetic } = tables;
   const holdout = tables.holdout ?? EMPTY;
   const realNames = real.columns.map((c) => c.name);
-  checkSameColumns(
-    realNames,
-    synthetic.columns.map((c) => c.name),
-    'synthetic',
-  );
-  if (tables.holdout !== undefined)
-    checkSameColumns(
-      realNames,
-      holdout.columns.map((c) => c.name),
-      'holdout',
-    );
   const exclude = new Set(options.exclude ?? []);
   const unknown = [...exclude].filter((name) => !realNames.includes(name));
   if (unknown.length > 0)
     throw new DataError('unknown_column', `excluded column(s) not in the data: ${unknown.join(', ')}`);
+  // Columns set aside may be missing from the other files: `vigil synth fit` never synthesizes
+  // identifiers, and a dropped split flag is excluded here too.
+  const setAside = new Set([...exclude, ...real.columns.filter((c) => c.kind === 'identifier').map((c) => c.name)]);
+  const compared = (t: Table) => t.columns.map((c) => c.name).filter((name) => !setAside.has(name));
+  checkSameColumns(compared(real), compared(synthetic), 'synthetic');
+  if (tables.holdout !== undefined) checkSameColumns(compared(real), compared(holdout), 'holdout');
 
   const bySide = (t: Table) => new Map(t.columns.map((c) => [c.name, c]));
   const syntheticByName = bySide(synthetic);

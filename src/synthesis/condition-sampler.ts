@@ -142,7 +142,7 @@ export class ConditionSampler {
     if (info.type !== 'discrete')
       throw new ConfigError(
         'numeric_condition_column',
-        `condition column ${JSON.stringify(name)} is ${info.kind}; conditions are on categorical or boolean columns`,
+        `condition column ${JSON.stringify(name)} is ${info.kind} with many values; conditions are on categorical, boolean or few-valued integer columns`,
         { issues: [{ code: 'numeric_condition_column', path: [name], message: `${info.kind} column` }] },
       );
     const slot = levelSlot(info, value);

@@ -241,3 +241,46 @@ test('datetime columns are modelled as numbers and come back as datetimes', () =
   // Float32 scalars over a year's span: within a few minutes.
   assert.ok(worstMs < 10 * 60_000, `worst ${worstMs} ms`);
 });
+
+test('few-valued integer columns are levels: exact round trip, conditions on them; many values or fractions stay mixtures', () => {
+  const n = 3000;
+  const rng = new Random(11);
+  const target = new Float64Array(n);
+  const status = new Float64Array(n);
+  const wide = new Float64Array(n);
+  const fraction = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    target[i] = rng.next() < 0.2 ? 1 : 0;
+    status[i] = i % 97 === 5 ? Number.NaN : rng.int(11) - 2;
+    wide[i] = rng.int(200);
+    fraction[i] = rng.int(3) + 0.5;
+  }
+  const table: Table = {
+    nRows: n,
+    columns: [
+      { name: 'target', kind: 'numeric', values: target },
+      { name: 'status', kind: 'numeric', values: status },
+      { name: 'wide', kind: 'numeric', values: wide },
+      { name: 'fraction', kind: 'numeric', values: fraction },
+    ],
+  };
+  const t = DataTransformer.fit(table, { seed: 3 });
+  const types = t.state.columns.map((c) => `${c.type}:${c.kind}`);
+  assert.deepEqual(types, ['discrete:numeric', 'discrete:numeric', 'numeric:numeric', 'numeric:numeric']);
+  const status_ = t.state.columns[1];
+  assert.ok(status_?.type === 'discrete');
+  assert.deepEqual(status_.levels, ['-2', '-1', '0', '1', '2', '3', '4', '5', '6', '7', '8']);
+  assert.equal(status_.hasMissing, true);
+  const back = t.inverse(t.transform(table, new Random(4)), n);
+  assert.deepEqual(numeric(back, 'target'), target);
+  assert.deepEqual(numeric(back, 'status'), status);
+  // The schema is unchanged: the levels come back as numbers.
+  assert.deepEqual(t.schema, { columns: table.columns.map((c) => ({ name: c.name, kind: 'numeric' })) });
+  const sampler = new ConditionSampler(t);
+  assert.equal(sampler.resolve({ target: '1' }).slot, 1);
+  assert.equal(sampler.resolve({ status: '-2' }).slot, 0);
+  assert.throws(
+    () => sampler.resolve({ wide: '3' }),
+    (e: unknown) => e instanceof ConfigError && e.code === 'numeric_condition_column',
+  );
+});

@@ -28,12 +28,17 @@ export interface NumericColumnInfo {
   max: number;
 }
 
-/** A categorical or boolean column: one-hot over its levels, plus a missing slot when it had missing values. */
+/**
+ * A categorical or boolean column, or a numeric one with few integer values (a 0/1 target, a
+ * repayment status from -2 to 8): one-hot over its levels, plus a missing slot when it had
+ * missing values. Treating such numbers as levels lets training-by-sampling learn every value
+ * and lets a condition such as `target=1` hold on a target read as a number.
+ */
 export interface DiscreteColumnInfo {
   type: 'discrete';
   name: string;
-  kind: 'categorical' | 'boolean';
-  /** Level texts in slot order (the categorical dictionary, or `false`, `true`). */
+  kind: 'categorical' | 'boolean' | 'numeric';
+  /** Level texts in slot order (the categorical dictionary, `false`, `true`, or the numbers ascending). */
   levels: string[];
   hasMissing: boolean;
   /** Rows per slot in the fitted data (the missing slot last). */
@@ -56,6 +61,11 @@ export interface DataTransformerOptions {
   minModeWeight?: number;
   /** Values used to fit each mixture (a seeded subsample above this; default 2,000). */
   mixtureSampleSize?: number;
+  /**
+   * Numeric columns whose values are all integers, with at most this many distinct ones, are
+   * encoded as levels rather than a mixture (default 32, as the gaussian copula does; 0 never).
+   */
+  maxDiscreteValues?: number;
   seed?: number;
 }
 
@@ -129,7 +139,12 @@ export class DataTransformer {
     if (table.nRows === 0) throw new DataError('empty_table', 'cannot fit a synthesizer on a table without rows');
     const maxModes = options.maxModes ?? 10;
     const rng = new Random(options.seed ?? 0);
+    const maxDiscrete = options.maxDiscreteValues ?? 32;
     const columns = table.columns.map((col): ColumnInfo => {
+      if (col.kind === 'numeric') {
+        const levels = fewIntegerLevels(col.values, maxDiscrete);
+        if (levels !== undefined) return fitIntegerLevels(col.name, col.values, levels);
+      }
       if (col.kind === 'numeric' || col.kind === 'datetime') {
         return fitNumericColumn(col.name, col.kind, col.values, {
           maxModes,
@@ -216,6 +231,15 @@ export class DataTransformer {
         return { name: info.name, kind: info.kind, values };
       }
       const levels = info.levels.length;
+      if (info.kind === 'numeric') {
+        const numbers = info.levels.map(Number);
+        const values = new Float64Array(nRows);
+        for (let r = 0; r < nRows; r++) {
+          const slot = argmax(x, r * w + place.onehot, place.onehotWidth);
+          values[r] = slot === levels ? Number.NaN : (numbers[slot] as number);
+        }
+        return { name: info.name, kind: 'numeric', values };
+      }
       if (info.kind === 'boolean') {
         const values = new Float64Array(nRows);
         for (let r = 0; r < nRows; r++) {
@@ -255,6 +279,17 @@ function matchColumn(table: Table, info: ColumnInfo): Column {
 /** The one-hot slot of row r of a discrete column (the missing slot for missing values). */
 function discreteSlot(info: DiscreteColumnInfo, col: Column, r: number): number {
   const missing = info.levels.length;
+  if (info.kind === 'numeric') {
+    const v = (col as { values: Float64Array }).values[r] as number;
+    if (Number.isNaN(v)) return missing;
+    const at = info.levels.indexOf(String(v));
+    if (at < 0)
+      throw new DataError(
+        'unknown_category',
+        `column ${JSON.stringify(info.name)} has value ${v}, unseen when fitting (it was fitted as ${info.levels.length} integer levels)`,
+      );
+    return at;
+  }
   if (col.kind === 'boolean') {
     const v = col.values[r] as number;
     return Number.isNaN(v) ? missing : v === 1 ? 1 : 0;
@@ -271,6 +306,38 @@ function discreteSlot(info: DiscreteColumnInfo, col: Column, r: number): number 
       `column ${JSON.stringify(info.name)} has value ${JSON.stringify(col.dictionary[code])}, unseen when fitting`,
     );
   return at;
+}
+
+/** The distinct values, ascending, of a column of at most `max` distinct integers; else undefined. */
+function fewIntegerLevels(values: Float64Array, max: number): number[] | undefined {
+  if (max <= 0) return undefined;
+  const seen = new Set<number>();
+  for (const v of values) {
+    if (Number.isNaN(v)) continue;
+    if (!Number.isInteger(v)) return undefined;
+    seen.add(v);
+    if (seen.size > max) return undefined;
+  }
+  // A column of one value (or none) keeps the mixture path's handling of constants.
+  return seen.size < 2 ? undefined : [...seen].sort((a, b) => a - b);
+}
+
+function fitIntegerLevels(name: string, values: Float64Array, levels: number[]): DiscreteColumnInfo {
+  const slotOf = new Map(levels.map((v, i) => [v, i]));
+  const counts = new Array<number>(levels.length + 1).fill(0);
+  for (const v of values) {
+    const slot = Number.isNaN(v) ? levels.length : (slotOf.get(v) as number);
+    counts[slot] = (counts[slot] as number) + 1;
+  }
+  const hasMissing = (counts[levels.length] as number) > 0;
+  return {
+    type: 'discrete',
+    name,
+    kind: 'numeric',
+    levels: levels.map(String),
+    hasMissing,
+    counts: hasMissing ? counts : counts.slice(0, -1),
+  };
 }
 
 function fitDiscreteColumn(col: Column): DiscreteColumnInfo {

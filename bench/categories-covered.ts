@@ -2,8 +2,8 @@
 // issue 6's German credit check. Prints one JSON object; exit 1 when any value is missing.
 // Run: node --import tsx bench/categories-covered.ts REAL.csv SAMPLE.csv [--exclude COL,...]
 import { parseArgs } from 'node:util';
-import { cellText, findColumn, isDictionaryColumn } from '../src/data/table.js';
 import { readTable } from '../src/data/index.js';
+import { cellText, findColumn, isDictionaryColumn } from '../src/data/table.js';
 
 const { positionals, values } = parseArgs({
   allowPositionals: true,

@@ -16,6 +16,7 @@ import { auc } from '../src/evaluation/index.js';
 import { LogisticRegression } from '../src/models/index.js';
 import { TabularPipeline } from '../src/preprocessing/index.js';
 import { CtganSynthesizer, TvaeSynthesizer } from '../src/synthesis/index.js';
+import { ksStatistic, sortedFinite } from '../src/synthesis/report/column-shapes.js';
 
 const { values } = parseArgs({
   options: {
@@ -101,7 +102,8 @@ function columnShapes(real: Table, fake: Table): { mean: number; perColumn: Reco
       for (const key of new Set([...a.keys(), ...b.keys()])) tvd += Math.abs((a.get(key) ?? 0) - (b.get(key) ?? 0));
       perColumn[col.name] = 1 - tvd / 2;
     } else {
-      perColumn[col.name] = 1 - ks(col.values, (other as { values: Float64Array }).values);
+      perColumn[col.name] =
+        1 - ksStatistic(sortedFinite(col.values), sortedFinite((other as { values: Float64Array }).values));
     }
   }
   const scores = Object.values(perColumn);
@@ -115,22 +117,6 @@ function levelShares(col: Column, n: number): Map<string, number> {
     shares.set(key, (shares.get(key) ?? 0) + 1 / n);
   }
   return shares;
-}
-
-/** Two-sample Kolmogorov–Smirnov statistic on the present values. */
-function ks(a: Float64Array, b: Float64Array): number {
-  const x = a.filter((v) => !Number.isNaN(v)).sort();
-  const y = b.filter((v) => !Number.isNaN(v)).sort();
-  let i = 0;
-  let j = 0;
-  let d = 0;
-  while (i < x.length && j < y.length) {
-    const v = Math.min(x[i] as number, y[j] as number);
-    while (i < x.length && x[i] === v) i++;
-    while (j < y.length && y[j] === v) j++;
-    d = Math.max(d, Math.abs(i / x.length - j / y.length));
-  }
-  return d;
 }
 
 function rowKeys(t: Table): string[] {

@@ -1,6 +1,7 @@
 import type { Column, Table } from '../data/table.js';
 import { cellText } from '../data/table.js';
 import { Random } from '../random.js';
+import { ksStatistic, sortedFinite } from './report/column-shapes.js';
 
 /**
  * A table with a known relation for the synthesizer tests: `segment` b (20 %) has `amount`
@@ -38,7 +39,7 @@ export function columnShapeScore(real: Table, fake: Table): number {
   for (const col of real.columns) {
     const other = fake.columns.find((c) => c.name === col.name) as Column;
     if (col.kind === 'numeric' || col.kind === 'datetime') {
-      sum += 1 - ks(col.values, (other as { values: Float64Array }).values);
+      sum += 1 - ksStatistic(sortedFinite(col.values), sortedFinite((other as { values: Float64Array }).values));
     } else {
       const a = shares(col, real.nRows);
       const b = shares(other, fake.nRows);
@@ -57,21 +58,6 @@ function shares(col: Column, n: number): Map<string, number> {
     m.set(k, (m.get(k) ?? 0) + 1 / n);
   }
   return m;
-}
-
-function ks(a: Float64Array, b: Float64Array): number {
-  const x = a.filter((v) => !Number.isNaN(v)).sort();
-  const y = b.filter((v) => !Number.isNaN(v)).sort();
-  let i = 0;
-  let j = 0;
-  let d = 0;
-  while (i < x.length && j < y.length) {
-    const v = Math.min(x[i] as number, y[j] as number);
-    while (i < x.length && x[i] === v) i++;
-    while (j < y.length && y[j] === v) j++;
-    d = Math.max(d, Math.abs(i / x.length - j / y.length));
-  }
-  return d;
 }
 
 /** Mean of the present values of numeric column `name`. */

@@ -4,11 +4,10 @@ import { initRuntime, type tf as tfNamespace } from '../engine/index.js';
 import { BundleError, ConfigError, NotFittedError } from '../errors.js';
 import type { NamedWeight } from '../models/estimator.js';
 import { Random } from '../random.js';
-import { ConditionSampler, imposeConditions } from './condition-sampler.js';
-import { DataTransformer, type DataTransformerState, type Span } from './data-transformer.js';
-import { fillNormal, sampleOutputs } from './output-sampling.js';
+import { ConditionSampler } from './condition-sampler.js';
+import { checkSchema, DataTransformer, type DataTransformerState, type Span } from './data-transformer.js';
+import { generateRows } from './output-sampling.js';
 import type { SampleOptions, SynthEpochLogs, Synthesizer, SynthesizerState, SynthFitOptions } from './synthesizer.js';
-import { checkRowCount, checkSchema } from './tvae.js';
 
 type Tf = typeof tfNamespace;
 type Tensor = tfNamespace.Tensor;
@@ -49,7 +48,6 @@ type Resolved = Required<CtganParams>;
 const BN_EPSILON = 1e-5;
 const BN_MOMENTUM = 0.1;
 const LEAKY_SLOPE = 0.2;
-const SAMPLE_CHUNK = 8192;
 /** TF.js variable names are process-wide: each fit's get a fresh prefix. */
 let fitCount = 0;
 
@@ -569,32 +567,17 @@ export class CtganSynthesizer implements Synthesizer<CtganParams> {
    */
   async sample(nRows: number, options: SampleOptions = {}): Promise<Table> {
     const f = this.require();
-    checkRowCount(nRows);
-    const fixed = options.conditions ? f.sampler.resolve(options.conditions) : undefined;
-    const rng = new Random(options.seed ?? this.resolved.seed + 1);
-    const latent = this.resolved.embeddingDim;
-    const width = f.transformer.width;
-    const condWidth = f.sampler.condWidth;
-    const x = new Float32Array(nRows * width);
     f.folded ??= new FoldedGenerator(f.generatorSpec, f.generator);
-    for (let start = 0; start < nRows; start += SAMPLE_CHUNK) {
-      const rows = Math.min(SAMPLE_CHUNK, nRows - start);
-      const batch =
-        fixed && options.conditions
-          ? f.sampler.fixedBatch(rows, options.conditions)
-          : f.sampler.generationBatch(rows, rng);
-      const input = new Float32Array(rows * (latent + condWidth));
-      const z = new Float32Array(rows * latent);
-      fillNormal(z, rng);
-      for (let i = 0; i < rows; i++) {
-        input.set(z.subarray(i * latent, (i + 1) * latent), i * (latent + condWidth));
-        input.set(batch.cond.subarray(i * condWidth, (i + 1) * condWidth), i * (latent + condWidth) + latent);
-      }
-      const out = f.folded.forward(input, rows);
-      sampleOutputs(out, rows, width, f.transformer.spans, rng);
-      if (fixed) imposeConditions(out, rows, width, f.sampler, batch);
-      x.set(out.subarray(0, rows * width), start * width);
-    }
+    const folded = f.folded;
+    const x = generateRows({
+      nRows,
+      conditions: options.conditions,
+      rng: new Random(options.seed ?? this.resolved.seed + 1),
+      latent: this.resolved.embeddingDim,
+      transformer: f.transformer,
+      sampler: f.sampler,
+      forward: (input, rows) => folded.forward(input, rows),
+    });
     return f.transformer.inverse(x, nRows);
   }
 

@@ -1,5 +1,5 @@
 import type { Column, ColumnKind, Schema, Table } from '../data/table.js';
-import { ConfigError, DataError } from '../errors.js';
+import { BundleError, ConfigError, DataError } from '../errors.js';
 import { Random } from '../random.js';
 
 /** How a slice of a transformed row is activated by a network's output layer. */
@@ -567,4 +567,12 @@ export function argmax(x: Float32Array, at: number, width: number): number {
     }
   }
   return best;
+}
+
+/** The state's schema must be the transformer's (a hand-edited or mixed-up state is refused). */
+export function checkSchema(fromTransformer: Schema, recorded: Schema): void {
+  const a = fromTransformer.columns.map((c) => `${c.name}:${c.kind}`).join(',');
+  const b = recorded.columns.map((c) => `${c.name}:${c.kind}`).join(',');
+  if (a !== b)
+    throw new BundleError('bad_synthesizer_state', 'the synthesizer state schema does not match its fitted columns');
 }

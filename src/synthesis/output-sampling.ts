@@ -1,5 +1,8 @@
+import { ConfigError } from '../errors.js';
 import type { Random } from '../random.js';
-import type { Span } from './data-transformer.js';
+import { type ConditionSampler, imposeConditions } from './condition-sampler.js';
+import type { DataTransformer, Span } from './data-transformer.js';
+import type { SampleConditions } from './synthesizer.js';
 
 /**
  * Turns raw network outputs into a transformed row, in place: tanh on every scalar, and for every
@@ -48,4 +51,54 @@ export function fillNormal(out: Float32Array, rng: Random, from = 0, to = out.le
     out[i] = radius * Math.cos(angle);
     if (i + 1 < to) out[i + 1] = radius * Math.sin(angle);
   }
+}
+
+/** Rows per network call when sampling (bounds the kernels' memory). */
+const SAMPLE_CHUNK = 8192;
+
+/** @throws ConfigError `invalid_row_count` unless `nRows` is a whole number ≥ 0. */
+export function checkRowCount(nRows: number): void {
+  if (!Number.isInteger(nRows) || nRows < 0)
+    throw new ConfigError('invalid_row_count', `rows to sample must be a whole number ≥ 0, got ${nRows}`);
+}
+
+/**
+ * What ctgan's generator and tvae's decoder share when sampling: in chunks, each row's input is
+ * noise of `latent` normals followed by its conditional vector (drawn with the data's frequencies,
+ * or fixed to `conditions`), the network's outputs are drawn into a transformed row, and a fixed
+ * condition is written into every row (exact by construction). Returns the transformed rows.
+ *
+ * @throws ConfigError `invalid_row_count`, or a bad condition (see {@link ConditionSampler.resolve})
+ */
+export function generateRows(options: {
+  nRows: number;
+  conditions: SampleConditions | undefined;
+  rng: Random;
+  latent: number;
+  transformer: DataTransformer;
+  sampler: ConditionSampler;
+  forward: (input: Float32Array, rows: number) => Float32Array;
+}): Float32Array {
+  const { nRows, conditions, rng, latent, transformer, sampler, forward } = options;
+  checkRowCount(nRows);
+  if (conditions !== undefined) sampler.resolve(conditions);
+  const width = transformer.width;
+  const condWidth = sampler.condWidth;
+  const x = new Float32Array(nRows * width);
+  for (let start = 0; start < nRows; start += SAMPLE_CHUNK) {
+    const rows = Math.min(SAMPLE_CHUNK, nRows - start);
+    const batch = conditions !== undefined ? sampler.fixedBatch(rows, conditions) : sampler.generationBatch(rows, rng);
+    const input = new Float32Array(rows * (latent + condWidth));
+    const z = new Float32Array(rows * latent);
+    fillNormal(z, rng);
+    for (let i = 0; i < rows; i++) {
+      input.set(z.subarray(i * latent, (i + 1) * latent), i * (latent + condWidth));
+      input.set(batch.cond.subarray(i * condWidth, (i + 1) * condWidth), i * (latent + condWidth) + latent);
+    }
+    const out = forward(input, rows);
+    sampleOutputs(out, rows, width, transformer.spans, rng);
+    if (conditions !== undefined) imposeConditions(out, rows, width, sampler, batch);
+    x.set(out.subarray(0, rows * width), start * width);
+  }
+  return x;
 }

@@ -1,12 +1,12 @@
-import type { Schema, Table } from '../data/table.js';
+import type { Table } from '../data/table.js';
 import { Adam } from '../engine/index.js';
 import { BundleError, ConfigError, NotFittedError } from '../errors.js';
 import type { NamedWeight } from '../models/estimator.js';
 import { Random } from '../random.js';
-import { type ConditionBatch, ConditionSampler, imposeConditions } from './condition-sampler.js';
-import { DataTransformer, type DataTransformerState } from './data-transformer.js';
+import { ConditionSampler } from './condition-sampler.js';
+import { checkSchema, DataTransformer, type DataTransformerState } from './data-transformer.js';
 import { DenseNet, mlpSpec } from './dense-net.js';
-import { fillNormal, sampleOutputs } from './output-sampling.js';
+import { fillNormal, generateRows } from './output-sampling.js';
 import type { SampleOptions, SynthEpochLogs, Synthesizer, SynthesizerState, SynthFitOptions } from './synthesizer.js';
 
 /** Hyper-parameters of {@link TvaeSynthesizer}, kept as given. */
@@ -36,8 +36,6 @@ type Resolved = Required<TvaeParams>;
 
 const SIGMA_MIN = 0.01;
 const SIGMA_MAX = 1;
-/** Rows per decoder pass when sampling (bounds the kernels' memory). */
-const SAMPLE_CHUNK = 8192;
 
 function resolve(params: TvaeParams): Resolved {
   const r: Resolved = {
@@ -253,31 +251,16 @@ export class TvaeSynthesizer implements Synthesizer<TvaeParams> {
    */
   async sample(nRows: number, options: SampleOptions = {}): Promise<Table> {
     const f = this.require();
-    checkRowCount(nRows);
-    const fixed = options.conditions ? f.sampler.resolve(options.conditions) : undefined;
     const rng = new Random(options.seed ?? this.resolved.seed + 1);
-    const latent = this.resolved.embeddingDim;
-    const width = f.transformer.width;
-    const condWidth = f.sampler.condWidth;
-    const x = new Float32Array(nRows * width);
-    for (let start = 0; start < nRows; start += SAMPLE_CHUNK) {
-      const rows = Math.min(SAMPLE_CHUNK, nRows - start);
-      const batch: ConditionBatch =
-        fixed && options.conditions
-          ? f.sampler.fixedBatch(rows, options.conditions)
-          : f.sampler.generationBatch(rows, rng);
-      const input = new Float32Array(rows * (latent + condWidth));
-      const z = new Float32Array(rows * latent);
-      fillNormal(z, rng);
-      for (let i = 0; i < rows; i++) {
-        input.set(z.subarray(i * latent, (i + 1) * latent), i * (latent + condWidth));
-        input.set(batch.cond.subarray(i * condWidth, (i + 1) * condWidth), i * (latent + condWidth) + latent);
-      }
-      const out = f.decoder.forward(input, rows);
-      sampleOutputs(out, rows, width, f.transformer.spans, rng);
-      if (fixed) imposeConditions(out, rows, width, f.sampler, batch);
-      x.set(out, start * width);
-    }
+    const x = generateRows({
+      nRows,
+      conditions: options.conditions,
+      rng,
+      latent: this.resolved.embeddingDim,
+      transformer: f.transformer,
+      sampler: f.sampler,
+      forward: (input, rows) => f.decoder.forward(input, rows),
+    });
     return f.transformer.inverse(x, nRows, rng, f.sigmas);
   }
 
@@ -398,18 +381,4 @@ function reconstructionLoss(
     }
   }
   return loss * scale;
-}
-
-/** @throws ConfigError `invalid_row_count` unless `nRows` is a whole number ≥ 0. */
-export function checkRowCount(nRows: number): void {
-  if (!Number.isInteger(nRows) || nRows < 0)
-    throw new ConfigError('invalid_row_count', `rows to sample must be a whole number ≥ 0, got ${nRows}`);
-}
-
-/** The state's schema must be the transformer's (a hand-edited or mixed-up state is refused). */
-export function checkSchema(fromTransformer: Schema, recorded: Schema): void {
-  const a = fromTransformer.columns.map((c) => `${c.name}:${c.kind}`).join(',');
-  const b = recorded.columns.map((c) => `${c.name}:${c.kind}`).join(',');
-  if (a !== b)
-    throw new BundleError('bad_synthesizer_state', 'the synthesizer state schema does not match its fitted columns');
 }

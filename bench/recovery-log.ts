@@ -9,7 +9,7 @@ import { OnlineScorer } from '../src/scoring/index.js';
 import { createPseudonymiser } from '../src/server/index.js';
 import { trainTestStream } from '../src/server/test-service.js';
 import { writeTransactionsCsv } from '../src/simulation/index.js';
-import { AuditStore, type DecisionRecord, type StoredEvent } from '../src/store/index.js';
+import { AuditStore, type DecisionRecord, type StoredEvent, transactionOfStoredEvent } from '../src/store/index.js';
 
 export const BENCH_PSEUDONYM_KEY = 'bench-key-'.repeat(4);
 
@@ -67,11 +67,6 @@ export function decisionRecords(
   }));
 }
 
-export const asTransaction = ({ kind: _k, timestamp, ...f }: StoredEvent) => ({
-  ...f,
-  timestampSeconds: Date.parse(timestamp) / 1000,
-});
-
 /** Scores `events` with a fresh scorer into a new audit store at `dbPath`, in groups of 1,000; returns the seconds it took. */
 export async function writeScoredLog(bundleDir: string, events: StoredEvent[], dbPath: string): Promise<number> {
   const { keyFingerprint } = createPseudonymiser(BENCH_PSEUDONYM_KEY);
@@ -80,7 +75,7 @@ export async function writeScoredLog(bundleDir: string, events: StoredEvent[], d
   const started = performance.now();
   for (let from = 0; from < events.length; from += 1000) {
     const group = events.slice(from, from + 1000);
-    await store.append(decisionRecords(group, await scorer.scoreEvents(group.map(asTransaction))));
+    await store.append(decisionRecords(group, await scorer.scoreEvents(group.map(transactionOfStoredEvent))));
   }
   scorer.dispose();
   store.close();

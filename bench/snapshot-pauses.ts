@@ -37,8 +37,9 @@ import {
   AuditStore,
   StateStore,
   type StoredEvent,
+  transactionOfStoredEvent,
 } from '../src/store/index.js';
-import { asTransaction, BENCH_PSEUDONYM_KEY, benchStream, decisionRecords, writeScoredLog } from './recovery-log.js';
+import { BENCH_PSEUDONYM_KEY, benchStream, decisionRecords, writeScoredLog } from './recovery-log.js';
 
 const { values } = parseArgs({
   options: {
@@ -113,7 +114,7 @@ async function run(mode: 'none' | 'event-loop' | 'background') {
     inFlight++;
     try {
       const e = liveEvents[i] as StoredEvent;
-      const scores = await scorer.scoreEvents([asTransaction(e)]);
+      const scores = await scorer.scoreEvents([transactionOfStoredEvent(e)]);
       ordinals[i] = (scores[0] as { ordinal: number }).ordinal;
       await log.append(decisionRecords([e], scores));
       if (i % 9 === 0 && i >= 60) {

@@ -44,7 +44,7 @@ import {
   type TransactionBody,
 } from './request-schemas.js';
 import { createRuleHitCounter, registerRuleRoutes } from './rules-routes.js';
-import { countDecision, createServiceMetrics, registerStateGauges, type ServiceMetrics } from './service-metrics.js';
+import { createServiceMetrics, eventCounter, registerStateGauges, type ServiceMetrics } from './service-metrics.js';
 
 /** Default body limit: a full batch of 1,000 events with every field fits with room to spare. */
 export const DEFAULT_BODY_LIMIT_BYTES = 1024 * 1024;
@@ -179,6 +179,7 @@ export async function buildRiskService(options: RiskServiceOptions): Promise<Fas
     nowMs,
   });
   const countRuleHits = createRuleHitCounter(metrics);
+  const countEvent = eventCounter(metrics);
   const activity = options.activity ?? (log instanceof AuditStore ? ActivityStore.on(log) : undefined);
   // Login and behaviour ids in flight, and whether any is kept: until one is, a transaction's id
   // cannot be one of theirs, so the transaction path costs no lookup in their table.
@@ -371,8 +372,7 @@ export async function buildRiskService(options: RiskServiceOptions): Promise<Fas
       await ruleAlertsRaised;
       stageSeconds.storage.inc((performance.now() - storing) / 1000);
       for (const r of records) {
-        countDecision(metrics, r.decision, r.score);
-        metrics.events.inc({ kind: 'transaction', decision: r.decision });
+        countEvent('transaction', r.decision, r.score);
         for (const shadow of r.shadows ?? [])
           if (Number.isFinite(shadow.score))
             metrics.shadowScores.observe({ model_version: shadow.modelVersion }, shadow.score);
@@ -443,7 +443,7 @@ export async function buildRiskService(options: RiskServiceOptions): Promise<Fas
     const ruleAlertsRaised = raiseRuleAlerts(records, hits);
     await committed;
     await ruleAlertsRaised;
-    for (const r of records) metrics.events.inc({ kind: r.kind, decision: r.decision });
+    for (const r of records) countEvent(r.kind, r.decision);
     for (const h of hits) countRuleHits(h);
     await notifyRuleAlerts(records, hits);
     return records.map((r) => ({

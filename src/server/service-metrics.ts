@@ -124,8 +124,29 @@ export function registerStateGauges(registry: Registry, stateSize: StateSizeSour
     collectDefaultMetrics({ register: registry });
 }
 
-/** Counts one decision and its score. */
-export function countDecision(metrics: ServiceMetrics, decision: Decision, score: number): void {
-  metrics.decisions.inc({ decision });
-  if (Number.isFinite(score)) metrics.scores.observe(score);
+/**
+ * Counts decided events: `vigil_events_total` for every kind, and for transactions (scored by the
+ * model) `vigil_decisions_total` and the score histogram. Each series is bound once: prom-client
+ * hashes a label object on every labelled call, twice per event on the service's hot path.
+ */
+export function eventCounter(metrics: ServiceMetrics): (kind: string, decision: Decision, score?: number) => void {
+  const events = new Map<string, { inc(): void }>();
+  const decisions = new Map<Decision, { inc(): void }>();
+  return (kind, decision, score) => {
+    const key = `${kind} ${decision}`;
+    let event = events.get(key);
+    if (event === undefined) {
+      event = metrics.events.labels({ kind, decision });
+      events.set(key, event);
+    }
+    event.inc();
+    if (kind !== 'transaction') return;
+    let counted = decisions.get(decision);
+    if (counted === undefined) {
+      counted = metrics.decisions.labels({ decision });
+      decisions.set(decision, counted);
+    }
+    counted.inc();
+    if (score !== undefined && Number.isFinite(score)) metrics.scores.observe(score);
+  };
 }

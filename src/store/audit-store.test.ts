@@ -131,6 +131,8 @@ test('the writer thread: decisions and labels committed off this thread, callbac
       store.write(() => db.prepare('INSERT INTO side (n) VALUES (1)').run()).then(() => seen.push(count('side'))),
     ]);
     assert.deepEqual(seen.sort(), [1, 50]);
+    // Written by the writer thread, not by a silent fall-back to this one.
+    assert.ok((store as unknown as { writer?: unknown }).writer !== undefined);
     assert.equal(count('labels'), 1);
     assert.ok(store.has('e49'));
     assert.equal(store.find('e7')?.features.B, Number.NaN);
@@ -165,6 +167,20 @@ test('the writer thread: decisions and labels committed off this thread, callbac
     assert.equal(count('decisions'), 61);
     reader.close();
   }
+});
+
+test('a writer thread that dies hands over: later appends are written on this thread, nothing lost', async () => {
+  const path = join(root, 'writer-dies.db');
+  const store = AuditStore.open(path, { durability: 'process', checkpointIntervalMs: 0 });
+  await store.append(records(0, 5));
+  const internals = store as unknown as { writer?: { worker: { terminate(): Promise<number> } } };
+  const warned = new Promise((resolve) => process.once('warning', resolve));
+  await internals.writer?.worker.terminate();
+  assert.match(String(((await warned) as Error).message), /writing on the service's thread/);
+  assert.equal(internals.writer, undefined);
+  await Promise.all([store.append(records(5, 5)), store.append(records(10, 5))]);
+  assert.equal(store.counts().decisions, 15);
+  store.close();
 });
 
 test('WAL checkpoints run on a worker thread: the writer stops checkpointing, and the database file still fills', async () => {

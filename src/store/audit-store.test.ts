@@ -208,7 +208,7 @@ test('without the checkpointer the writer checkpoints as SQLite does by default'
   store.close();
 });
 
-test('a version 1 file is migrated: per-run ordinals become one sequence over the file, old labels are not replayed', () => {
+test('a version 1 file is migrated: per-run ordinals become one sequence over the file, old labels are not replayed, no entity indexes', () => {
   const path = join(root, 'v1.db');
   const db = new Database(path);
   // The version 1 schema as vigil serve wrote it before restart recovery.
@@ -219,6 +219,7 @@ test('a version 1 file is migrated: per-run ordinals become one sequence over th
       customer_ref TEXT NOT NULL, terminal_id TEXT NOT NULL, event_json TEXT NOT NULL, features_json TEXT NOT NULL,
       model_version TEXT NOT NULL, score REAL, decision TEXT NOT NULL, reasons_json TEXT NOT NULL,
       rules_hit_json TEXT NOT NULL, latency_ms REAL NOT NULL, ordinal INTEGER NOT NULL, run_id TEXT NOT NULL);
+    CREATE INDEX decisions_customer ON decisions (customer_ref, event_time);
     CREATE TABLE labels (id INTEGER PRIMARY KEY, event_id TEXT NOT NULL, label INTEGER NOT NULL,
       received_at_ms INTEGER NOT NULL, applied_online INTEGER NOT NULL);
   `);
@@ -249,7 +250,15 @@ test('a version 1 file is migrated: per-run ordinals become one sequence over th
   }
   const read = new Database(path, { readonly: true });
   try {
-    assert.deepEqual(read.prepare("SELECT value FROM meta WHERE key = 'schema_version'").get(), { value: '2' });
+    assert.deepEqual(read.prepare("SELECT value FROM meta WHERE key = 'schema_version'").get(), { value: '3' });
+    // Version 3 writes no index keyed by customer, terminal, IP or device (one WAL page each per decision).
+    assert.deepEqual(
+      read
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'decisions' AND sql IS NOT NULL")
+        .pluck()
+        .all(),
+      ['decisions_ordinal'],
+    );
     assert.deepEqual(read.prepare('SELECT event_id, seen_events FROM labels').all(), [
       { event_id: 'a1', seen_events: null },
     ]);

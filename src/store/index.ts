@@ -2,7 +2,7 @@
  * What the risk service keeps: decisions and labels (`DecisionLog`), in SQLite (`AuditStore`:
  * WAL, group commit, committed before the service answers); snapshots of the online state and
  * model deployments beside them in the same file (`StateStore`), alerts (`AlertStore`), and entity
- * lookups of decisions for profiles (`EntityDecisions`), and login and behaviour events with their
+ * recent decisions by entity for profiles (`EntityDecisions`, in memory), and login and behaviour events with their
  * decisions (`ActivityStore`).
  */
 export {
@@ -35,7 +35,7 @@ export {
   type StoredEvent,
   transactionOfStoredEvent,
 } from './decision-log.js';
-export { EntityDecisions } from './entity-decisions.js';
+export { EntityDecisions, type EntityDecisionsOptions } from './entity-decisions.js';
 export { RuleSetStore, type StoredRuleSet } from './rule-set-store.js';
 export {
   type DeploymentRecord,

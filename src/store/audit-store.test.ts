@@ -113,6 +113,7 @@ test('the writer thread: decisions and labels committed off this thread, callbac
     const store = AuditStore.open(path, {
       durability,
       checkpointIntervalMs: 0,
+      writerThread: true,
       syncWal: (fd, done) => {
         synced++;
         fdatasync(fd, done);
@@ -171,7 +172,7 @@ test('the writer thread: decisions and labels committed off this thread, callbac
 
 test('a writer thread that dies hands over: later appends are written on this thread, nothing lost', async () => {
   const path = join(root, 'writer-dies.db');
-  const store = AuditStore.open(path, { durability: 'process', checkpointIntervalMs: 0 });
+  const store = AuditStore.open(path, { durability: 'process', checkpointIntervalMs: 0, writerThread: true });
   await store.append(records(0, 5));
   const internals = store as unknown as { writer?: { worker: { terminate(): Promise<number> } } };
   const warned = new Promise((resolve) => process.once('warning', resolve));

@@ -22,10 +22,32 @@ export interface StoredEvent {
   deviceId?: string;
 }
 
+type OptionalField = Exclude<keyof StoredEvent, 'kind' | 'id' | 'timestamp' | 'customerId' | 'terminalId' | 'amount'>;
+// A record over every optional field, so a field added to StoredEvent fails to compile until it is listed here.
+const OPTIONAL: Record<OptionalField, true> = {
+  channel: true,
+  country: true,
+  currency: true,
+  latitude: true,
+  longitude: true,
+  ipAddress: true,
+  deviceId: true,
+};
+const OPTIONAL_FIELDS = Object.keys(OPTIONAL) as OptionalField[];
+
 /** The event as the online state takes it (the stored form: identifiers already pseudonymised). */
 export function transactionOfStoredEvent(e: StoredEvent): TransactionEvent {
-  const { kind: _kind, timestamp, ...fields } = e;
-  return { ...fields, timestampSeconds: Date.parse(timestamp) / 1000 };
+  // Field by field: an object rest spread here was ~2 % of the service's thread (V8's generic copy).
+  const event: TransactionEvent = {
+    id: e.id,
+    timestampSeconds: Date.parse(e.timestamp) / 1000,
+    customerId: e.customerId,
+    terminalId: e.terminalId,
+    amount: e.amount,
+  };
+  for (const field of OPTIONAL_FIELDS)
+    if (e[field] !== undefined) (event as unknown as Record<string, unknown>)[field] = e[field];
+  return event;
 }
 
 /** One decision's audit record. */

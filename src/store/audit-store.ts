@@ -469,7 +469,7 @@ export class AuditStore implements DecisionLog {
       machine && onFile
         ? new WalSyncer(`${path}-wal`, options.syncWal ?? fdatasync, () => this.afterWrite())
         : undefined;
-    if (onFile && options.writerThread !== false && process.env.VIGIL_NO_WRITER !== '1')
+    if (onFile && (options.writerThread ?? availableParallelism() > 2))
       this.writer = new AuditWriter(
         path,
         machine ? 'FULL' : 'NORMAL',

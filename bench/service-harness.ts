@@ -185,18 +185,26 @@ export function startServer(
   db: string,
   { nodeArgs = [], serveArgs = [] }: { nodeArgs?: string[]; serveArgs?: string[] } = {},
 ): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(
-    process.execPath,
-    [...nodeArgs, vigil, 'serve', '--model', model, '--db', db, '--port', '0', ...serveArgs],
-    {
-      env: {
-        ...process.env,
-        VIGIL_PSEUDONYM_KEY: 'bench-pseudonym-key-0123456789abcdef0123',
-        VIGIL_API_KEYS: `scorer:${SCORER_KEY},analyst:${ANALYST_KEY},admin:${ADMIN_KEY}`,
-      },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    },
-  );
+  return spawnListening([...nodeArgs, vigil, 'serve', '--model', model, '--db', db, '--port', '0', ...serveArgs], {
+    VIGIL_PSEUDONYM_KEY: 'bench-pseudonym-key-0123456789abcdef0123',
+    VIGIL_API_KEYS: `scorer:${SCORER_KEY},analyst:${ANALYST_KEY},admin:${ADMIN_KEY}`,
+  });
+}
+
+/**
+ * `bench/reference-server.mjs` (Fastify, one route that checks the key and answers without
+ * deciding anything) on a free port, once it listens: what HTTP alone costs under the same load.
+ */
+export function startReferenceServer(): Promise<{ child: ChildProcess; url: string }> {
+  return spawnListening([new URL('./reference-server.mjs', import.meta.url).pathname], { REFERENCE_KEY: SCORER_KEY });
+}
+
+/** Node with `args` as a child process, resolved once it prints "listening on URL". */
+function spawnListening(args: string[], env: Record<string, string>): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn(process.execPath, args, {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   let output = '';
   const stdout = child.stdout as NodeJS.ReadableStream;
   return new Promise((resolve, reject) => {
@@ -206,7 +214,7 @@ export function startServer(
       const match = /listening on (http:\/\/[^;\s]+)/.exec(output);
       if (match) resolve({ child, url: match[1] as string });
     });
-    child.once('exit', () => reject(new Error(`vigil serve exited before listening: ${output}`)));
+    child.once('exit', () => reject(new Error(`${args.join(' ')} exited before listening: ${output}`)));
   });
 }
 

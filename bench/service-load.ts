@@ -7,13 +7,18 @@
 // the check that every decision the client received is in the audit store.
 //
 // Before the measured part, the events of --warmup-days before --from go in batches of 1,000, so the
-// windows hold history. The replay compresses time (a week of events in seconds), so requests on
+// windows hold history, and the last --warmup-seconds × rate of them one by one at the rate, so the
+// measured part starts warm (connections open, code compiled, the heap grown). The replay compresses time (a week of events in seconds), so requests on
 // many connections overtake each other by minutes of event time: the server runs with
 // --max-lateness 3600.
 //
+// The reference: the same load, warm-up singles included, against bench/reference-server.mjs
+// (Fastify answering a decision-shaped object without deciding anything), run first in the same
+// script; the output gives both and their ratios. --no-reference skips it.
+//
 // Run: npm run bench:service [-- --rate 5000 --connections 64 --from 2018-08-08 --days 14
-//        --warmup-days 7 --durability machine|process --model DIR --data FILE --duration SECONDS
-//        --cpu-profile-dir DIR --keep --serve-args="FLAGS"]
+//        --warmup-days 7 --warmup-seconds 10 --durability machine|process --model DIR --data FILE
+//        --duration SECONDS --cpu-profile-dir DIR --keep --serve-args="FLAGS" --no-reference]
 // Without --model it trains one first (mlp on fraud-handbook features, July 2018). --duration sends
 // the first rate × duration events only; --cpu-profile-dir runs the server with node --cpu-prof;
 // --keep leaves the temp directory (model, audit store) in place and prints it; --serve-args passes
@@ -33,6 +38,7 @@ import {
   rssMiBOf,
   sendOnSchedule,
   stageTotals,
+  startReferenceServer,
   startServer,
   type TransactionBody,
   trainBenchModel,
@@ -47,6 +53,8 @@ const { values } = parseArgs({
     from: { type: 'string', default: '2018-08-08' },
     days: { type: 'string', default: '14' },
     'warmup-days': { type: 'string', default: '7' },
+    'warmup-seconds': { type: 'string', default: '10' },
+    'no-reference': { type: 'boolean', default: false },
     duration: { type: 'string' },
     keep: { type: 'boolean', default: false },
     'cpu-profile-dir': { type: 'string' },
@@ -79,8 +87,87 @@ function latencyWindows(latencyMs: Float64Array, ratePerSec: number, seconds: nu
   return windows;
 }
 
+/** What one open-loop run at `rate` measured, from the client's side and the server's process. */
+interface Measured {
+  seconds: number;
+  latencyMs: Float64Array;
+  statuses: Map<number, number>;
+  acked: string[];
+  serverLatencyMs: number[];
+  serverCpuSeconds: number;
+  clientCpuSeconds: number;
+}
+
+/** Sends `singles` unmeasured, then `events` measured, each one request at `rate` per second. */
+async function runAtRate(url: string, pid: number, singles: TransactionBody[], events: TransactionBody[]) {
+  const post = (event: unknown) => client.post(url, '/v1/events', event);
+  await sendOnSchedule(singles, rate, post, (i, status, text) => {
+    if (status !== 200 && status !== 409) throw new Error(`warm-up event ${i}: ${status} ${text.slice(0, 300)}`);
+  });
+  const serverCpuBefore = cpuSecondsOf(pid);
+  const clientCpuBefore = process.cpuUsage();
+  const measured: Measured = {
+    seconds: 0,
+    latencyMs: new Float64Array(events.length),
+    statuses: new Map(),
+    acked: [],
+    serverLatencyMs: [],
+    serverCpuSeconds: 0,
+    clientCpuSeconds: 0,
+  };
+  const { seconds } = await sendOnSchedule(events, rate, post, (i, status, text, ms) => {
+    measured.latencyMs[i] = ms;
+    measured.statuses.set(status, (measured.statuses.get(status) ?? 0) + 1);
+    if (status !== 200) return;
+    measured.acked.push((events[i] as TransactionBody).id);
+    measured.serverLatencyMs.push((JSON.parse(text) as { latencyMs: number }).latencyMs);
+  });
+  const clientCpu = process.cpuUsage(clientCpuBefore);
+  measured.seconds = seconds;
+  measured.serverCpuSeconds = cpuSecondsOf(pid) - serverCpuBefore;
+  measured.clientCpuSeconds = (clientCpu.user + clientCpu.system) / 1e6;
+  return measured;
+}
+
+/** The figures both runs print: rate reached, latency distribution and by window, CPU. */
+function summary(m: Measured) {
+  const sorted = Float64Array.from(m.latencyMs).sort();
+  const server = Float64Array.from(m.serverLatencyMs).sort();
+  return {
+    seconds: round3(m.seconds),
+    achievedRatePerSec: Math.round(m.latencyMs.length / m.seconds),
+    statuses: Object.fromEntries(m.statuses),
+    clientLatencyMs: {
+      p50: round3(quantile(sorted, 0.5)),
+      p90: round3(quantile(sorted, 0.9)),
+      p99: round3(quantile(sorted, 0.99)),
+      p999: round3(quantile(sorted, 0.999)),
+      max: round3(quantile(sorted, 1)),
+    },
+    serverLatencyMs: { p50: round3(quantile(server, 0.5)), p99: round3(quantile(server, 0.99)) },
+    // The client's p99 and max per 5 s of send schedule: a transient and a steady tail look alike in one p99.
+    clientLatencyByWindow: latencyWindows(m.latencyMs, rate, 5),
+    serverCpuCores: round3(m.serverCpuSeconds / m.seconds),
+    serverCpuUsPerEvent: round3((m.serverCpuSeconds / m.latencyMs.length) * 1e6),
+    clientCpuCores: round3(m.clientCpuSeconds / m.seconds),
+  };
+}
+
 try {
   const { trainCsvLines, warmup, test } = await readBenchEvents(values.data, range);
+  const events = values.duration === undefined ? test : test.slice(0, Math.round(Number(values.duration) * rate));
+  const singlesFrom = Math.max(0, warmup.length - Math.round(Number(values['warmup-seconds']) * rate));
+  const singles = warmup.slice(singlesFrom);
+  let reference: ReturnType<typeof summary> | undefined;
+  if (!values['no-reference']) {
+    const ref = await startReferenceServer();
+    try {
+      reference = summary(await runAtRate(ref.url, ref.child.pid as number, singles, events));
+    } finally {
+      ref.child.kill('SIGTERM');
+      await once(ref.child, 'exit');
+    }
+  }
   const model = values.model ?? trainBenchModel(trainCsvLines, work);
   const db = join(work, 'audit.db');
   const profile = values['cpu-profile-dir'];
@@ -96,82 +183,61 @@ try {
   });
   const pid = child.pid as number;
   try {
-    for (let i = 0; i < warmup.length; i += 1000) {
-      const r = await client.post(url, '/v1/events:batch', { events: warmup.slice(i, i + 1000) });
+    for (let i = 0; i < singlesFrom; i += 1000) {
+      const r = await client.post(url, '/v1/events:batch', {
+        events: warmup.slice(i, Math.min(i + 1000, singlesFrom)),
+      });
       if (r.status !== 200) throw new Error(`warm-up batch at ${i}: ${r.status} ${r.text.slice(0, 300)}`);
     }
-    const events = values.duration === undefined ? test : test.slice(0, Math.round(Number(values.duration) * rate));
     const metricsBefore = (await client.get(url, '/metrics')).text;
-    const serverCpuBefore = cpuSecondsOf(pid);
-    const clientCpuBefore = process.cpuUsage();
-    const latencyMs = new Float64Array(events.length);
-    const serverLatencyMs: number[] = [];
-    const statuses = new Map<number, number>();
-    const acked: string[] = [];
-    const { seconds } = await sendOnSchedule(
-      events,
-      rate,
-      (event) => client.post(url, '/v1/events', event),
-      (i, status, text, ms) => {
-        latencyMs[i] = ms;
-        statuses.set(status, (statuses.get(status) ?? 0) + 1);
-        if (status !== 200) return;
-        acked.push((events[i] as TransactionBody).id);
-        serverLatencyMs.push((JSON.parse(text) as { latencyMs: number }).latencyMs);
-      },
-    );
-    const clientCpu = process.cpuUsage(clientCpuBefore);
-    const serverCpuSeconds = cpuSecondsOf(pid) - serverCpuBefore;
+    const measured = await runAtRate(url, pid, singles, events);
     const metricsAfter = (await client.get(url, '/metrics')).text;
     const [before, after] = [stageTotals(metricsBefore), stageTotals(metricsAfter)];
     const decided = decisionsTotal(metricsAfter) - decisionsTotal(metricsBefore);
     const serverRssMiB = rssMiBOf(pid);
     child.kill('SIGTERM');
     await once(child, 'exit');
-    // Every decision the client received is in the audit store.
+    // Every decision the client received in the measured part is in the audit store.
     const store = new Database(db, { readonly: true });
     const find = store.prepare('SELECT 1 FROM decisions WHERE event_id = ?');
-    const missing = acked.filter((id) => find.get(id) === undefined).length;
+    const missing = measured.acked.filter((id) => find.get(id) === undefined).length;
     const rows = (store.prepare('SELECT count(*) AS n FROM decisions').get() as { n: number }).n;
     store.close();
-    const sorted = Float64Array.from(latencyMs).sort();
-    const server = Float64Array.from(serverLatencyMs).sort();
     const perEventUs = (stage: string) => round3((((after[stage] ?? 0) - (before[stage] ?? 0)) / decided) * 1e6);
+    const vigil = summary(measured);
+    const ratio = (a: number, b: number) => round3(a / b);
     console.log(
       JSON.stringify(
         {
           data: values.data,
           model,
           events: events.length,
-          warmupEvents: warmup.length,
+          warmupEvents: { inBatches: singlesFrom, oneByOneAtRate: singles.length },
           targetRatePerSec: rate,
           connections,
           durability: values.durability,
-          seconds: round3(seconds),
-          achievedRatePerSec: Math.round(events.length / seconds),
-          statuses: Object.fromEntries(statuses),
-          clientLatencyMs: {
-            p50: round3(quantile(sorted, 0.5)),
-            p90: round3(quantile(sorted, 0.9)),
-            p99: round3(quantile(sorted, 0.99)),
-            p999: round3(quantile(sorted, 0.999)),
-            max: round3(quantile(sorted, 1)),
-          },
-          serverLatencyMs: { p50: round3(quantile(server, 0.5)), p99: round3(quantile(server, 0.99)) },
-          // The client's p99 and max per 5 s of send schedule: a transient and a steady tail look alike in one p99.
-          clientLatencyByWindow: latencyWindows(latencyMs, rate, 5),
+          ...vigil,
           costPerEventUs: {
             features: perEventUs('features'),
             model: perEventUs('model'),
             rules: perEventUs('rules'),
             storageUntilCommitted: perEventUs('storage'),
           },
-          serverCpuCores: round3(serverCpuSeconds / seconds),
-          clientCpuCores: round3((clientCpu.user + clientCpu.system) / 1e6 / seconds),
           serverRssMiB,
-          receivedDecisions: acked.length,
+          receivedDecisions: measured.acked.length,
           receivedDecisionsMissingFromStore: missing,
           storeRows: rows,
+          ...(reference === undefined
+            ? {}
+            : {
+                reference,
+                // vigil serve over the reference: what deciding and keeping adds to HTTP alone.
+                overReference: {
+                  clientP50: ratio(vigil.clientLatencyMs.p50, reference.clientLatencyMs.p50),
+                  clientP99: ratio(vigil.clientLatencyMs.p99, reference.clientLatencyMs.p99),
+                  serverCpuPerEvent: ratio(vigil.serverCpuUsPerEvent, reference.serverCpuUsPerEvent),
+                },
+              }),
         },
         null,
         2,

@@ -183,12 +183,20 @@ export const ADMIN_KEY = 'bench-admin-0123456789abcdef';
 export function startServer(
   model: string,
   db: string,
-  { nodeArgs = [], serveArgs = [] }: { nodeArgs?: string[]; serveArgs?: string[] } = {},
+  {
+    nodeArgs = [],
+    serveArgs = [],
+    echoOutput = false,
+  }: { nodeArgs?: string[]; serveArgs?: string[]; echoOutput?: boolean } = {},
 ): Promise<{ child: ChildProcess; url: string }> {
-  return spawnListening([...nodeArgs, vigil, 'serve', '--model', model, '--db', db, '--port', '0', ...serveArgs], {
-    VIGIL_PSEUDONYM_KEY: 'bench-pseudonym-key-0123456789abcdef0123',
-    VIGIL_API_KEYS: `scorer:${SCORER_KEY},analyst:${ANALYST_KEY},admin:${ADMIN_KEY}`,
-  });
+  return spawnListening(
+    [...nodeArgs, vigil, 'serve', '--model', model, '--db', db, '--port', '0', ...serveArgs],
+    {
+      VIGIL_PSEUDONYM_KEY: 'bench-pseudonym-key-0123456789abcdef0123',
+      VIGIL_API_KEYS: `scorer:${SCORER_KEY},analyst:${ANALYST_KEY},admin:${ADMIN_KEY}`,
+    },
+    echoOutput,
+  );
 }
 
 /**
@@ -199,8 +207,15 @@ export function startReferenceServer(): Promise<{ child: ChildProcess; url: stri
   return spawnListening([new URL('./reference-server.mjs', import.meta.url).pathname], { REFERENCE_KEY: SCORER_KEY });
 }
 
-/** Node with `args` as a child process, resolved once it prints "listening on URL". */
-function spawnListening(args: string[], env: Record<string, string>): Promise<{ child: ChildProcess; url: string }> {
+/**
+ * Node with `args` as a child process, resolved once it prints "listening on URL"; with
+ * `echoOutput`, what it prints goes on to this process's stderr (e.g. node's --trace-gc lines).
+ */
+function spawnListening(
+  args: string[],
+  env: Record<string, string>,
+  echoOutput = false,
+): Promise<{ child: ChildProcess; url: string }> {
   const child = spawn(process.execPath, args, {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -210,6 +225,7 @@ function spawnListening(args: string[], env: Record<string, string>): Promise<{ 
   return new Promise((resolve, reject) => {
     // Read everything it prints, to the end: a pipe left unread would fail its later writes.
     stdout.on('data', (chunk) => {
+      if (echoOutput) process.stderr.write(chunk);
       output += String(chunk);
       const match = /listening on (http:\/\/[^;\s]+)/.exec(output);
       if (match) resolve({ child, url: match[1] as string });

@@ -18,11 +18,13 @@
 //
 // Run: npm run bench:service [-- --rate 5000 --connections 64 --from 2018-08-08 --days 14
 //        --warmup-days 7 --warmup-seconds 10 --durability machine|process --model DIR --data FILE
-//        --duration SECONDS --cpu-profile-dir DIR --keep --serve-args="FLAGS" --no-reference]
+//        --duration SECONDS --cpu-profile-dir DIR --keep --serve-args="FLAGS" --node-args="FLAGS"
+//        --server-output --no-reference]
 // Without --model it trains one first (mlp on fraud-handbook features, July 2018). --duration sends
 // the first rate × duration events only; --cpu-profile-dir runs the server with node --cpu-prof;
 // --keep leaves the temp directory (model, audit store) in place and prints it; --serve-args passes
-// more flags to vigil serve (e.g. --serve-args="--snapshot-events 0 --snapshot-seconds 0").
+// more flags to vigil serve (e.g. --serve-args="--snapshot-events 0 --snapshot-seconds 0"), --node-args
+// to the node running it (e.g. --node-args="--trace-gc"), and --server-output shows what it prints.
 import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -55,6 +57,8 @@ const { values } = parseArgs({
     'warmup-days': { type: 'string', default: '7' },
     'warmup-seconds': { type: 'string', default: '10' },
     'no-reference': { type: 'boolean', default: false },
+    'node-args': { type: 'string', default: '' },
+    'server-output': { type: 'boolean', default: false },
     duration: { type: 'string' },
     keep: { type: 'boolean', default: false },
     'cpu-profile-dir': { type: 'string' },
@@ -172,7 +176,11 @@ try {
   const db = join(work, 'audit.db');
   const profile = values['cpu-profile-dir'];
   const { child, url } = await startServer(model, db, {
-    nodeArgs: profile === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${profile}`],
+    nodeArgs: [
+      ...(profile === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${profile}`]),
+      ...values['node-args'].split(' ').filter((a) => a !== ''),
+    ],
+    echoOutput: values['server-output'],
     serveArgs: [
       '--max-lateness',
       '3600',

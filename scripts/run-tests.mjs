@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Runs every `*.test.ts` next to the code with node's test runner through tsx.
+// Runs every `*.test.ts` next to the code (src/, and bench/'s own helpers) with node's test runner through tsx.
 // Node 20's --test does not expand globs, so the files are listed here.
 // Usage: npm test [-- <substring filter>...]
 //        node scripts/run-tests.mjs --browser   (the suites that drive Chromium: *.browser.test.ts)
@@ -22,7 +22,7 @@ function walk(dir) {
   return out;
 }
 
-const files = walk(join(root, 'src'))
+const files = [...walk(join(root, 'src')), ...walk(join(root, 'bench'))]
   .sort()
   .filter((f) => f.endsWith('.browser.test.ts') === browser)
   .filter((f) => filters.length === 0 || filters.some((s) => f.includes(s)));

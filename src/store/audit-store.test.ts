@@ -7,36 +7,12 @@ import { after, test } from 'node:test';
 import Database from 'better-sqlite3';
 import { AuditStore } from './audit-store.js';
 import type { DecisionRecord } from './decision-log.js';
+import { testDecisions } from './test-decisions.js';
 
 const root = await mkdtemp(join(tmpdir(), 'vigil-audit-store-'));
 after(() => rm(root, { recursive: true, force: true }));
 
-function records(from: number, n: number): DecisionRecord[] {
-  return Array.from({ length: n }, (_, k) => {
-    const i = from + k;
-    return {
-      eventId: `e${i}`,
-      receivedAtMs: 1_700_000_000_000 + i,
-      event: {
-        kind: 'transaction',
-        id: `e${i}`,
-        timestamp: '2026-12-03T08:00:00Z',
-        customerId: `c${i % 50}`,
-        terminalId: `t${i % 7}`,
-        amount: i,
-      },
-      features: { A: i, B: Number.NaN },
-      modelVersion: 'mlp-000000000000',
-      score: 0.1,
-      decision: 'approve',
-      reasons: [],
-      rulesHit: [],
-      latencyMs: 0.2,
-      ordinal: i,
-      runId: 'run',
-    };
-  });
-}
+const records = (from: number, n: number) => testDecisions(from, n);
 
 const until = async (check: () => boolean, ms = 5000) => {
   const end = Date.now() + ms;

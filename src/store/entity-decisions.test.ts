@@ -6,39 +6,20 @@ import { after, test } from 'node:test';
 import { AuditStore } from './audit-store.js';
 import type { DecisionRecord } from './decision-log.js';
 import { EntityDecisions } from './entity-decisions.js';
+import { testDecisions } from './test-decisions.js';
 
 const root = await mkdtemp(join(tmpdir(), 'vigil-entity-decisions-'));
 after(() => rm(root, { recursive: true, force: true }));
 
 /** Decision i: customer c{i % 5}, terminal t{i % 3}, IP on every even one, device on every third. */
-function records(from: number, n: number): DecisionRecord[] {
-  return Array.from({ length: n }, (_, k) => {
-    const i = from + k;
-    return {
-      eventId: `e${i}`,
-      receivedAtMs: 1_700_000_000_000 + i,
-      event: {
-        kind: 'transaction',
-        id: `e${i}`,
-        timestamp: new Date(1_700_000_000_000 + i * 1000).toISOString(),
-        customerId: `c${i % 5}`,
-        terminalId: `t${i % 3}`,
-        amount: i,
-        ...(i % 2 === 0 ? { ipAddress: 'ip-even' } : {}),
-        ...(i % 3 === 0 ? { deviceId: `d${i % 6}` } : {}),
-      },
-      features: { A: i },
-      modelVersion: 'm',
-      score: 0.1,
-      decision: 'approve',
-      reasons: [],
-      rulesHit: [],
-      latencyMs: 0.2,
-      ordinal: i,
-      runId: 'run',
-    };
-  });
-}
+const records = (from: number, n: number) =>
+  testDecisions(from, n, (i) => ({
+    timestamp: new Date(1_700_000_000_000 + i * 1000).toISOString(),
+    customerId: `c${i % 5}`,
+    terminalId: `t${i % 3}`,
+    ...(i % 2 === 0 ? { ipAddress: 'ip-even' } : {}),
+    ...(i % 3 === 0 ? { deviceId: `d${i % 6}` } : {}),
+  }));
 
 const ids = (rs: DecisionRecord[]) => rs.map((r) => r.eventId);
 

@@ -35,6 +35,7 @@ import {
   AUDIT_DURABILITY,
   type AuditDurability,
   AuditStore,
+  labelTargetOfStoredEvent,
   StateStore,
   type StoredEvent,
   transactionOfStoredEvent,
@@ -120,17 +121,7 @@ async function run(mode: 'none' | 'event-loop' | 'background') {
       if (i % 9 === 0 && i >= 60) {
         const target = liveEvents[i - 60] as StoredEvent;
         const seenEvents = scorer.seenEvents;
-        const appliedOnline = scorer.applyLabel(
-          {
-            ordinal: ordinals[i - 60] as number,
-            timestampSeconds: Date.parse(target.timestamp) / 1000,
-            customerId: target.customerId,
-            terminalId: target.terminalId,
-            ...(target.ipAddress === undefined ? {} : { ipAddress: target.ipAddress }),
-            ...(target.deviceId === undefined ? {} : { deviceId: target.deviceId }),
-          },
-          i % 2,
-        );
+        const appliedOnline = scorer.applyLabel(labelTargetOfStoredEvent(target, ordinals[i - 60] as number), i % 2);
         await log.appendLabel({
           eventId: target.id,
           label: i % 2,

@@ -7,7 +7,14 @@ import { Registry } from 'prom-client';
 import type { FeatureStateSnapshot } from '../features/index.js';
 import { OnlineScorer } from '../scoring/index.js';
 import { type TestStream, trainTestStream } from '../server/test-service.js';
-import { AuditStore, type DecisionRecord, StateStore, type StoredEvent } from '../store/index.js';
+import {
+  AuditStore,
+  type DecisionRecord,
+  labelTargetOfStoredEvent,
+  StateStore,
+  type StoredEvent,
+  transactionOfStoredEvent,
+} from '../store/index.js';
 import { BackgroundStateKeeper } from './background-state-keeper.js';
 import { recoverOnlineState } from './online-state.js';
 import { registerSnapshotMetrics } from './snapshot-metrics.js';
@@ -55,9 +62,7 @@ class Service {
     for (let i = from; i < to; i += 50) {
       onBatch(this.scorer.seenEvents);
       const batch = events.slice(i, Math.min(to, i + 50));
-      const scores = await this.scorer.scoreEvents(
-        batch.map(({ kind: _k, timestamp, ...f }) => ({ ...f, timestampSeconds: Date.parse(timestamp) / 1000 })),
-      );
+      const scores = await this.scorer.scoreEvents(batch.map(transactionOfStoredEvent));
       const records: DecisionRecord[] = scores.map((s, k) => ({
         eventId: (batch[k] as StoredEvent).id,
         receivedAtMs: 0,
@@ -78,18 +83,7 @@ class Service {
         const record = this.log.find((events[j - 60] as StoredEvent).id);
         assert.ok(record !== undefined);
         const seenEvents = this.scorer.seenEvents;
-        const e = record.event;
-        const appliedOnline = this.scorer.applyLabel(
-          {
-            ordinal: record.ordinal,
-            timestampSeconds: Date.parse(e.timestamp) / 1000,
-            customerId: e.customerId,
-            terminalId: e.terminalId,
-            ...(e.ipAddress === undefined ? {} : { ipAddress: e.ipAddress }),
-            ...(e.deviceId === undefined ? {} : { deviceId: e.deviceId }),
-          },
-          j % 2,
-        );
+        const appliedOnline = this.scorer.applyLabel(labelTargetOfStoredEvent(record.event, record.ordinal), j % 2);
         await this.log.appendLabel({
           eventId: record.eventId,
           label: j % 2,
@@ -127,10 +121,7 @@ async function assertContinuesAlike(
     assert.equal(fresh.seenEvents, service.scorer.seenEvents);
     const next = events.slice(service.scorer.seenEvents, service.scorer.seenEvents + count);
     assert.equal(next.length, count);
-    const asEvents = next.map(({ kind: _k, timestamp, ...f }) => ({
-      ...f,
-      timestampSeconds: Date.parse(timestamp) / 1000,
-    }));
+    const asEvents = next.map(transactionOfStoredEvent);
     for (let i = 0; i < next.length; i += 25) {
       const [a, b] = [
         await service.scorer.scoreEvents(asEvents.slice(i, i + 25)),
@@ -143,15 +134,7 @@ async function assertContinuesAlike(
       // A label for an event the recovered windows must hold (scored before the snapshot's end).
       const labelled = service.log.find((events[(a[0] as { ordinal: number }).ordinal - 40] as StoredEvent).id);
       if (labelled !== undefined) {
-        const e = labelled.event;
-        const t = {
-          ordinal: labelled.ordinal,
-          timestampSeconds: Date.parse(e.timestamp) / 1000,
-          customerId: e.customerId,
-          terminalId: e.terminalId,
-          ...(e.ipAddress === undefined ? {} : { ipAddress: e.ipAddress }),
-          ...(e.deviceId === undefined ? {} : { deviceId: e.deviceId }),
-        };
+        const t = labelTargetOfStoredEvent(labelled.event, labelled.ordinal);
         assert.equal(fresh.applyLabel(t, 1), service.scorer.applyLabel(t, 1));
       }
     }
@@ -286,10 +269,7 @@ describe('BackgroundStateKeeper: snapshots by a worker thread following the log'
     assert.equal(again.skipped[0]?.snapshot.id, newest.id);
     assert.match(again.skipped[0]?.reason ?? '', /holds 33 of its \d+ bytes/);
     assert.equal(again.snapshot?.seenEvents, 900);
-    const next = events.slice(1200, 1350).map(({ kind: _k, timestamp, ...f }) => ({
-      ...f,
-      timestampSeconds: Date.parse(timestamp) / 1000,
-    }));
+    const next = events.slice(1200, 1350).map(transactionOfStoredEvent);
     const [a, b] = [await intact.scoreEvents(next), await fallback.scoreEvents(next)];
     assert.deepStrictEqual(
       b.map((x) => [x.ordinal, x.features, x.score]),

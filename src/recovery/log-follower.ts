@@ -4,7 +4,12 @@
  * (`seen_events`). A restart runs it to the end of the log once; the snapshot worker runs it
  * a page at a time as the log grows, so both build the same state from the same log.
  */
-import { type LoggedLabel, type StateStore, transactionOfStoredEvent } from '../store/index.js';
+import {
+  type LoggedLabel,
+  labelTargetOfStoredEvent,
+  type StateStore,
+  transactionOfStoredEvent,
+} from '../store/index.js';
 import type { ReplayTarget } from './feature-state-replica.js';
 
 /** How much of the log one {@link LogFollower.step} reads. */
@@ -98,18 +103,7 @@ export class LogFollower {
     for (; this.next < this.pending.length; this.next++) {
       const l = this.pending[this.next] as LoggedLabel;
       if ((l.seenEvents as number) > seen) break;
-      const e = l.event;
-      this.target.applyLabel(
-        {
-          ordinal: l.ordinal,
-          timestampSeconds: Date.parse(e.timestamp) / 1000,
-          customerId: e.customerId,
-          terminalId: e.terminalId,
-          ...(e.ipAddress === undefined ? {} : { ipAddress: e.ipAddress }),
-          ...(e.deviceId === undefined ? {} : { deviceId: e.deviceId }),
-        },
-        l.label,
-      );
+      this.target.applyLabel(labelTargetOfStoredEvent(l.event, l.ordinal), l.label);
       this.reappliedLabels++;
     }
     // Drop what is applied now and then, so a long-running follower does not keep every label.

@@ -18,6 +18,7 @@ import {
   AuditStore,
   type DecisionLog,
   type DecisionRecord,
+  labelTargetOfStoredEvent,
   type RuleSetStore,
   type StoredActivityEvent,
   type StoredEvent,
@@ -563,22 +564,11 @@ export async function buildRiskService(options: RiskServiceOptions): Promise<Fas
   async function recordLabel(eventId: string, label: number) {
     const record = log.find(eventId);
     if (record === undefined) return undefined;
-    const e = record.event;
     // Ordinals are stable across runs: an event of an earlier run is found while a window holds it.
     const seenEvents = scorer.seenEvents;
     inFlight++;
     try {
-      const appliedOnline = scorer.applyLabel(
-        {
-          ordinal: record.ordinal,
-          timestampSeconds: Date.parse(e.timestamp) / 1000,
-          customerId: e.customerId,
-          terminalId: e.terminalId,
-          ...(e.ipAddress === undefined ? {} : { ipAddress: e.ipAddress }),
-          ...(e.deviceId === undefined ? {} : { deviceId: e.deviceId }),
-        },
-        label,
-      );
+      const appliedOnline = scorer.applyLabel(labelTargetOfStoredEvent(record.event, record.ordinal), label);
       await log.appendLabel({ eventId, label, receivedAtMs: nowMs(), appliedOnline, seenEvents });
       metrics.labels.inc({ label: String(label) });
       return { eventId, label, appliedOnline };

@@ -2,7 +2,7 @@
  * What the service keeps of each decision and label, and the interface of the store that keeps
  * them. `append` resolves only once the records are committed: the service answers after that.
  */
-import type { TransactionEvent } from '../features/index.js';
+import type { LabelTarget, TransactionEvent } from '../features/index.js';
 import type { Decision, ShadowScore } from '../scoring/index.js';
 
 /** The event as kept: the request's fields, with personal identifiers already pseudonymised. */
@@ -48,6 +48,23 @@ export function transactionOfStoredEvent(e: StoredEvent): TransactionEvent {
   for (const field of OPTIONAL_FIELDS)
     if (e[field] !== undefined) (event as unknown as Record<string, unknown>)[field] = e[field];
   return event;
+}
+
+/**
+ * Which event a label is for, as the online state finds it: the stored event's ordinal, time and
+ * keys. The label route and the replay of logged labels both build it here, so a label replayed on
+ * a restart reaches the same event it reached live.
+ */
+export function labelTargetOfStoredEvent(e: StoredEvent, ordinal: number): LabelTarget {
+  const target: LabelTarget = {
+    ordinal,
+    timestampSeconds: Date.parse(e.timestamp) / 1000,
+    customerId: e.customerId,
+    terminalId: e.terminalId,
+  };
+  if (e.ipAddress !== undefined) target.ipAddress = e.ipAddress;
+  if (e.deviceId !== undefined) target.deviceId = e.deviceId;
+  return target;
 }
 
 /** One decision's audit record. */

@@ -32,6 +32,7 @@ export {
   type DecisionLog,
   type DecisionRecord,
   type LabelRecord,
+  labelTargetOfStoredEvent,
   type StoredEvent,
   transactionOfStoredEvent,
 } from './decision-log.js';

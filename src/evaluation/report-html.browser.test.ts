@@ -1,33 +1,21 @@
 /// <reference lib="dom" />
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { type Browser, chromium } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { Random } from '../random.js';
+import { launchChromium, openReportPage } from '../testing/report-browser.js';
 import { renderEvaluationReport } from './index.js';
 
 // The report is opened in the real Chromium a user would use; this suite fails, never skips,
 // when the browser is missing (.ci/run installs it).
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const dir = await mkdtemp(join(tmpdir(), 'vigil-report-browser-'));
 let browser: Browser;
 
 before(async () => {
-  assert.ok(existsSync(CHROMIUM), `Chromium not found at ${CHROMIUM}: apt-get install -y chromium`);
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-    ],
-  });
+  browser = await launchChromium();
 });
 after(async () => {
   await browser?.close();
@@ -46,22 +34,7 @@ function binaryCase(n: number) {
   return { yTrue, score };
 }
 
-async function openReport(html: string, name: string) {
-  const path = join(dir, `${name}.html`);
-  await writeFile(path, html);
-  const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
-  const external: string[] = [];
-  const errors: string[] = [];
-  page.on('request', (req) => {
-    if (!req.url().startsWith('file://')) external.push(req.url());
-  });
-  page.on('pageerror', (e) => errors.push(e.message));
-  page.on('console', (msg) => {
-    if (msg.type() === 'error') errors.push(msg.text());
-  });
-  await page.goto(`file://${path}`);
-  return { page, external, errors };
-}
+const openReport = (html: string, name: string) => openReportPage(browser, dir, name, html);
 
 test('the binary report renders every chart with real size, no network and no errors', async () => {
   const { yTrue, score } = binaryCase(3000);

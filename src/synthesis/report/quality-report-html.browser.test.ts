@@ -1,28 +1,23 @@
 /// <reference lib="dom" />
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { type Browser, chromium } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { takeTableRows } from '../../data/table.js';
+import { launchChromium, openReportPage } from '../../testing/report-browser.js';
 import { rowRange } from './aligned-tables.js';
 import { buildQualityReport } from './quality-report.js';
 import { renderQualityReport } from './quality-report-html.js';
 import { correlatedTable, shuffleColumns } from './test-tables.js';
 
 // Opened in the Chromium a user would use; fails, never skips, when the browser is missing.
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const dir = await mkdtemp(join(tmpdir(), 'vigil-synth-report-browser-'));
 let browser: Browser;
 
 before(async () => {
-  assert.ok(existsSync(CHROMIUM), `Chromium not found at ${CHROMIUM}: apt-get install -y chromium`);
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run'],
-  });
+  browser = await launchChromium();
 });
 after(async () => {
   await browser?.close();
@@ -41,20 +36,13 @@ test('the quality report renders every chart with real size, readable cards, no 
     { real, synthetic, holdout },
     { target: 'bad', utilityModel: 'logistic', detectionModel: 'logistic' },
   );
-  const path = join(dir, 'report.html');
-  await writeFile(path, renderQualityReport({ title: 'Loans <shuffled>', report, plots }));
-  const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
-  const external: string[] = [];
-  const errors: string[] = [];
-  page.on('request', (req) => {
-    if (!req.url().startsWith('file://')) external.push(req.url());
-  });
-  page.on('pageerror', (e) => errors.push(e.message));
-  page.on('console', (msg) => {
-    if (msg.type() === 'error') errors.push(msg.text());
-  });
+  const { page, external, errors } = await openReportPage(
+    browser,
+    dir,
+    'report',
+    renderQualityReport({ title: 'Loans <shuffled>', report, plots }),
+  );
   try {
-    await page.goto(`file://${path}`);
     assert.deepEqual(external, []);
     assert.deepEqual(errors, []);
     assert.equal(await page.title(), 'Loans <shuffled>');

@@ -18,6 +18,7 @@ import {
   createPseudonymiser,
   createServiceMetrics,
   PSEUDONYM_KEY_ENV,
+  type WarningReplay,
 } from '../server/index.js';
 import {
   AlertStore,
@@ -100,6 +101,8 @@ export interface RunningService {
   rules?: { version: string; ruleCount: number };
   /** How the online state was recovered from the store. */
   recovery: RecoveryReport;
+  /** What early warning took again from the log at start (absent when it is off). */
+  warningReplay?: WarningReplay;
   /** Warnings of the start (snapshots ignored, shadows not restored). */
   warnings: string[];
   close(): Promise<void>;
@@ -241,6 +244,7 @@ export async function startService(flags: ServeFlags, env: NodeJS.ProcessEnv = p
       ...(catchUpMs === undefined ? {} : { catchUpMs }),
     });
     const metrics = createServiceMetrics();
+    let warningReplay: WarningReplay | undefined;
     registerSnapshotMetrics(metrics.registry, keeper);
     // pino at warn: nothing per request, the service's own faults (5xx) with their stack.
     const app = await buildRiskService({
@@ -263,6 +267,8 @@ export async function startService(flags: ServeFlags, env: NodeJS.ProcessEnv = p
         entityDecisions: EntityDecisions.on(store),
         earlyWarning,
         modelAlerts,
+        // Its indicators continue from the log's recent decisions instead of starting empty.
+        history: { store, replayed: (replay) => void (warningReplay = replay) },
       },
     });
     // The active set is the store's latest: the --rules set was recorded as it became active.
@@ -285,6 +291,7 @@ export async function startService(flags: ServeFlags, env: NodeJS.ProcessEnv = p
           }),
       apiKeys: auth === 'none' ? 0 : keys.size,
       recovery,
+      ...(warningReplay === undefined ? {} : { warningReplay }),
       warnings,
       close: async () => {
         await app.close();
@@ -321,6 +328,12 @@ export async function runServeCommand(
   io.stdout(
     `vigil serve: online state: ${recovery.snapshot === undefined ? 'no snapshot' : `snapshot ${recovery.snapshot.id} (${recovery.snapshot.seenEvents} events)`}, ${recovery.replayedEvents} logged event(s) and ${recovery.reappliedLabels} label(s) replayed in ${recovery.durationMs.toFixed(0)} ms\n`,
   );
+  if (service.warningReplay !== undefined) {
+    const { decisions, activity, durationMs } = service.warningReplay;
+    io.stdout(
+      `vigil serve: early warning: ${decisions} logged decision(s) and ${activity} login/behaviour event(s) replayed in ${durationMs.toFixed(0)} ms\n`,
+    );
+  }
   io.stdout(
     `vigil serve: listening on ${service.url}; audit store ${service.db}; ${service.apiKeys === 0 ? 'no authentication' : `${service.apiKeys} API key(s)`}; model ${modelVersion}: decline from ${bands.declineFrom.toFixed(4)}, review from ${bands.reviewFrom.toFixed(4)}; ${service.rules === undefined ? 'no rules' : `rules ${service.rules.version} (${service.rules.ruleCount})`}\n`,
   );

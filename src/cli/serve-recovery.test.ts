@@ -105,6 +105,12 @@ describe('vigil serve after kill -9', () => {
       const [snapshotEvents, replayed] = [Number(m[1]), Number(m[2])];
       assert.ok(snapshotEvents >= 600 && snapshotEvents < CUT, String(snapshotEvents));
       assert.equal(snapshotEvents + replayed, CUT);
+      // Early warning took the log's last two days of events again (the stream is longer).
+      const w = /early warning: (\d+) logged decision\(s\) and (\d+) login\/behaviour event\(s\) replayed/.exec(
+        second.output(),
+      );
+      assert.ok(w !== null, second.output());
+      assert.ok(Number(w[1]) > 0 && Number(w[1]) <= CUT && Number(w[2]) > 0, w[0]);
       await driveStream(second.url, stream.events, CUT, END, seen, undefined, { activity: true });
     } finally {
       second.child.kill('SIGTERM');

@@ -228,7 +228,9 @@ export class AccessWarning {
     // Re-inserted at each event: the map's order is then least recently seen first, which the
     // idle sweep and the cap read from the front.
     if (e !== undefined) map.delete(id);
-    else e = make();
+    // Idle past idleSeconds is new whether or not a sweep has dropped it yet: what the state holds
+    // then depends on event times alone, not on when sweeps ran (a replay sweeps at other times).
+    if (e === undefined || e.lastSeconds < t - this.options.idleSeconds) e = make();
     e.lastSeconds = Math.max(e.lastSeconds, t);
     map.set(id, e);
     if (map.size > this.options.maxEntitiesPerKind) {

@@ -387,6 +387,13 @@ export class EarlyWarning {
       if (id === undefined || id === '') continue;
       const map = this.entities[k] as Map<string, EntityState>;
       let e = map.get(id);
+      // Idle past idleSeconds is new whether or not a sweep has dropped it yet: what the state
+      // holds then depends on event times alone, not on when sweeps ran (a replay sweeps at
+      // other times).
+      if (e !== undefined && e.lastSeconds < t - o.idleSeconds) {
+        map.delete(id);
+        e = undefined;
+      }
       if (e === undefined) {
         e = new EntityState(o.windowBuckets, bucket, t);
         map.set(id, e);

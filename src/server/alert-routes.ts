@@ -24,16 +24,22 @@ import {
   ENTITY_KINDS,
   isEntityKind,
   isPersonalKind,
+  type ObservedAccess,
   type RaiseAlertInput,
 } from '../monitoring/index.js';
-import type {
-  ActivityRecord,
-  AlertFilter,
-  AlertRecord,
-  AlertStore,
-  DecisionRecord,
-  EntityDecisions,
-  RaisedAlert,
+import {
+  type ActivityKind,
+  type ActivityRecord,
+  type AlertFilter,
+  type AlertRecord,
+  type AlertStore,
+  type AuditStore,
+  type DecisionRecord,
+  type EntityDecisions,
+  type RaisedAlert,
+  recentActivity,
+  recentDecisions,
+  type StoredActivityEvent,
 } from '../store/index.js';
 import { invalidRequest, RequestError } from './http-errors.js';
 import { schemaIssues } from './request-schemas.js';
@@ -52,6 +58,71 @@ export interface AlertingOptions {
   earlyWarning?: EarlyWarningOptions | false;
   /** A model alert for every decline (default true). */
   modelAlerts?: boolean;
+  /**
+   * The audit store whose recent decisions and login and behaviour events early warning takes
+   * again at start, so that its indicators continue where the last run left them (without it they
+   * start empty); `replayed` is told what was taken. See {@link replayWarnings}.
+   */
+  history?: { store: AuditStore; replayed?: (replay: WarningReplay) => void };
+}
+
+/** What {@link replayWarnings} took from the log. */
+export interface WarningReplay {
+  decisions: number;
+  activity: number;
+  durationMs: number;
+}
+
+/** How many of the newest logged decisions (and of login and behaviour events) a start replays at most. */
+export const WARNING_HISTORY_EVENTS = 1_000_000;
+
+/**
+ * Feeds early warning the decisions and login and behaviour events logged in the last
+ * `idleSeconds` of event time (its memory: an entity idle longer is forgotten anyway; two days by
+ * default), at most {@link WARNING_HISTORY_EVENTS} of each, in the order they were decided. The
+ * alerts this raises again are dropped: they were raised, and kept, when the events were decided.
+ * Its state is then what it was when the last run stopped, as the early-warning triggers depend
+ * on nothing else (event times, keys, decisions and scores) — save entities evicted by the
+ * per-kind cap in another order, and, past the event cap, indicators that start later.
+ */
+export function replayWarnings(
+  earlyWarning: EarlyWarning,
+  accessWarning: AccessWarning,
+  audit: AuditStore,
+): WarningReplay {
+  const started = performance.now();
+  const bounds = { maxEvents: WARNING_HISTORY_EVENTS, spanSeconds: earlyWarning.options.idleSeconds };
+  let decisions = 0;
+  for (const d of recentDecisions(audit, bounds)) {
+    earlyWarning.observe(d);
+    decisions++;
+  }
+  let activity = 0;
+  for (const a of recentActivity(audit, bounds)) {
+    accessWarning.observe(observedAccess(a.eventId, a.kind, a.event));
+    activity++;
+  }
+  return { decisions, activity, durationMs: performance.now() - started };
+}
+
+/** A kept login or behaviour event as its early warning reads it: live and replayed alike. */
+function observedAccess(eventId: string, kind: ActivityKind, e: StoredActivityEvent): ObservedAccess {
+  const common = {
+    eventId,
+    timestampSeconds: Date.parse(e.timestamp) / 1000,
+    customerId: e.customerId,
+    ipAddress: e.ipAddress,
+    deviceId: e.deviceId,
+  };
+  return kind === 'login'
+    ? { ...common, kind: 'login', success: e.success === true }
+    : {
+        ...common,
+        kind: 'behaviour',
+        dwellTimeMs: e.dwellTimeMs as number | undefined,
+        clicks: e.clicks as number | undefined,
+        keystrokes: e.keystrokes as number | undefined,
+      };
 }
 
 /** The label an outcome gives the alert's events. */
@@ -246,6 +317,10 @@ export function registerAlertRoutes(
   const accessWarning = earlyWarning === undefined ? undefined : new AccessWarning(earlyWarning.options);
   const modelAlerts = options.modelAlerts ?? true;
   const raised = metricsOf(app, store, registry);
+  if (earlyWarning !== undefined && accessWarning !== undefined && options.history !== undefined) {
+    const replayed = replayWarnings(earlyWarning, accessWarning, options.history.store);
+    options.history.replayed?.(replayed);
+  }
 
   function raiseAlert(input: RaiseAlertInput): Promise<RaisedAlert> {
     return store.raise(input, context.nowMs()).then((r) => {
@@ -283,25 +358,8 @@ export function registerAlertRoutes(
     if (accessWarning === undefined) return;
     for (const r of records) {
       try {
-        const e = r.event;
-        const common = {
-          eventId: r.eventId,
-          timestampSeconds: Date.parse(e.timestamp) / 1000,
-          customerId: e.customerId,
-          ipAddress: e.ipAddress,
-          deviceId: e.deviceId,
-        };
-        const observed =
-          r.kind === 'login'
-            ? { ...common, kind: 'login' as const, success: e.success === true }
-            : {
-                ...common,
-                kind: 'behaviour' as const,
-                dwellTimeMs: e.dwellTimeMs as number | undefined,
-                clicks: e.clicks as number | undefined,
-                keystrokes: e.keystrokes as number | undefined,
-              };
-        for (const alert of accessWarning.observe(observed)) raiseAlert(alert).catch(logFailure);
+        for (const alert of accessWarning.observe(observedAccess(r.eventId, r.kind, r.event)))
+          raiseAlert(alert).catch(logFailure);
       } catch (error) {
         logFailure(error);
       }

@@ -12,6 +12,9 @@ export {
   alertFilterOf,
   MAX_ALERTS_PAGE,
   registerAlertRoutes,
+  replayWarnings,
+  WARNING_HISTORY_EVENTS,
+  type WarningReplay,
 } from './alert-routes.js';
 export { API_KEYS_ENV, ApiKeys, MIN_API_KEY_LENGTH, ROLES, type Role, roleAllows } from './api-keys.js';
 export { PROFILE_DECISIONS, registerEntityRoutes } from './entity-routes.js';

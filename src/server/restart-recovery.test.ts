@@ -7,7 +7,7 @@ import { OnlineStateKeeper } from '../recovery/index.js';
 import { OnlineScorer } from '../scoring/index.js';
 import { StateStore } from '../store/index.js';
 import { createPseudonymiser } from './pseudonymiser.js';
-import type { TransactionBody } from './request-schemas.js';
+import type { EventBody, TransactionBody } from './request-schemas.js';
 import {
   activityAround,
   driveStream,
@@ -184,3 +184,145 @@ for (const keeperKind of ['event-loop', 'background'] as const)
       }
     });
   });
+
+describe('restart recovery: early warning continues from the log', () => {
+  /** Thresholds low enough for the test stream to raise alerts of most rules on both sides of the cut. */
+  const earlyWarning = {
+    highRiskInWindow: 3,
+    declineRate: 0.3,
+    declineRateMinEvents: 4,
+    spikeZ: 2,
+    spikeMinCount: 3,
+    spikeHistoryBuckets: 5,
+    customersPerIpPerDay: 3,
+    customersPerDevicePerDay: 2,
+    failedLoginsInWindow: 2,
+    failedLoginsPerDay: 3,
+    botEventsInWindow: 2,
+  };
+  const start = (db: string, history = true) =>
+    startTestService(stream.bundleDir, join(root, `warning-${db}`), {
+      pseudonymiser,
+      auth: 'none',
+      nowMs: () => NOW_MS,
+      policy: { everyEvents: 200, everySeconds: 0 },
+      keeper: 'background',
+      alerting: { earlyWarning, history },
+    });
+  type AlertRow = {
+    kind: string;
+    rule: string;
+    entity_id: string;
+    title: string;
+    count: number;
+    evidence_json: string;
+  };
+  /** Every alert raised, as the store keeps it (the clock is fixed, so times are equal too). */
+  const alertsOf = (service: TestService) =>
+    service.log.connection
+      .prepare(
+        'SELECT kind, rule, severity, entity_kind, entity_id, title, count, evidence_json, status FROM alerts ORDER BY id',
+      )
+      .all() as AlertRow[];
+  const earlyOnly = (rows: AlertRow[]) => rows.filter((r) => r.kind === 'early_warning');
+  let reference: AlertRow[];
+  let beforeCut: AlertRow[];
+  /**
+   * Events that leave early-warning state just short of a trigger at the cut and cross it after:
+   * declines at one terminal (3 in the window raise `high_risk_window`), customers on one IP (3 in
+   * a day raise `shared_customers`) and failed logins of one customer (2 raise
+   * `failed_login_burst`). At the time of the last event before the cut, so the stream stays in order.
+   */
+  const straddling = (part: 'before' | 'after'): EventBody[] => {
+    const last = stream.events[CUT - 1] as TransactionBody;
+    const n = part === 'before' ? 2 : 1;
+    return Array.from({ length: n }, (_, i): EventBody[] => {
+      const id = `${part}-${i}`;
+      return [
+        { ...last, id: `decline-${id}`, terminalId: 'W-T', customerId: `w-customer-${id}`, amount: 5000 + i },
+        { ...last, id: `shared-${id}`, customerId: `w-shared-${id}`, ipAddress: '203.0.113.9', amount: 20 },
+        ...(i === 0
+          ? [
+              {
+                kind: 'login' as const,
+                id: `failed-${id}`,
+                timestamp: last.timestamp,
+                customerId: 'w-login',
+                success: false,
+              },
+            ]
+          : []),
+      ];
+    }).flat();
+  };
+  const post = async (service: TestService, events: EventBody[]) => {
+    const r = await request(service.base, 'POST', '/v1/events:batch', { body: { events } });
+    assert.equal(r.status, 200, r.text);
+  };
+  const drive = (service: TestService, from: number, to: number) =>
+    driveStream(service.base, stream.events, from, to, { answers: [], labels: [] }, undefined, { activity: true });
+
+  before(async () => {
+    const service = await start('uninterrupted.db');
+    await drive(service, 0, CUT);
+    await post(service, straddling('before'));
+    await post(service, straddling('after'));
+    await drive(service, CUT, END);
+    reference = alertsOf(service);
+    await service.close();
+  });
+
+  /** Runs [0, CUT), stops (cleanly or not), runs [CUT, END) on a new service and returns its alerts. */
+  async function cutAt(db: string, crash: boolean, history = true) {
+    const first = await start(db, history);
+    await drive(first, 0, CUT);
+    await post(first, straddling('before'));
+    beforeCut = alertsOf(first);
+    if (crash) await first.abandon();
+    else await first.close();
+    const second = await start(db, history);
+    try {
+      await post(second, straddling('after'));
+      await drive(second, CUT, END);
+      return { alerts: alertsOf(second), replay: second.warningReplay };
+    } finally {
+      await second.close();
+    }
+  }
+
+  test('the stream raises early-warning alerts of several rules, some after the cut', () => {
+    const rules = new Set(earlyOnly(reference).map((r) => r.rule));
+    for (const rule of ['high_risk_window', 'shared_customers', 'failed_login_burst'])
+      assert.ok(rules.has(rule), `${rule} in ${[...rules].join()}`);
+  });
+
+  for (const crash of [false, true])
+    test(`after ${crash ? 'a crash' : 'a clean stop'}: the same alerts, counts and evidence as the uninterrupted run`, async () => {
+      const { alerts, replay } = await cutAt(crash ? 'crash.db' : 'clean.db', crash);
+      assert.ok(earlyOnly(reference).length > earlyOnly(beforeCut).length, 'some are raised after the cut');
+      assert.deepStrictEqual(alerts, reference);
+      // Early warning's memory is the last two days of event time (idleSeconds): those are replayed.
+      const lastMs = Date.parse((stream.events[CUT - 1] as TransactionBody).timestamp);
+      const inSpan = stream.events.slice(0, CUT).filter((e) => Date.parse(e.timestamp) >= lastMs - 172_800_000).length;
+      assert.ok(inSpan < CUT, 'the stream is longer than the span');
+      assert.equal(replay?.decisions, inSpan + 4);
+      assert.ok((replay?.activity ?? 0) > 10, JSON.stringify(replay));
+    });
+
+  /** The alerts of the straddling events: raised only with the state from before the cut. */
+  const straddled = (rows: AlertRow[]) =>
+    earlyOnly(rows)
+      .filter(
+        (r) =>
+          (r.rule === 'high_risk_window' && r.entity_id === 'W-T') ||
+          (r.rule === 'shared_customers' && r.entity_id === pseudonymiser.pseudonymise('ipAddress', '203.0.113.9')) ||
+          (r.rule === 'failed_login_burst' && r.entity_id === pseudonymiser.pseudonymise('customerId', 'w-login')),
+      )
+      .map((r) => r.rule);
+
+  test('control: early warning started empty misses what straddles the cut', async () => {
+    assert.deepEqual(straddled(reference).sort(), ['failed_login_burst', 'high_risk_window', 'shared_customers']);
+    const { alerts } = await cutAt('empty.db', false, false);
+    assert.deepEqual(straddled(alerts), []);
+  });
+});

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { ModelDeployments } from '../deployment/index.js';
 import { type BUILTIN_FEATURE_SPECS, builtinFeatureSpec, transactionsFromCsv } from '../features/index.js';
 import type { ModelKind } from '../models/index.js';
+import type { EarlyWarningOptions } from '../monitoring/index.js';
 import {
   BackgroundStateKeeper,
   OnlineStateKeeper,
@@ -15,8 +16,9 @@ import {
 } from '../recovery/index.js';
 import { OnlineScorer, SpecModel } from '../scoring/index.js';
 import { writeTransactionsCsv } from '../simulation/index.js';
-import { ActivityStore, AuditStore, StateStore } from '../store/index.js';
+import { ActivityStore, AlertStore, AuditStore, EntityDecisions, StateStore } from '../store/index.js';
 import { runTrainJob } from '../training/index.js';
+import type { WarningReplay } from './alert-routes.js';
 import type { ApiKeys } from './api-keys.js';
 import type { Pseudonymiser } from './pseudonymiser.js';
 import type { BehaviourBody, EventBody, LoginBody, TransactionBody } from './request-schemas.js';
@@ -203,6 +205,8 @@ export interface TestService {
   keeper: OnlineStateKeeper | BackgroundStateKeeper;
   models: ModelDeployments;
   recovery: RecoveryReport;
+  /** What early warning took again from the log at start (with `alerting`). */
+  warningReplay?: WarningReplay;
   warnings: string[];
   /** Stops as `vigil serve` does on SIGTERM: the last snapshot, then the store closed. */
   close(): Promise<void>;
@@ -230,6 +234,11 @@ export async function startTestService(
      * worker thread following the log, as `vigil serve` runs.
      */
     keeper?: 'event-loop' | 'background';
+    /**
+     * Alerts and early warning with these thresholds; `history` (default true) replays the log's
+     * recent events into early warning at start, as `vigil serve` does.
+     */
+    alerting?: { earlyWarning: EarlyWarningOptions; history?: boolean };
   },
 ): Promise<TestService> {
   const scorer = await OnlineScorer.load(bundleDir);
@@ -245,6 +254,7 @@ export async function startTestService(
       ? new BackgroundStateKeeper(scorer, state, policy, { recovery, warn, catchUpMs: 100 })
       : new OnlineStateKeeper(scorer, state, policy);
   let crashed = false;
+  let warningReplay: WarningReplay | undefined;
   const activity = ActivityStore.on(log);
   const app = await buildRiskService({
     scorer,
@@ -260,6 +270,18 @@ export async function startTestService(
       },
     },
     models,
+    ...(options.alerting === undefined
+      ? {}
+      : {
+          alerting: {
+            store: AlertStore.on(log),
+            entityDecisions: EntityDecisions.on(log),
+            earlyWarning: options.alerting.earlyWarning,
+            ...(options.alerting.history === false
+              ? {}
+              : { history: { store: log, replayed: (r: WarningReplay) => void (warningReplay = r) } }),
+          },
+        }),
   });
   const base = await app.listen({ host: '127.0.0.1', port: 0 });
   const close = async () => {
@@ -276,6 +298,7 @@ export async function startTestService(
     keeper,
     models,
     recovery,
+    ...(warningReplay === undefined ? {} : { warningReplay }),
     warnings,
     close,
     abandon: async () => {

@@ -6,10 +6,10 @@
  * index to the WAL: with four of them a decision cost 77 µs of CPU and 17.2 KiB written in
  * commits of 20, against 32 µs and 3.7 KiB without (bench/audit-insert-cost.ts).
  */
-import type Database from 'better-sqlite3';
 import type { EntityKind } from '../monitoring/entity-kinds.js';
 import type { AuditStore } from './audit-store.js';
 import type { DecisionRecord } from './decision-log.js';
+import { recentDecisions } from './recent-history.js';
 
 export interface EntityDecisionsOptions {
   /** Decisions kept per entity (newest first in a profile). */
@@ -72,7 +72,7 @@ export class EntityDecisions {
   ) {
     this.options = { ...DEFAULTS, ...options };
     for (const kind of ['customer', 'terminal', 'ip', 'device'] as const) this.rings.set(kind, new Map());
-    this.readHistory(audit.connection);
+    this.readHistory(audit);
     audit.onAppend((records) => {
       for (const { ordinal, event } of records) {
         this.add('customer', event.customerId, ordinal);
@@ -113,24 +113,12 @@ export class EntityDecisions {
     ring.push(ordinal);
   }
 
-  private readHistory(db: Database.Database): void {
-    const newest = db.prepare<[], { n: number | null }>('SELECT max(ordinal) AS n FROM decisions').get()?.n;
-    if (newest === null || newest === undefined) return;
-    const rows = db
-      .prepare<
-        [number],
-        { ordinal: number; customer: string; terminal: string; ip: string | null; device: string | null }
-      >(
-        `SELECT ordinal, customer_ref AS customer, terminal_id AS terminal,
-           json_extract(event_json, '$.ipAddress') AS ip, json_extract(event_json, '$.deviceId') AS device
-         FROM decisions WHERE ordinal > ? ORDER BY ordinal`,
-      )
-      .iterate(newest - this.options.historyDecisions);
-    for (const r of rows) {
-      this.add('customer', r.customer, r.ordinal);
-      this.add('terminal', r.terminal, r.ordinal);
-      this.add('ip', r.ip, r.ordinal);
-      this.add('device', r.device, r.ordinal);
+  private readHistory(audit: AuditStore): void {
+    for (const r of recentDecisions(audit, { maxEvents: this.options.historyDecisions })) {
+      this.add('customer', r.customerId, r.ordinal);
+      this.add('terminal', r.terminalId, r.ordinal);
+      this.add('ip', r.ipAddress, r.ordinal);
+      this.add('device', r.deviceId, r.ordinal);
     }
   }
 }

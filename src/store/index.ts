@@ -37,6 +37,13 @@ export {
   transactionOfStoredEvent,
 } from './decision-log.js';
 export { EntityDecisions, type EntityDecisionsOptions } from './entity-decisions.js';
+export {
+  type LoggedActivity,
+  type LoggedDecision,
+  type RecentBounds,
+  recentActivity,
+  recentDecisions,
+} from './recent-history.js';
 export { RuleSetStore, type StoredRuleSet } from './rule-set-store.js';
 export {
   type DeploymentRecord,

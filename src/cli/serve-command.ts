@@ -1,4 +1,5 @@
 import { once } from 'node:events';
+import { setFlagsFromString } from 'node:v8';
 import { ModelDeployments } from '../deployment/index.js';
 import { ConfigError } from '../errors.js';
 import type { EarlyWarningOptions } from '../monitoring/index.js';
@@ -160,6 +161,13 @@ export const DEFAULT_HOST = '127.0.0.1';
  *   VIGIL_API_KEYS (unless --insecure-no-auth), `invalid_api_keys`
  */
 export async function startService(flags: ServeFlags, env: NodeJS.ProcessEnv = process.env): Promise<RunningService> {
+  // V8 allocates an allocation site's objects straight in the old generation once enough of them
+  // survived a young collection (pretenuring). Under load, a burst or a batch makes the sites of a
+  // decision's objects (rows, JSON, features) look long-lived, and from then on every decision's
+  // garbage went to the old generation: a full collection every few seconds, with pauses of
+  // 10-30 ms and the request tails behind them (docs/benchmarks.md, "Load"). The flag is read at
+  // every collection, so setting it here covers the service's code.
+  setFlagsFromString('--no-allocation-site-pretenuring');
   const config = flags.config === undefined ? { apiKeys: [] } : await readServeConfig(flags.config);
   const { model, db, port, host, rules: rulesPath, reviewFrom } = settingsOf(flags, config);
   let maxLatenessSeconds = config.maxLatenessSeconds;

@@ -187,13 +187,15 @@ export function startServer(
     nodeArgs = [],
     serveArgs = [],
     echoOutput = false,
-  }: { nodeArgs?: string[]; serveArgs?: string[]; echoOutput?: boolean } = {},
+    env = {},
+  }: { nodeArgs?: string[]; serveArgs?: string[]; echoOutput?: boolean; env?: Record<string, string> } = {},
 ): Promise<{ child: ChildProcess; url: string }> {
   return spawnListening(
     [...nodeArgs, vigil, 'serve', '--model', model, '--db', db, '--port', '0', ...serveArgs],
     {
       VIGIL_PSEUDONYM_KEY: 'bench-pseudonym-key-0123456789abcdef0123',
       VIGIL_API_KEYS: `scorer:${SCORER_KEY},analyst:${ANALYST_KEY},admin:${ADMIN_KEY}`,
+      ...env,
     },
     echoOutput,
   );
@@ -387,6 +389,7 @@ export function decisionsTotal(metrics: string): number {
  * whatever the answers), calling `answered(i, status, text, latencyMs)` with the latency from the
  * event's scheduled time, until `stop()` returns true or every event was sent and answered.
  * `events` is an array or anything with `length` and `at(i)` (events made as they are sent).
+ * Event i is scheduled at `startedAtMs + i × 1000 / ratePerSec` (ms since the epoch).
  */
 export function sendOnSchedule(
   events: { readonly length: number; at(i: number): unknown },
@@ -394,14 +397,18 @@ export function sendOnSchedule(
   send: (event: unknown) => Promise<{ status: number; text: string }>,
   answered: (i: number, status: number, text: string, latencyMs: number) => void,
   stop: () => boolean = () => false,
-): Promise<{ sent: number; seconds: number }> {
+): Promise<{ sent: number; seconds: number; startedAtMs: number }> {
   const start = performance.now();
   let next = 0;
   let outstanding = 0;
   return new Promise((resolve) => {
     const finishIfDone = () => {
       if (outstanding === 0 && (next === events.length || stop()))
-        resolve({ sent: next, seconds: (performance.now() - start) / 1000 });
+        resolve({
+          sent: next,
+          seconds: (performance.now() - start) / 1000,
+          startedAtMs: performance.timeOrigin + start,
+        });
     };
     const one = (i: number) => {
       const scheduled = start + (i * 1000) / ratePerSec;

@@ -19,18 +19,24 @@
 // Run: npm run bench:service [-- --rate 5000 --connections 64 --from 2018-08-08 --days 14
 //        --warmup-days 7 --warmup-seconds 10 --durability machine|process --model DIR --data FILE
 //        --duration SECONDS --cpu-profile-dir DIR --keep --serve-args="FLAGS" --node-args="FLAGS"
-//        --server-output --no-reference]
+//        --server-output --no-reference --probe-pauses]
 // Without --model it trains one first (mlp on fraud-handbook features, July 2018). --duration sends
 // the first rate × duration events only; --cpu-profile-dir runs the server with node --cpu-prof;
 // --keep leaves the temp directory (model, audit store) in place and prints it; --serve-args passes
 // more flags to vigil serve (e.g. --serve-args="--snapshot-events 0 --snapshot-seconds 0"), --node-args
 // to the node running it (e.g. --node-args="--trace-gc"), and --server-output shows what it prints.
+// --probe-pauses loads bench/pause-probe.mjs into the server and this process and adds
+// `slowRequests`: each measured request slower than 10 ms put under what overlapped it (a pause of
+// the server's thread in GC, waiting for a core or running; a slow WAL sync; a pause of this
+// process; or none of them: queueing), with the pauses and slow syncs of the measured part.
 import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import Database from 'better-sqlite3';
+import { startPauseProbe } from './pause-probe.mjs';
 import {
   cpuSecondsOf,
   DEFAULT_DATA,
@@ -45,6 +51,7 @@ import {
   type TransactionBody,
   trainBenchModel,
 } from './service-harness.js';
+import { pauseSummary, readProbe, slowRequestCauses } from './slow-requests.js';
 
 const { values } = parseArgs({
   options: {
@@ -59,6 +66,7 @@ const { values } = parseArgs({
     'no-reference': { type: 'boolean', default: false },
     'node-args': { type: 'string', default: '' },
     'server-output': { type: 'boolean', default: false },
+    'probe-pauses': { type: 'boolean', default: false },
     duration: { type: 'string' },
     keep: { type: 'boolean', default: false },
     'cpu-profile-dir': { type: 'string' },
@@ -94,6 +102,8 @@ function latencyWindows(latencyMs: Float64Array, ratePerSec: number, seconds: nu
 /** What one open-loop run at `rate` measured, from the client's side and the server's process. */
 interface Measured {
   seconds: number;
+  /** When event 0 was due, ms since the epoch. */
+  startedAtMs: number;
   latencyMs: Float64Array;
   statuses: Map<number, number>;
   acked: string[];
@@ -112,6 +122,7 @@ async function runAtRate(url: string, pid: number, singles: TransactionBody[], e
   const clientCpuBefore = process.cpuUsage();
   const measured: Measured = {
     seconds: 0,
+    startedAtMs: 0,
     latencyMs: new Float64Array(events.length),
     statuses: new Map(),
     acked: [],
@@ -119,7 +130,7 @@ async function runAtRate(url: string, pid: number, singles: TransactionBody[], e
     serverCpuSeconds: 0,
     clientCpuSeconds: 0,
   };
-  const { seconds } = await sendOnSchedule(events, rate, post, (i, status, text, ms) => {
+  const { seconds, startedAtMs } = await sendOnSchedule(events, rate, post, (i, status, text, ms) => {
     measured.latencyMs[i] = ms;
     measured.statuses.set(status, (measured.statuses.get(status) ?? 0) + 1);
     if (status !== 200) return;
@@ -128,6 +139,7 @@ async function runAtRate(url: string, pid: number, singles: TransactionBody[], e
   });
   const clientCpu = process.cpuUsage(clientCpuBefore);
   measured.seconds = seconds;
+  measured.startedAtMs = startedAtMs;
   measured.serverCpuSeconds = cpuSecondsOf(pid) - serverCpuBefore;
   measured.clientCpuSeconds = (clientCpu.user + clientCpu.system) / 1e6;
   return measured;
@@ -157,6 +169,25 @@ function summary(m: Measured) {
   };
 }
 
+/** The slow requests of the measured part by cause, and the probe's pauses and slow syncs in it. */
+function probeSummary(dir: string, m: Measured) {
+  const records = readProbe(dir);
+  const interval = 1000 / rate;
+  const [fromMs, toMs] = [m.startedAtMs, m.startedAtMs + m.seconds * 1000];
+  const syncs = records.slowSyncs.filter((s) => s.startMs >= fromMs && s.startMs <= toMs);
+  return {
+    ...slowRequestCauses((i) => m.startedAtMs + i * interval, m.latencyMs, records, 10),
+    serverPauses: pauseSummary(records.server, fromMs, toMs),
+    clientPauses: pauseSummary(records.client, fromMs, toMs),
+    walSyncsOver2Ms: { count: syncs.length, maxMs: round3(syncs.reduce((x, s) => Math.max(x, s.ms), 0)) },
+    ...(records.syncs === undefined
+      ? {}
+      : {
+          walSyncsWholeRun: { count: records.syncs.count, meanMs: round3(records.syncs.totalMs / records.syncs.count) },
+        }),
+  };
+}
+
 try {
   const { trainCsvLines, warmup, test } = await readBenchEvents(values.data, range);
   const events = values.duration === undefined ? test : test.slice(0, Math.round(Number(values.duration) * rate));
@@ -175,9 +206,13 @@ try {
   const model = values.model ?? trainBenchModel(trainCsvLines, work);
   const db = join(work, 'audit.db');
   const profile = values['cpu-profile-dir'];
+  const probeDir = values['probe-pauses'] ? await mkdtemp(join(work, 'probe-')) : undefined;
+  if (probeDir !== undefined) startPauseProbe(probeDir, 'client');
   const { child, url } = await startServer(model, db, {
+    ...(probeDir === undefined ? {} : { env: { VIGIL_PAUSE_PROBE: probeDir } }),
     nodeArgs: [
       ...(profile === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${profile}`]),
+      ...(probeDir === undefined ? [] : ['--import', fileURLToPath(new URL('./pause-probe.mjs', import.meta.url))]),
       ...values['node-args'].split(' ').filter((a) => a !== ''),
     ],
     echoOutput: values['server-output'],
@@ -211,6 +246,7 @@ try {
     const missing = measured.acked.filter((id) => find.get(id) === undefined).length;
     const rows = (store.prepare('SELECT count(*) AS n FROM decisions').get() as { n: number }).n;
     store.close();
+    const slowRequests = probeDir === undefined ? undefined : probeSummary(probeDir, measured);
     const perEventUs = (stage: string) => round3((((after[stage] ?? 0) - (before[stage] ?? 0)) / decided) * 1e6);
     const vigil = summary(measured);
     const ratio = (a: number, b: number) => round3(a / b);
@@ -235,6 +271,7 @@ try {
           receivedDecisions: measured.acked.length,
           receivedDecisionsMissingFromStore: missing,
           storeRows: rows,
+          ...(slowRequests === undefined ? {} : { slowRequests }),
           ...(reference === undefined
             ? {}
             : {

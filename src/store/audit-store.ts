@@ -440,6 +440,9 @@ class AuditWriter {
 export class AuditStore implements DecisionLog {
   private readonly db: Database.Database;
   private readonly inserts: Record<keyof InsertRows, Database.Statement>;
+  /** One transaction over a group's writes, and one over a single write (when the group's fails). */
+  private readonly commitAll: (batch: Pending[]) => void;
+  private readonly commitOne: (p: Pending) => void;
   private readonly maxOrdinal: Database.Statement<[], { n: number | null }>;
   private readonly selectDecision: Database.Statement<[string], DecisionRow>;
   private readonly existsDecision: Database.Statement<[string], { one: number }>;
@@ -482,6 +485,19 @@ export class AuditStore implements DecisionLog {
       shadows: db.prepare(INSERT_SQL.shadows),
       labels: db.prepare(INSERT_SQL.labels),
     };
+    // Made once: better-sqlite3 builds a transaction function with its variants each time it is asked.
+    const runHere = (p: Pending) => {
+      p.run?.();
+      if (p.rows !== undefined) {
+        for (const row of p.rows.decisions) this.inserts.decisions.run(row);
+        for (const row of p.rows.shadows) this.inserts.shadows.run(row);
+        for (const row of p.rows.labels) this.inserts.labels.run(row);
+      }
+    };
+    this.commitAll = db.transaction((batch: Pending[]) => {
+      for (const p of batch) runHere(p);
+    });
+    this.commitOne = db.transaction(runHere);
     this.maxOrdinal = db.prepare('SELECT max(ordinal) AS n FROM decisions');
     this.selectDecision = db.prepare('SELECT * FROM decisions WHERE event_id = ?');
     this.existsDecision = db.prepare('SELECT 1 AS one FROM decisions WHERE event_id = ?');
@@ -749,24 +765,14 @@ export class AuditStore implements DecisionLog {
    */
   private commitHere(batch: Pending[], written: Pending[]): void {
     const committed: Pending[] = [];
-    const runHere = (p: Pending) => {
-      p.run?.();
-      if (p.rows !== undefined) {
-        for (const row of p.rows.decisions) this.inserts.decisions.run(row);
-        for (const row of p.rows.shadows) this.inserts.shadows.run(row);
-        for (const row of p.rows.labels) this.inserts.labels.run(row);
-      }
-    };
     if (batch.length > 0)
       try {
-        this.db.transaction(() => {
-          for (const p of batch) runHere(p);
-        })();
+        this.commitAll(batch);
         committed.push(...batch);
       } catch {
         for (const p of batch) {
           try {
-            this.db.transaction(runHere)(p);
+            this.commitOne(p);
             committed.push(p);
           } catch (error) {
             p.reject(error);

@@ -55,17 +55,15 @@ interface DecisionRow {
  * decisions, and early warning's indicators.
  */
 export function* recentDecisions(audit: AuditStore, bounds: RecentBounds): Generator<LoggedDecision> {
-  const db = audit.connection;
-  const from = firstInSpan(db, 'decisions', 'ordinal', bounds);
-  if (from === undefined) return;
-  const rows = db
-    .prepare<[number], DecisionRow>(
-      `SELECT ordinal, event_id, event_time, customer_ref AS customer, terminal_id AS terminal,
-         json_extract(event_json, '$.ipAddress') AS ip, json_extract(event_json, '$.deviceId') AS device,
-         decision, score
-       FROM decisions WHERE ordinal >= ? ORDER BY ordinal`,
-    )
-    .iterate(from);
+  const rows = rowsInSpan<DecisionRow>(
+    audit,
+    'decisions',
+    'ordinal',
+    `ordinal, event_id, event_time, customer_ref AS customer, terminal_id AS terminal,
+       json_extract(event_json, '$.ipAddress') AS ip, json_extract(event_json, '$.deviceId') AS device,
+       decision, score`,
+    bounds,
+  );
   for (const r of rows)
     yield {
       ordinal: r.ordinal,
@@ -82,16 +80,13 @@ export function* recentDecisions(audit: AuditStore, bounds: RecentBounds): Gener
 
 /** The newest logged login and behaviour events within `bounds`, oldest first (the order they were kept in). */
 export function* recentActivity(audit: AuditStore, bounds: RecentBounds): Generator<LoggedActivity> {
-  const db = audit.connection;
-  const table = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'activity_decisions'").get();
-  if (table === undefined) return;
-  const from = firstInSpan(db, 'activity_decisions', 'rowid', bounds);
-  if (from === undefined) return;
-  const rows = db
-    .prepare<[number], { event_id: string; kind: ActivityKind; event_time: string; event_json: string }>(
-      'SELECT event_id, kind, event_time, event_json FROM activity_decisions WHERE rowid >= ? ORDER BY rowid',
-    )
-    .iterate(from);
+  const rows = rowsInSpan<{ event_id: string; kind: ActivityKind; event_time: string; event_json: string }>(
+    audit,
+    'activity_decisions',
+    'rowid',
+    'event_id, kind, event_time, event_json',
+    bounds,
+  );
   for (const r of rows)
     yield {
       eventId: r.event_id,
@@ -102,9 +97,28 @@ export function* recentActivity(audit: AuditStore, bounds: RecentBounds): Genera
 }
 
 /**
- * The first key (`ordinal` or `rowid`, both increasing in the order rows were logged) of the rows
- * `bounds` takes, or undefined for an empty table. The span is found by a binary search over the
- * keys on their event times, which are nearly ordered: a handful of lookups instead of a scan.
+ * `columns` of the rows of `table` that `bounds` takes, in `key` order (`ordinal` or `rowid`, both
+ * increasing in the order rows were logged); none when the table is empty or not in the file (a
+ * file of a run before it was made).
+ */
+function rowsInSpan<Row>(
+  audit: AuditStore,
+  table: 'decisions' | 'activity_decisions',
+  key: 'ordinal' | 'rowid',
+  columns: string,
+  bounds: RecentBounds,
+): IterableIterator<Row> {
+  const db = audit.connection;
+  const exists = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(table);
+  const from = exists === undefined ? undefined : firstInSpan(db, table, key, bounds);
+  if (from === undefined) return [][Symbol.iterator]();
+  return db.prepare<[number], Row>(`SELECT ${columns} FROM ${table} WHERE ${key} >= ? ORDER BY ${key}`).iterate(from);
+}
+
+/**
+ * The first key of the rows `bounds` takes, or undefined for an empty table. The span is found by
+ * a binary search over the keys on their event times, which are nearly ordered: a handful of
+ * lookups instead of a scan.
  */
 function firstInSpan(
   db: Database.Database,

@@ -77,5 +77,5 @@ export function startPauseProbe(dir, role) {
 }
 
 const dir = process.env.VIGIL_PAUSE_PROBE;
-if (dir !== undefined && dir !== '' && isMainThread && process.env.VIGIL_PAUSE_PROBE_ROLE !== 'none')
-  startPauseProbe(dir, process.env.VIGIL_PAUSE_PROBE_ROLE ?? 'server');
+// Loaded with --import into the server; the load generator calls startPauseProbe itself.
+if (dir !== undefined && dir !== '' && isMainThread) startPauseProbe(dir, 'server');

@@ -164,3 +164,14 @@ test('options: the new thresholds are checked with the others, every problem lis
     (e: unknown) => e instanceof ConfigError && e.issues[0]?.path[0] === 'knownPerCustomer',
   );
 });
+
+test('a customer back after idleSeconds starts afresh, whether or not a sweep has dropped it yet', () => {
+  const warning = new AccessWarning({ idleSeconds: 600 });
+  // Sweeps at T0 and T0 + 599 (which keeps c1, seen 599 s before); c1's next login, 650 s after
+  // its last, comes before the next sweep (T0 + 749). Its devices are forgotten: the new one is
+  // its first known, not a new device.
+  assert.deepEqual(run(warning, [login(T0, 'c1', { deviceId: 'd1' }), login(T0 + 599, 'c2')]), []);
+  assert.equal(warning.indicatorsOf('customer', 'c1')?.knownDevices, 1, 'not swept yet');
+  assert.deepEqual(run(warning, [login(T0 + 650, 'c1', { deviceId: 'd2' })]), []);
+  assert.equal(warning.indicatorsOf('customer', 'c1')?.knownDevices, 1);
+});

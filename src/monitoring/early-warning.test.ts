@@ -247,3 +247,15 @@ test('model alerts: one per decline, severity from where the score lies above th
   assert.equal(alert.title, 'customer aaaaaaaa…: transaction t1 declined, score 0.900');
   assert.deepEqual(alert.evidence.eventIds, ['t1']);
 });
+
+test('an entity back after idleSeconds starts afresh, whether or not a sweep has dropped it yet', () => {
+  const warning = new EarlyWarning({ kinds: ['terminal'], idleSeconds: 600 });
+  // Sweeps run at the first event of each quarter of the idle time: at T0, then at T0 + 599,
+  // which keeps Q (seen 599 s before). Q's next event, 650 s after its last, comes before the
+  // next sweep (T0 + 749).
+  warning.observe(ev(T0, { terminalId: 'Q' }));
+  warning.observe(ev(T0 + 599, { terminalId: 'other' }));
+  assert.equal(warning.indicatorsOf('terminal', 'Q')?.firstSeenSeconds, T0, 'not swept yet');
+  warning.observe(ev(T0 + 650, { terminalId: 'Q' }));
+  assert.equal(warning.indicatorsOf('terminal', 'Q')?.firstSeenSeconds, T0 + 650);
+});

@@ -29,6 +29,7 @@ import { type Alerting, type AlertingOptions, registerAlertRoutes } from './aler
 import { type ApiKeys, bearerKey, type Role } from './api-keys.js';
 import { registerEntityRoutes } from './entity-routes.js';
 import { errorReply, invalidRequest, RequestError } from './http-errors.js';
+import type { BoundCounter, BoundHistogram } from './metric-series.js';
 import { registerModelRoutes } from './model-routes.js';
 import { registerOpenApi } from './openapi-routes.js';
 import { type RateLimitOptions, TokenBuckets } from './rate-limit.js';
@@ -228,9 +229,9 @@ export async function buildRiskService(options: RiskServiceOptions): Promise<Fas
     }
     done();
   });
-  // The series of each method, route and status, bound once: prom-client hashes a label object
-  // on every labelled call. Bounded: Node's parser knows few methods, and routes are the app's.
-  const requestSeries = new Map<string, { count: { inc(): void }; seconds: { observe(v: number): void } }>();
+  // The series of each method, route and status, bound once. Bounded: Node's parser knows few
+  // methods, and routes are the app's.
+  const requestSeries = new Map<string, { count: BoundCounter; seconds: BoundHistogram }>();
   app.addHook('onResponse', (request, reply, done) => {
     const route = request.routeOptions.url ?? 'unmatched';
     const key = `${request.method} ${route} ${reply.statusCode}`;
@@ -263,7 +264,7 @@ export async function buildRiskService(options: RiskServiceOptions): Promise<Fas
   }
 
   /** Scores events (already valid) in order, commits their records, and returns the answers. */
-  // Bound once: a labelled inc() per request would look its series up by label each time.
+  // Bound once: a labelled inc() per request would look its series up each time.
   const stageSeconds = {
     features: metrics.stageSeconds.labels({ stage: 'features' }),
     model: metrics.stageSeconds.labels({ stage: 'model' }),

@@ -2,21 +2,23 @@
  * The service's Prometheus metrics, in a prom-client Registry of its own (one per app instance,
  * never the global one), served at `GET /metrics`.
  */
-import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import type { Decision } from '../scoring/index.js';
+import { type BoundCounter, SeriesCounter, SeriesHistogram } from './metric-series.js';
 
+/** The per-request and per-event metrics: plain-number series (see metric-series.ts) in a prom-client Registry. */
 export interface ServiceMetrics {
   registry: Registry;
-  requests: Counter<'method' | 'route' | 'status'>;
-  requestSeconds: Histogram<'method' | 'route'>;
-  decisions: Counter<'decision'>;
-  scores: Histogram;
-  labels: Counter<'label'>;
+  requests: SeriesCounter<'method' | 'route' | 'status'>;
+  requestSeconds: SeriesHistogram<'method' | 'route'>;
+  decisions: SeriesCounter<'decision'>;
+  scores: SeriesHistogram;
+  labels: SeriesCounter<'label'>;
   /** Seconds spent per stage of deciding events (summed over requests), for the cost split. */
-  stageSeconds: Counter<'stage'>;
-  shadowScores: Histogram<'model_version'>;
+  stageSeconds: SeriesCounter<'stage'>;
+  shadowScores: SeriesHistogram<'model_version'>;
   /** Events decided, by kind (transaction, login, behaviour) and decision. */
-  events: Counter<'kind' | 'decision'>;
+  events: SeriesCounter<'kind' | 'decision'>;
 }
 
 /** The stages of a decision `vigil_decision_stage_seconds_total` splits time into. */
@@ -35,51 +37,51 @@ export function createServiceMetrics(registry = new Registry()): ServiceMetrics 
   const registers = [registry];
   return {
     registry,
-    requests: new Counter({
+    requests: new SeriesCounter({
       name: 'vigil_http_requests_total',
       help: 'HTTP requests answered, by method, route and status',
       labelNames: ['method', 'route', 'status'],
       registers,
     }),
-    requestSeconds: new Histogram({
+    requestSeconds: new SeriesHistogram({
       name: 'vigil_http_request_duration_seconds',
       help: 'Time from receiving a request to sending its response',
       labelNames: ['method', 'route'],
       buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
       registers,
     }),
-    decisions: new Counter({
+    decisions: new SeriesCounter({
       name: 'vigil_decisions_total',
       help: 'Decisions made, by outcome',
       labelNames: ['decision'],
       registers,
     }),
-    scores: new Histogram({
+    scores: new SeriesHistogram({
       name: 'vigil_model_score',
       help: "Distribution of the deployed model's scores",
       buckets: Array.from({ length: 20 }, (_, i) => Number(((i + 1) * 0.05).toFixed(2))),
       registers,
     }),
-    labels: new Counter({
+    labels: new SeriesCounter({
       name: 'vigil_labels_total',
       help: 'Labels received, by label (1 fraud, 0 genuine)',
       labelNames: ['label'],
       registers,
     }),
-    stageSeconds: new Counter({
+    stageSeconds: new SeriesCounter({
       name: 'vigil_decision_stage_seconds_total',
       help: 'Time spent deciding events, by stage (features, model, rules, storage until committed), summed over requests',
       labelNames: ['stage'],
       registers,
     }),
-    shadowScores: new Histogram({
+    shadowScores: new SeriesHistogram({
       name: 'vigil_shadow_score',
       help: "Distribution of the shadow models' scores, by model version (they decide nothing)",
       labelNames: ['model_version'],
       buckets: Array.from({ length: 20 }, (_, i) => Number(((i + 1) * 0.05).toFixed(2))),
       registers,
     }),
-    events: new Counter({
+    events: new SeriesCounter({
       name: 'vigil_events_total',
       help: 'Events decided, by kind (transaction, login, behaviour) and decision; only transactions are scored by the model',
       labelNames: ['kind', 'decision'],
@@ -126,12 +128,12 @@ export function registerStateGauges(registry: Registry, stateSize: StateSizeSour
 
 /**
  * Counts decided events: `vigil_events_total` for every kind, and for transactions (scored by the
- * model) `vigil_decisions_total` and the score histogram. Each series is bound once: prom-client
- * hashes a label object on every labelled call, twice per event on the service's hot path.
+ * model) `vigil_decisions_total` and the score histogram. Each series is bound once, so an event
+ * costs no label lookup.
  */
 export function eventCounter(metrics: ServiceMetrics): (kind: string, decision: Decision, score?: number) => void {
-  const events = new Map<string, { inc(): void }>();
-  const decisions = new Map<Decision, { inc(): void }>();
+  const events = new Map<string, BoundCounter>();
+  const decisions = new Map<Decision, BoundCounter>();
   return (kind, decision, score) => {
     const key = `${kind} ${decision}`;
     let event = events.get(key);

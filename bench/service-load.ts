@@ -19,7 +19,7 @@
 // Run: npm run bench:service [-- --rate 5000 --connections 64 --from 2018-08-08 --days 14
 //        --warmup-days 7 --warmup-seconds 10 --durability machine|process --model DIR --data FILE
 //        --duration SECONDS --cpu-profile-dir DIR --keep --serve-args="FLAGS" --node-args="FLAGS"
-//        --server-output --no-reference --probe-pauses]
+//        --server-output --no-reference --probe-pauses --latencies-file FILE]
 // Without --model it trains one first (mlp on fraud-handbook features, July 2018). --duration sends
 // the first rate × duration events only; --cpu-profile-dir runs the server with node --cpu-prof;
 // --keep leaves the temp directory (model, audit store) in place and prints it; --serve-args passes
@@ -29,7 +29,10 @@
 // `slowRequests`: each measured request slower than 10 ms put under what overlapped it (a pause of
 // the server's thread in GC, waiting for a core or running; a slow WAL sync; a pause of this
 // process; or none of them: queueing), with the pauses and slow syncs of the measured part.
+// --latencies-file writes each measured request's scheduled send time (ms since the epoch) and
+// latency as CSV, to line up the slow ones with the probe's records (kept with --keep).
 import { once } from 'node:events';
+import { writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -72,6 +75,7 @@ const { values } = parseArgs({
     'cpu-profile-dir': { type: 'string' },
     durability: { type: 'string', default: 'machine' },
     'serve-args': { type: 'string', default: '' },
+    'latencies-file': { type: 'string' },
   },
 });
 const rate = Number(values.rate);
@@ -169,6 +173,16 @@ function summary(m: Measured) {
   };
 }
 
+/** Each measured request's scheduled send time (ms since the epoch) and latency, as CSV. */
+function writeLatencies(path: string, m: Measured) {
+  const interval = 1000 / rate;
+  const lines = ['sentAtMs,latencyMs'];
+  m.latencyMs.forEach((latency, i) => {
+    lines.push(`${round3(m.startedAtMs + i * interval)},${latency}`);
+  });
+  writeFileSync(path, `${lines.join('\n')}\n`);
+}
+
 /** The slow requests of the measured part by cause, and the probe's pauses and slow syncs in it. */
 function probeSummary(dir: string, m: Measured) {
   const records = readProbe(dir);
@@ -247,6 +261,7 @@ try {
     const rows = (store.prepare('SELECT count(*) AS n FROM decisions').get() as { n: number }).n;
     store.close();
     const slowRequests = probeDir === undefined ? undefined : probeSummary(probeDir, measured);
+    if (values['latencies-file'] !== undefined) writeLatencies(values['latencies-file'], measured);
     const perEventUs = (stage: string) => round3((((after[stage] ?? 0) - (before[stage] ?? 0)) / decided) * 1e6);
     const vigil = summary(measured);
     const ratio = (a: number, b: number) => round3(a / b);

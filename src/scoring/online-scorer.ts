@@ -87,6 +87,7 @@ export class OnlineScorer {
   private executor: FeatureExecutor;
   private current: SpecModel;
   private latestSeconds = Number.NEGATIVE_INFINITY;
+  private featuresTemplate: Record<string, number> | undefined;
   readonly maxLatenessSeconds: number;
 
   /** A scorer for `champion` from an empty feature state (the model now belongs to the scorer). */
@@ -284,9 +285,10 @@ export class OnlineScorer {
       processedAt.push(event.timestampSeconds);
       this.latestSeconds = event.timestampSeconds;
     }
-    const rows = Int32Array.from({ length: n }, (_, i) => i);
+    const rows = new Int32Array(n);
+    for (let i = 0; i < n; i++) rows[i] = i;
     const replay: ModelReplay = {
-      featureNames: [...this.featureNames],
+      featureNames: this.featureNames,
       features,
       sequenceWidth: width,
       ...(sequences === undefined ? {} : { sequences, sequenceSlot: rows }),
@@ -310,7 +312,7 @@ export class OnlineScorer {
         score,
         decision,
         reasons: decision === 'approve' ? [] : reasonsFor(champion, score, decision, row, this.featureNames),
-        features: Object.fromEntries(this.featureNames.map((name, f) => [name, row[f] as number])),
+        features: this.featuresObject(row),
         ordinal,
         processedAtSeconds: processedAt[i] as number,
         modelVersion: champion.modelVersion,
@@ -322,6 +324,19 @@ export class OnlineScorer {
         });
       return result;
     });
+  }
+
+  /**
+   * A row's features by name. Copied from an object that has every name already, so each event's
+   * object shares one shape (fast to read by the rules and to stringify for the audit record)
+   * instead of being built from name-value pairs.
+   */
+  private featuresObject(row: Float64Array): Record<string, number> {
+    const names = this.featureNames;
+    this.featuresTemplate ??= Object.fromEntries(names.map((name) => [name, 0]));
+    const features = { ...this.featuresTemplate };
+    for (let f = 0; f < names.length; f++) features[names[f] as string] = row[f] as number;
+    return features;
   }
 
   /**

@@ -157,7 +157,9 @@ export class SpecModel {
       let offset = 0;
       for (const call of calls) {
         const n = call.rows.length;
-        call.resolve(Float64Array.from({ length: n }, (_, i) => proba.data[(offset + i) * 2 + 1] as number));
+        const scores = new Float64Array(n);
+        for (let i = 0; i < n; i++) scores[i] = proba.data[(offset + i) * 2 + 1] as number;
+        call.resolve(scores);
         offset += n;
       }
     } catch (error) {
@@ -213,7 +215,8 @@ function mergeReplays(calls: readonly PendingRows[]): { replay: ModelReplay; row
       at++;
     }
   }
-  const rows = Int32Array.from({ length: total }, (_, i) => i);
+  const rows = new Int32Array(total);
+  for (let i = 0; i < total; i++) rows[i] = i;
   return {
     replay: {
       featureNames: first.replay.featureNames,

@@ -278,7 +278,11 @@ export function eventIssues(data: unknown, checks: EventChecks, prefix: (string 
         message: `amount must be at most ${MAX_AMOUNT}`,
       });
   }
-  if (typeof timestamp === 'string' && fitsSchema(TransactionBody.properties.timestamp, timestamp)) {
+  // A body that fits its schema has a well-formed timestamp: checking it again cost a second date-time match.
+  if (
+    typeof timestamp === 'string' &&
+    (issues.length === 0 || fitsSchema(TransactionBody.properties.timestamp, timestamp))
+  ) {
     const ms = Date.parse(timestamp);
     if (!Number.isFinite(ms))
       issues.push({ code: 'invalid_format', path: [...prefix, 'timestamp'], message: 'not a valid time' });

@@ -98,7 +98,7 @@ export function featureSpecRecord(
 
 /** A replay's output as the model inputs need it. */
 export interface ModelReplay {
-  featureNames: string[];
+  featureNames: readonly string[];
   /** nRows × features, row-major, every row. */
   features: Float64Array;
   /** Sequence rows of the rows asked for, when the model reads sequences. */
@@ -172,7 +172,7 @@ export interface RawSequencesState {
 /** Fits the standardisation of each feature on `trainRows` of a row-major nRows × featureNames matrix. */
 export function fitFeatureStandardisation(
   features: Float64Array,
-  featureNames: string[],
+  featureNames: readonly string[],
   trainRows: ArrayLike<number>,
 ): FeatureStandardisationState {
   const nCols = featureNames.length;
@@ -299,7 +299,7 @@ export function timeSplitRows(timestampSeconds: Float64Array, testFrom: string):
 }
 
 /** The given rows of replayed features (row-major, `featureNames.length` per row) as a table of numeric columns. */
-export function featureTable(features: Float64Array, featureNames: string[], rows: ArrayLike<number>): Table {
+export function featureTable(features: Float64Array, featureNames: readonly string[], rows: ArrayLike<number>): Table {
   const nCols = featureNames.length;
   const nRows = rows.length;
   return {
@@ -313,7 +313,7 @@ export function featureTable(features: Float64Array, featureNames: string[], row
 }
 
 /** The inverse of {@link featureTable}: the named numeric columns of a table as row-major features. */
-export function tableFeatures(table: Table, featureNames: string[]): Float64Array {
+export function tableFeatures(table: Table, featureNames: readonly string[]): Float64Array {
   const nCols = featureNames.length;
   const out = new Float64Array(table.nRows * nCols);
   featureNames.forEach((name, c) => {

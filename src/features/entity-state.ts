@@ -17,6 +17,9 @@ export const WINDOW_AMOUNT = 1;
 export const WINDOW_LABEL = 2;
 export const WINDOW_SLOTS = 3;
 
+/** The least room in events an entity's array is shrunk to (a new entity starts with 4). */
+export const MIN_EVENT_CAPACITY = 8;
+
 export class EntityState {
   events: Float64Array;
   /** Events held: [0, end). */
@@ -56,9 +59,11 @@ export class EntityState {
    */
   append(fields: Float64Array, loSlots: Int32Array, positionSlots: Int32Array): number {
     if ((this.end + 1) * this.stride > this.events.length) {
-      let oldest = this.end;
-      for (let i = 0; i < loSlots.length; i++) oldest = Math.min(oldest, this.cursors[loSlots[i] as number] as number);
-      this.makeRoom(oldest, positionSlots);
+      const oldest = this.oldestNeeded(loSlots);
+      const live = this.end - oldest;
+      const capacity = this.capacity;
+      if (live * 2 > capacity) this.moveTo(oldest, capacity * 2, positionSlots);
+      else if (!this.shrinkToFit(loSlots, positionSlots)) this.moveTo(oldest, capacity, positionSlots);
     }
     const at = this.end * this.stride;
     const e = this.events;
@@ -71,25 +76,50 @@ export class EntityState {
   }
 
   /**
-   * Drops events before `oldestNeeded` (every window has passed them) and grows the array when the
-   * live part still fills more than half of it; cursors shift with the events.
+   * Halves the array (down to {@link MIN_EVENT_CAPACITY}) while the events its windows still need
+   * would fill at most an eighth of it; returns whether it did. The array only doubles when full
+   * (the events still needed filling more than half), so without this an entity kept room for the
+   * most it ever held: a terminal's busy day for as long as the terminal lives. The appends call
+   * it when the array is full, and the executor's sweeps for every entity, since an entity that has
+   * gone quiet may not fill its array again for months.
    */
-  private makeRoom(oldestNeeded: number, positionSlots: Int32Array): void {
+  shrinkToFit(loSlots: Int32Array, positionSlots: Int32Array): boolean {
+    const capacity = this.capacity;
+    if (capacity <= MIN_EVENT_CAPACITY) return false;
+    const oldest = this.oldestNeeded(loSlots);
+    const live = this.end - oldest;
+    if (live * 8 > capacity) return false;
+    let room = Math.floor(capacity / 2);
+    while (live * 8 <= room && room > MIN_EVENT_CAPACITY) room = Math.floor(room / 2);
+    this.moveTo(oldest, room, positionSlots);
+    return true;
+  }
+
+  /** The first event some window still needs (every window has passed the ones before). */
+  private oldestNeeded(loSlots: Int32Array): number {
+    let oldest = this.end;
+    for (let i = 0; i < loSlots.length; i++) oldest = Math.min(oldest, this.cursors[loSlots[i] as number] as number);
+    return oldest;
+  }
+
+  /**
+   * Drops the events before `oldestNeeded` into an array with room for `room` events (the same
+   * array when its size does not change); cursors shift with the events.
+   */
+  private moveTo(oldestNeeded: number, room: number, positionSlots: Int32Array): void {
     const stride = this.stride;
-    const live = this.end - oldestNeeded;
-    if (live * stride <= this.events.length / 2) {
-      this.events.copyWithin(0, oldestNeeded * stride, this.end * stride);
-    } else {
-      const grown = new Float64Array(this.events.length * 2);
-      grown.set(this.events.subarray(oldestNeeded * stride, this.end * stride));
-      this.events = grown;
+    if (room * stride === this.events.length) this.events.copyWithin(0, oldestNeeded * stride, this.end * stride);
+    else {
+      const moved = new Float64Array(room * stride);
+      moved.set(this.events.subarray(oldestNeeded * stride, this.end * stride));
+      this.events = moved;
     }
     const c = this.cursors;
     for (let i = 0; i < positionSlots.length; i++) {
       const slot = positionSlots[i] as number;
       c[slot] = (c[slot] as number) - oldestNeeded;
     }
-    this.end = live;
+    this.end -= oldestNeeded;
   }
 
   /** Capacity in events, for tests of bounded memory. */

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ConfigError, DataError } from '../errors.js';
+import { SWEEP_EVERY_EVENTS } from './feature-executor.js';
 import {
   builtinFeatureSpec,
   FeatureExecutor,
@@ -114,6 +115,43 @@ test('an entity keeps only what its longest window needs', () => {
     last = executor.update({ timestampSeconds: h * 3600, customerId: 1, terminalId: h, amount: 1 });
   assert.equal(last[0], 720);
   assert.ok(executor.heldEventCapacity() <= 2048, `room for ${executor.heldEventCapacity()} events`);
+});
+
+test("an entity's room comes back down after a burst has left its windows", () => {
+  const spec = parseFeatureSpec({
+    name: 'terminals',
+    columns: { timestamp: 't', customerId: 'c', terminalId: 'm', amount: 'a' },
+    features: [{ name: 'n1', kind: 'window', key: 'terminalId', aggregate: 'count', windowDays: 1 }],
+  });
+  const executor = new FeatureExecutor(spec);
+  const room = () => executor.heldEventCapacity();
+  const day = 86_400;
+  let t = 0;
+  let last: Float64Array = new Float64Array(1);
+  // A busy day at terminal A (5,000 transactions, room for 8,192).
+  for (let i = 0; i < 5000; i++)
+    executor.update({ timestampSeconds: (t += 10), customerId: i, terminalId: 'A', amount: 1 });
+  assert.equal(room(), 8192);
+  // Then one every 30 minutes for 70 days: the window holds 48, and when the array is full again
+  // the append shrinks it rather than moving 48 events to the front of room for 8,192.
+  for (let i = 0; i < 70 * 48; i++)
+    last = executor.update({ timestampSeconds: (t += 1800), customerId: i, terminalId: 'A', amount: 1 });
+  assert.equal(last[0], 48);
+  assert.ok(room() <= 512, `room for ${room()} events at A after 70 steady days`);
+  // A busy day at terminal B, which then goes quiet (2 a day) and would not fill its array for
+  // years: the sweep every 65,536 events shrinks it, while terminal C's traffic drives the stream.
+  for (let i = 0; i < 5000; i++)
+    executor.update({ timestampSeconds: (t += 10), customerId: i, terminalId: 'B', amount: 1 });
+  const afterBurst = room();
+  for (let i = 0; executor.seen <= 2 * SWEEP_EVERY_EVENTS; i++) {
+    t += 60;
+    executor.update({ timestampSeconds: t, customerId: i, terminalId: i % 720 === 0 ? 'B' : 'C', amount: 1 });
+  }
+  last = executor.update({ timestampSeconds: (t += 60), customerId: 0, terminalId: 'B', amount: 1 });
+  assert.ok(afterBurst >= 8192, `room for ${afterBurst} events after B's busy day`);
+  // Terminals A, B and C each hold at most a day's events (C: 1,440, B: 3) in room near what they need.
+  assert.ok(room() <= 512 + 16 + 4096, `room for ${room()} events after the sweeps`);
+  assert.equal(last[0], 3);
 });
 
 test('events must come in time order; a bad spec lists every problem with its path', () => {

@@ -366,7 +366,9 @@ export class FeatureExecutor {
   /** Forgets entities idle for longer than the retention (every {@link SWEEP_EVERY_EVENTS} events). */
   private sweep(now: number): void {
     for (const group of this.groups)
-      for (const [id, entity] of group.entities) if (forgetsEntity(this, entity, now)) group.entities.delete(id);
+      for (const [id, entity] of group.entities)
+        if (forgetsEntity(this, entity, now)) group.entities.delete(id);
+        else entity.shrinkToFit(group.loSlots, group.positionSlots);
   }
 
   /** Room for events the state holds over all entities: bounded by the windows, not the stream. */

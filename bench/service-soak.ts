@@ -21,8 +21,14 @@
 // is 30 days, after a 7-day delay for terminals), so growth of memory with them is state, without
 // them a leak.
 //
+// Before the timed part, the first --warmup-days of the file (default 90) go in batches of 1,000,
+// unmeasured, so the state is past filling its windows when the clock starts: an empty state
+// grows for weeks of event time, and the entities' arrays settle over months (each moves only
+// when it fills), which in a 10-minute soak from empty reads as growth. --warmup-days 0 starts
+// empty.
+//
 // Run: npm run bench:soak [-- --minutes 10 --rate 2500 --connections 32 --sample-seconds 10
-//        --model DIR --data FILE --keep]
+//        --warmup-days 90 --model DIR --data FILE --keep]
 // Without --model it trains one first (mlp on fraud-handbook features, July 2018).
 import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -51,6 +57,7 @@ const { values } = parseArgs({
     rate: { type: 'string', default: '2500' },
     connections: { type: 'string', default: '32' },
     'sample-seconds': { type: 'string', default: '10' },
+    'warmup-days': { type: 'string', default: '90' },
     data: { type: 'string', default: DEFAULT_DATA },
     model: { type: 'string' },
     keep: { type: 'boolean', default: false },
@@ -98,8 +105,14 @@ const client = httpClient(Number(values.connections));
 try {
   const columns = await readEventColumns(values.data, { withTrainLines: values.model === undefined });
   const model = values.model ?? trainBenchModel(columns.trainCsvLines, work);
-  const needed = Math.ceil(rate * minutes * 60) + rate;
-  const events = eventsInPasses(columns, Math.ceil(needed / columns.n));
+  const warmupMs = Number(values['warmup-days']) * 86_400_000;
+  const firstMs = columns.timeMs[0] as number;
+  let warmupEvents = 0;
+  while (warmupEvents < columns.n && (columns.timeMs[warmupEvents] as number) < firstMs + warmupMs) warmupEvents++;
+  const needed = warmupEvents + Math.ceil(rate * minutes * 60) + rate;
+  const all = eventsInPasses(columns, Math.ceil(needed / columns.n));
+  // The timed part: the events after the warm-up's.
+  const events = { length: all.length - warmupEvents, at: (i: number) => all.at(warmupEvents + i) };
   const { child, url } = await startServer(model, join(work, 'audit.db'), {
     // The replay compresses months into minutes, so requests on many connections overtake each
     // other by minutes of event time (as in bench:service).
@@ -107,6 +120,13 @@ try {
   });
   const pid = child.pid as number;
   try {
+    const warmupStart = performance.now();
+    for (let i = 0; i < warmupEvents; i += 1000) {
+      const batch = Array.from({ length: Math.min(1000, warmupEvents - i) }, (_, k) => all.at(i + k));
+      const r = await client.post(url, '/v1/events:batch', { events: batch });
+      if (r.status !== 200) throw new Error(`warm-up batch at ${i}: ${r.status} ${r.text.slice(0, 300)}`);
+    }
+    const warmupSeconds = (performance.now() - warmupStart) / 1000;
     const durationMs = minutes * 60_000;
     const samples: Sample[] = [];
     const statuses = new Map<number, number>();
@@ -165,6 +185,8 @@ try {
       heapMax = 0;
     };
     await readMetrics();
+    // The warm-up's decisions are not the timed part's.
+    decisionsBefore = decisionsTotal(lastMetrics);
     takeSample();
     // Readings every second, a sample every sampleSeconds; a scrape is skipped while one is out.
     let scraping = false;
@@ -242,7 +264,8 @@ try {
           // Until the last answer: a server behind schedule drains its queue after the send stops.
           seconds: round(seconds, 1),
           achievedRatePerSec: Math.round(sent / seconds),
-          passesOverFile: round(sent / columns.n),
+          passesOverFile: round((warmupEvents + sent) / columns.n),
+          warmup: { days: Number(values['warmup-days']), events: warmupEvents, seconds: round(warmupSeconds, 1) },
           statuses: Object.fromEntries(statuses),
           serverAlive: alive,
           samples,

@@ -20,6 +20,16 @@ export const WINDOW_SLOTS = 3;
 /** The least room in events an entity's array is shrunk to (a new entity starts with 4). */
 export const MIN_EVENT_CAPACITY = 8;
 
+/**
+ * The room for `live` events in an array of `capacity`: halved (down to {@link MIN_EVENT_CAPACITY})
+ * while they would fill at most an eighth of it, else unchanged.
+ */
+function shrunkRoom(live: number, capacity: number): number {
+  let room = capacity;
+  while (live * 8 <= room && room > MIN_EVENT_CAPACITY) room = Math.max(MIN_EVENT_CAPACITY, Math.floor(room / 2));
+  return room;
+}
+
 export class EntityState {
   events: Float64Array;
   /** Events held: [0, end). */
@@ -62,8 +72,7 @@ export class EntityState {
       const oldest = this.oldestNeeded(loSlots);
       const live = this.end - oldest;
       const capacity = this.capacity;
-      if (live * 2 > capacity) this.moveTo(oldest, capacity * 2, positionSlots);
-      else if (!this.shrinkToFit(loSlots, positionSlots)) this.moveTo(oldest, capacity, positionSlots);
+      this.moveTo(oldest, live * 2 > capacity ? capacity * 2 : shrunkRoom(live, capacity), positionSlots);
     }
     const at = this.end * this.stride;
     const e = this.events;
@@ -76,21 +85,17 @@ export class EntityState {
   }
 
   /**
-   * Halves the array (down to {@link MIN_EVENT_CAPACITY}) while the events its windows still need
-   * would fill at most an eighth of it; returns whether it did. The array only doubles when full
-   * (the events still needed filling more than half), so without this an entity kept room for the
-   * most it ever held: a terminal's busy day for as long as the terminal lives. The appends call
-   * it when the array is full, and the executor's sweeps for every entity, since an entity that has
-   * gone quiet may not fill its array again for months.
+   * Gives back room the events its windows still need no longer use (see {@link shrunkRoom});
+   * returns whether it did. The array doubles when it is full and those events fill more than half
+   * of it, so without this an entity kept room for the most it ever held: a terminal's busy day
+   * for as long as the terminal lives. The appends shrink it when they find it full, and the
+   * executor's sweeps call this for every entity, since one that has gone quiet may not fill its
+   * array again for months.
    */
   shrinkToFit(loSlots: Int32Array, positionSlots: Int32Array): boolean {
-    const capacity = this.capacity;
-    if (capacity <= MIN_EVENT_CAPACITY) return false;
     const oldest = this.oldestNeeded(loSlots);
-    const live = this.end - oldest;
-    if (live * 8 > capacity) return false;
-    let room = Math.floor(capacity / 2);
-    while (live * 8 <= room && room > MIN_EVENT_CAPACITY) room = Math.floor(room / 2);
+    const room = shrunkRoom(this.end - oldest, this.capacity);
+    if (room === this.capacity) return false;
     this.moveTo(oldest, room, positionSlots);
     return true;
   }

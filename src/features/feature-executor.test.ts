@@ -125,7 +125,6 @@ test("an entity's room comes back down after a burst has left its windows", () =
   });
   const executor = new FeatureExecutor(spec);
   const room = () => executor.heldEventCapacity();
-  const day = 86_400;
   let t = 0;
   let last: Float64Array = new Float64Array(1);
   // A busy day at terminal A (5,000 transactions, room for 8,192).

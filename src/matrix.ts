@@ -8,6 +8,13 @@ export interface Matrix {
   nCols: number;
 }
 
+/** `0, 1, …, n − 1`: every row of an n-row matrix or table, in order. */
+export function rowRange(n: number): Int32Array {
+  const rows = new Int32Array(n);
+  for (let i = 0; i < n; i++) rows[i] = i;
+  return rows;
+}
+
 /** Selects rows by index into a new matrix (used for splits and mini-batches). */
 export function takeRows(m: Matrix, rows: ArrayLike<number>): Matrix {
   const out = new Float32Array(rows.length * m.nCols);

@@ -5,7 +5,7 @@
  */
 import type { Column, ColumnSchema, Table } from '../data/table.js';
 import { BundleError, ConfigError, DataError, type Issue, NotFittedError } from '../errors.js';
-import type { Matrix } from '../matrix.js';
+import { type Matrix, rowRange } from '../matrix.js';
 import type { BooleanStepState } from './boolean-step.js';
 import { BooleanEncoder, fitBooleanStep } from './boolean-step.js';
 import type { CategoricalStepState } from './categorical-step.js';
@@ -230,7 +230,7 @@ export class TabularPipeline {
    * @throws ConfigError `unsupported_feature_kind` when `features` lists a datetime column.
    */
   fit(table: Table, trainRows?: Int32Array): this {
-    const rows = trainRows ?? allRows(table.nRows);
+    const rows = trainRows ?? rowRange(table.nRows);
     if (rows.length === 0) throw new DataError('invalid_rows', 'cannot fit TabularPipeline on zero training rows');
     for (let i = 0; i < rows.length; i++) {
       const r = rows[i] as number;
@@ -408,12 +408,6 @@ export class TabularPipeline {
     pipeline.fitted = fitted;
     return pipeline;
   }
-}
-
-function allRows(n: number): Int32Array {
-  const rows = new Int32Array(n);
-  for (let i = 0; i < n; i++) rows[i] = i;
-  return rows;
 }
 
 function missingColumnError(names: string[], issues?: Issue[]): DataError {

@@ -13,6 +13,7 @@ import {
   snapshotFeatureState,
   type TransactionEvent,
 } from '../features/index.js';
+import { rowRange } from '../matrix.js';
 import type { ModelReplay } from '../training/feature-inputs.js';
 import { type Decision, type DecisionBands, decide, type OnlineScorerOptions, SpecModel } from './spec-model.js';
 
@@ -285,8 +286,7 @@ export class OnlineScorer {
       processedAt.push(event.timestampSeconds);
       this.latestSeconds = event.timestampSeconds;
     }
-    const rows = new Int32Array(n);
-    for (let i = 0; i < n; i++) rows[i] = i;
+    const rows = rowRange(n);
     const replay: ModelReplay = {
       featureNames: this.featureNames,
       features,

@@ -8,6 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FeatureSpecRecord } from '../bundle/index.js';
 import { ConfigError } from '../errors.js';
+import { rowRange } from '../matrix.js';
 import {
   type FeatureStandardisationState,
   type ModelReplay,
@@ -215,8 +216,7 @@ function mergeReplays(calls: readonly PendingRows[]): { replay: ModelReplay; row
       at++;
     }
   }
-  const rows = new Int32Array(total);
-  for (let i = 0; i < total; i++) rows[i] = i;
+  const rows = rowRange(total);
   return {
     replay: {
       featureNames: first.replay.featureNames,

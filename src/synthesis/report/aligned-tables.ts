@@ -289,9 +289,4 @@ export function comparedTable(aligned: AlignedTables, parts: { side: Side; rows:
   return { nRows: n, columns };
 }
 
-/** `0, 1, …, n − 1`. */
-export function rowRange(n: number): Int32Array {
-  const rows = new Int32Array(n);
-  for (let i = 0; i < n; i++) rows[i] = i;
-  return rows;
-}
+export { rowRange } from '../../matrix.js';

@@ -3,6 +3,7 @@
  * Distance to the closest real record (DCR) of synthetic rows is set beside the DCR of holdout rows
  * (real rows the synthesizer never saw), and rows copied whole are counted.
  */
+import { rowRange } from '../../matrix.js';
 import { Random } from '../../random.js';
 import type { AlignedTables, Side } from './aligned-tables.js';
 import { sortedFinite } from './column-shapes.js';
@@ -338,7 +339,7 @@ export function distanceToClosestRecord(aligned: AlignedTables, options: DcrOpti
     seed + 2,
   );
   const reference = enc.encode('real', referenceRows);
-  const syntheticRows = subsample(allRows(aligned.nRows.synthetic), maxRows, seed);
+  const syntheticRows = subsample(rowRange(aligned.nRows.synthetic), maxRows, seed);
   const holdoutRows = subsample(options.holdout.rows, maxRows, seed + 1);
   const syntheticDistances = nearestDistances(
     enc.encode('synthetic', syntheticRows),
@@ -370,12 +371,6 @@ export function distanceToClosestRecord(aligned: AlignedTables, options: DcrOpti
     syntheticDistances,
     holdoutDistances,
   };
-}
-
-function allRows(n: number): Int32Array {
-  const rows = new Int32Array(n);
-  for (let i = 0; i < n; i++) rows[i] = i;
-  return rows;
 }
 
 /**
@@ -426,7 +421,7 @@ export function exactCopies(
 ): ExactCopies {
   const scratch = new Float64Array(1);
   const buckets = new Map<number, number[]>();
-  const reals = options.realRows ?? allRows(aligned.nRows.real);
+  const reals = options.realRows ?? rowRange(aligned.nRows.real);
   for (let i = 0; i < reals.length; i++) {
     const r = reals[i] as number;
     const h = rowHash(aligned, 'real', r, scratch);
@@ -434,7 +429,7 @@ export function exactCopies(
     if (list === undefined) buckets.set(h, [r]);
     else list.push(r);
   }
-  const queries = options.rows ?? allRows(aligned.nRows[side]);
+  const queries = options.rows ?? rowRange(aligned.nRows[side]);
   const n = queries.length;
   let count = 0;
   const rows: number[] = [];

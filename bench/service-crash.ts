@@ -19,6 +19,7 @@ import Database from 'better-sqlite3';
 import {
   DEFAULT_DATA,
   httpClient,
+  postInBatches,
   readBenchEvents,
   sendOnSchedule,
   startServer,
@@ -94,10 +95,7 @@ try {
   const reference = await startServer(model, join(work, 'reference.db'), { serveArgs });
   const byId = new Map(test.map((e) => [e.id, e]));
   const history = logged.map((id) => byId.get(id) as TransactionBody);
-  for (let i = 0; i < history.length; i += 1000) {
-    const r = await client.post(reference.url, '/v1/events:batch', { events: history.slice(i, i + 1000) });
-    if (r.status !== 200) throw new Error(`reference history at ${i}: ${r.status} ${r.text.slice(0, 300)}`);
-  }
+  await postInBatches(client, reference.url, history, history.length, 'reference history');
   // The events after the last one the store holds: those the kill cut off in flight are earlier.
   const position = new Map(test.map((e, i) => [e.id, i]));
   const lastLogged = logged.reduce((last, id) => Math.max(last, position.get(id) as number), -1);

@@ -304,6 +304,25 @@ export function httpClient(connections: number) {
 }
 
 /** What came back on a raw connection: the status line's code if any, everything read, and how it ended. */
+/**
+ * Sends events `0 … count − 1` of `events` (`at(i)`) to `url` as `POST /v1/events:batch` of 1,000,
+ * one batch at a time, in order (history before a measured part). Throws, naming `what` and the
+ * first event of the batch, on any answer but 200.
+ */
+export async function postInBatches(
+  client: ReturnType<typeof httpClient>,
+  url: string,
+  events: { at(i: number): unknown },
+  count: number,
+  what: string,
+): Promise<void> {
+  for (let i = 0; i < count; i += 1000) {
+    const batch = Array.from({ length: Math.min(1000, count - i) }, (_, k) => events.at(i + k));
+    const r = await client.post(url, '/v1/events:batch', { events: batch });
+    if (r.status !== 200) throw new Error(`${what} at ${i}: ${r.status} ${r.text.slice(0, 300)}`);
+  }
+}
+
 export interface RawAnswer {
   /** The status of the first response, or undefined when none came. */
   status: number | undefined;

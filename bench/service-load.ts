@@ -45,6 +45,7 @@ import {
   DEFAULT_DATA,
   decisionsTotal,
   httpClient,
+  postInBatches,
   readBenchEvents,
   rssMiBOf,
   sendOnSchedule,
@@ -173,12 +174,14 @@ function summary(m: Measured) {
   };
 }
 
+/** When measured request `i` was due to be sent, ms since the epoch (as sendOnSchedule spaces them). */
+const scheduledAtMs = (m: Measured, i: number) => m.startedAtMs + (i * 1000) / rate;
+
 /** Each measured request's scheduled send time (ms since the epoch) and latency, as CSV. */
 function writeLatencies(path: string, m: Measured) {
-  const interval = 1000 / rate;
   const lines = ['sentAtMs,latencyMs'];
   m.latencyMs.forEach((latency, i) => {
-    lines.push(`${round3(m.startedAtMs + i * interval)},${latency}`);
+    lines.push(`${round3(scheduledAtMs(m, i))},${latency}`);
   });
   writeFileSync(path, `${lines.join('\n')}\n`);
 }
@@ -186,11 +189,10 @@ function writeLatencies(path: string, m: Measured) {
 /** The slow requests of the measured part by cause, and the probe's pauses and slow syncs in it. */
 function probeSummary(dir: string, m: Measured) {
   const records = readProbe(dir);
-  const interval = 1000 / rate;
   const [fromMs, toMs] = [m.startedAtMs, m.startedAtMs + m.seconds * 1000];
   const syncs = records.slowSyncs.filter((s) => s.startMs >= fromMs && s.startMs <= toMs);
   return {
-    ...slowRequestCauses((i) => m.startedAtMs + i * interval, m.latencyMs, records, 10),
+    ...slowRequestCauses((i) => scheduledAtMs(m, i), m.latencyMs, records, 10),
     serverPauses: pauseSummary(records.server, fromMs, toMs),
     clientPauses: pauseSummary(records.client, fromMs, toMs),
     walSyncsOver2Ms: { count: syncs.length, maxMs: round3(syncs.reduce((x, s) => Math.max(x, s.ms), 0)) },
@@ -240,12 +242,7 @@ try {
   });
   const pid = child.pid as number;
   try {
-    for (let i = 0; i < singlesFrom; i += 1000) {
-      const r = await client.post(url, '/v1/events:batch', {
-        events: warmup.slice(i, Math.min(i + 1000, singlesFrom)),
-      });
-      if (r.status !== 200) throw new Error(`warm-up batch at ${i}: ${r.status} ${r.text.slice(0, 300)}`);
-    }
+    await postInBatches(client, url, warmup, singlesFrom, 'warm-up batch');
     const metricsBefore = (await client.get(url, '/metrics')).text;
     const measured = await runAtRate(url, pid, singles, events);
     const metricsAfter = (await client.get(url, '/metrics')).text;

@@ -40,6 +40,7 @@ import {
   decisionsTotal,
   eventsInPasses,
   httpClient,
+  postInBatches,
   readEventColumns,
   rssMiBOf,
   sampleValue,
@@ -121,11 +122,7 @@ try {
   const pid = child.pid as number;
   try {
     const warmupStart = performance.now();
-    for (let i = 0; i < warmupEvents; i += 1000) {
-      const batch = Array.from({ length: Math.min(1000, warmupEvents - i) }, (_, k) => all.at(i + k));
-      const r = await client.post(url, '/v1/events:batch', { events: batch });
-      if (r.status !== 200) throw new Error(`warm-up batch at ${i}: ${r.status} ${r.text.slice(0, 300)}`);
-    }
+    await postInBatches(client, url, all, warmupEvents, 'warm-up batch');
     const warmupSeconds = (performance.now() - warmupStart) / 1000;
     const durationMs = minutes * 60_000;
     const samples: Sample[] = [];

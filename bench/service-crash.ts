@@ -8,7 +8,7 @@
 //   --continue events one at a time, and every feature and score of the two must be equal.
 // Exits non-zero when a check fails.
 //
-// Run: npm run bench:crash [-- --rate 3000 --kill-after 5 --continue 2000 --durability machine|process
+// Run: npm run bench:crash [-- --rate 3000 --kill-after 5 --continue 2000 --durability process|machine
 //        --model DIR --data FILE]
 import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -35,7 +35,7 @@ const { values } = parseArgs({
     connections: { type: 'string', default: '64' },
     'kill-after': { type: 'string', default: '5' },
     continue: { type: 'string', default: '2000' },
-    durability: { type: 'string', default: 'machine' },
+    durability: { type: 'string', default: 'process' },
     keep: { type: 'boolean', default: false },
   },
 });

@@ -17,7 +17,7 @@
 // script; the output gives both and their ratios. --no-reference skips it.
 //
 // Run: npm run bench:service [-- --rate 5000 --connections 64 --from 2018-08-08 --days 14
-//        --warmup-days 7 --warmup-seconds 10 --durability machine|process --model DIR --data FILE
+//        --warmup-days 7 --warmup-seconds 10 --durability process|machine --model DIR --data FILE
 //        --duration SECONDS --cpu-profile-dir DIR --keep --serve-args="FLAGS" --node-args="FLAGS"
 //        --server-output --no-reference --probe-pauses --latencies-file FILE]
 // Without --model it trains one first (mlp on fraud-handbook features, July 2018). --duration sends
@@ -74,7 +74,7 @@ const { values } = parseArgs({
     duration: { type: 'string' },
     keep: { type: 'boolean', default: false },
     'cpu-profile-dir': { type: 'string' },
-    durability: { type: 'string', default: 'machine' },
+    durability: { type: 'string', default: 'process' },
     'serve-args': { type: 'string', default: '' },
     'latencies-file': { type: 'string' },
   },

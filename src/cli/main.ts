@@ -159,7 +159,7 @@ function buildProgram(io: CliIO, run: (task: () => Promise<void>) => void): Comm
     )
     .option(
       '--durability <level>',
-      'what a committed decision survives: machine (an OS crash or power cut too: a disk sync per group commit) or process (the process being killed or crashing; no sync per commit) (default: machine)',
+      'what an answered decision survives: process (the process being killed or crashing; an OS crash or power cut too once answered over 100 ms earlier: the log is synced to disk every 100 ms, no answer waits for it) or machine (all of them at once: every answer waits for a disk sync) (default: process)',
     )
     .option(
       '--alert-high-risk-in-window <n>',

@@ -149,7 +149,7 @@ describe('vigil serve', () => {
     );
   });
 
-  test('--durability and --max-lateness are checked; the service starts with --durability process', async () => {
+  test('--durability and --max-lateness are checked; the service starts with --durability machine', async () => {
     const io: CliIO = { stdout: () => {}, stderr: () => {}, isTTY: false };
     const flags = { model: stream.bundleDir, port: '0', db: join(root, 'durability.db') };
     const stop = new AbortController();
@@ -167,7 +167,7 @@ describe('vigil serve', () => {
         message: /--max-lateness/,
       },
     );
-    const s = serve({ ...flags, durability: 'process' }, stop);
+    const s = serve({ ...flags, durability: 'machine' }, stop);
     await s.url;
     const read = new Database(flags.db, { readonly: true });
     assert.equal((read.prepare('SELECT count(*) AS n FROM decisions').get() as { n: number }).n, 0);

@@ -179,7 +179,7 @@ export async function startService(flags: ServeFlags, env: NodeJS.ProcessEnv = p
         `--max-lateness must be 0 or more seconds, got ${JSON.stringify(flags.maxLateness)}`,
       );
   }
-  const durability = flags.durability ?? config.durability ?? 'machine';
+  const durability = flags.durability ?? config.durability ?? 'process';
   if (!(AUDIT_DURABILITY as readonly string[]).includes(durability))
     throw new ConfigError(
       'invalid_flag',

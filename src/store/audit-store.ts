@@ -179,17 +179,28 @@ export interface AuditStoreOptions {
    */
   keyFingerprint?: string;
   /**
-   * What a committed decision survives: `'machine'` (default) also an operating-system crash or a
-   * power cut (each group commit's WAL frames are synced to disk before its appends resolve: by
-   * the writer thread's `synchronous = FULL`, and for writes on the caller's thread by an
-   * `fdatasync` on libuv's pool rather than on the caller's thread);
-   * `'process'` the process dying — killed, crashed, out of memory — but not the machine (the WAL
-   * is synced at checkpoints only, so a commit costs no disk sync).
+   * What a decision whose append has resolved survives:
+   * `'process'` (default) the process dying — killed, crashed, out of memory — for certain, and an
+   * operating-system crash or power cut too once it was answered more than
+   * {@link walSyncIntervalMs} earlier (its commit waits for no disk sync; the WAL is synced off the
+   * caller's thread every interval);
+   * `'machine'` all of them at once (each group commit's WAL frames are synced to disk before its
+   * appends resolve: by the writer thread's `synchronous = FULL`, and for writes on the caller's
+   * thread by an `fdatasync` on libuv's pool rather than on the caller's thread). Every answer
+   * then waits for the disk's cache flush, and a virtual disk's flushes can stall for tens of ms
+   * (`npm run bench:disk-sync`).
    */
   durability?: AuditDurability;
   /**
-   * How the WAL file is synced for `durability: 'machine'` (default `fs.fdatasync`); tests slow
-   * it down to check that nothing resolves before its sync.
+   * With `durability: 'process'`, sync the WAL every this many ms when anything was committed
+   * since the last sync began (default 100; 0: only at checkpoints). This bounds what a power cut
+   * can take to the decisions of the last interval, plus a sync under way, without any answer
+   * waiting for the disk.
+   */
+  walSyncIntervalMs?: number;
+  /**
+   * How the WAL file is synced (default `fs.fdatasync`); tests hold it to check that nothing of
+   * `machine` resolves before its sync, and that `process` syncs on its timer.
    */
   syncWal?: (fd: number, done: (error: Error | null) => void) => void;
   /**
@@ -212,6 +223,7 @@ export interface AuditStoreOptions {
 }
 
 const DEFAULT_CHECKPOINT_INTERVAL_MS = 250;
+const DEFAULT_WAL_SYNC_INTERVAL_MS = 100;
 
 /** The durability levels of {@link AuditStoreOptions.durability}. */
 export const AUDIT_DURABILITY = ['machine', 'process'] as const;
@@ -232,13 +244,19 @@ interface Pending {
  * with `synchronous = NORMAL` writes the same frames without the sync; an `fdatasync` of the WAL
  * file on libuv's pool then makes every frame written so far durable, and only then do the
  * appends of those commits resolve. One sync at a time: commits made while one runs wait for the
- * next, which covers all of them (group commit across syncs).
+ * next, which covers all of them (group commit across syncs). For `process` durability it syncs
+ * on a timer instead ({@link syncEvery}), with no append waiting.
  */
 class WalSyncer {
   private fd: number | undefined;
   private running: Pending[] | undefined;
   private waiting: Pending[] = [];
   private closed = false;
+  /** Something was committed that no sync started since covers ({@link syncEvery}). */
+  private unsynced = false;
+  private timer: NodeJS.Timeout | undefined;
+  /** The last timed sync failed (warned once until one succeeds). */
+  private failing = false;
 
   /** `onIdle` runs whenever a sync has finished and none is waiting. */
   constructor(
@@ -256,6 +274,25 @@ class WalSyncer {
   afterCommit(committed: Pending[]): void {
     this.waiting.push(...committed);
     if (this.running === undefined) this.start();
+  }
+
+  /**
+   * Syncs every `intervalMs` whatever was committed ({@link noteCommitted}) since the last sync
+   * began, one sync at a time; a sync the disk holds up delays the next, never an answer.
+   */
+  syncEvery(intervalMs: number): void {
+    this.timer = setInterval(() => {
+      if (!this.unsynced || this.running !== undefined || this.closed) return;
+      this.unsynced = false;
+      this.start();
+    }, intervalMs);
+    // Only what is committed needs it; it must not keep the process alive.
+    this.timer.unref();
+  }
+
+  /** A commit that {@link syncEvery}'s next tick is to cover. */
+  noteCommitted(): void {
+    this.unsynced = true;
   }
 
   private walFd(): number {
@@ -294,18 +331,32 @@ class WalSyncer {
       if (error === null) p.resolve();
       else p.reject(new DataError('audit_store_sync_failed', `syncing ${this.walPath} failed: ${error.message}`));
     }
+    if (this.timer !== undefined) {
+      // A timed sync has no one to fail: the next tick tries again, and the operator hears of it
+      // once per run of failures.
+      if (error !== null) {
+        this.unsynced = true;
+        if (!this.failing)
+          process.emitWarning(`syncing ${this.walPath} failed: ${error.message}; retrying every interval`, {
+            code: 'audit_store_sync_failed',
+          });
+      }
+      this.failing = error !== null;
+    }
     if (this.waiting.length > 0) this.start();
     else this.onIdle();
   }
 
   /** Syncs whatever is committed, on this thread (closing), and stops. */
   close(): void {
+    clearInterval(this.timer);
     const left = [...(this.running ?? []), ...this.waiting];
+    const unsynced = this.unsynced || this.running !== undefined;
     this.waiting = [];
     this.closed = true;
-    if (this.fd === undefined && left.length === 0) return;
+    if (this.fd === undefined && !unsynced && left.length === 0) return;
     try {
-      if (left.length > 0) fdatasyncSync(this.walFd());
+      if (unsynced || left.length > 0) fdatasyncSync(this.walFd());
       for (const p of left) p.resolve();
     } catch (error) {
       for (const p of left) p.reject(error);
@@ -428,9 +479,9 @@ class AuditWriter {
 }
 
 /**
- * The audit store on a SQLite file (created when missing), in WAL mode. With the default
- * durability a decision whose append has resolved is on disk (its WAL frames synced), whatever
- * happens to the process or machine after.
+ * The audit store on a SQLite file (created when missing), in WAL mode. A decision whose append
+ * has resolved is committed: it survives the process dying, and with `durability: 'machine'` the
+ * machine failing too ({@link AuditStoreOptions.durability}).
  *
  * @example
  * const store = AuditStore.open('vigil.db', { keyFingerprint });
@@ -456,6 +507,8 @@ export class AuditStore implements DecisionLog {
   private readonly checkpointerClosed = new Int32Array(new SharedArrayBuffer(4));
   /** Syncs the WAL after this thread's commits (durability `machine` on a file); undefined: they resolve at once. */
   private readonly walSyncer: WalSyncer | undefined;
+  /** Syncs the WAL on a timer, no append waiting (durability `process` on a file, unless turned off). */
+  private readonly walTimedSyncer: WalSyncer | undefined;
   /** Writes decisions and labels off this thread; undefined: this thread writes them. */
   private writer: AuditWriter | undefined;
   /** Every event id appended or in the file: {@link has} asks SQLite only when it says "maybe". */
@@ -468,11 +521,16 @@ export class AuditStore implements DecisionLog {
   ) {
     this.db = db;
     const onFile = path !== ':memory:' && path !== '';
-    const machine = options.durability !== 'process';
+    const machine = options.durability === 'machine';
     this.walSyncer =
       machine && onFile
         ? new WalSyncer(`${path}-wal`, options.syncWal ?? fdatasync, () => this.afterWrite())
         : undefined;
+    const walSyncIntervalMs = options.walSyncIntervalMs ?? DEFAULT_WAL_SYNC_INTERVAL_MS;
+    if (!machine && onFile && walSyncIntervalMs > 0) {
+      this.walTimedSyncer = new WalSyncer(`${path}-wal`, options.syncWal ?? fdatasync, () => {});
+      this.walTimedSyncer.syncEvery(walSyncIntervalMs);
+    }
     if (onFile && (options.writerThread ?? availableParallelism() > 2))
       this.writer = new AuditWriter(
         path,
@@ -683,6 +741,7 @@ export class AuditStore implements DecisionLog {
     this.queue = [];
     this.commitHere(left, []);
     this.walSyncer?.close();
+    this.walTimedSyncer?.close();
     this.closed = true;
     if (this.checkpointer !== undefined) {
       this.checkpointer.postMessage('stop');
@@ -779,6 +838,7 @@ export class AuditStore implements DecisionLog {
           }
         }
       }
+    if (written.length > 0 || committed.length > 0) this.walTimedSyncer?.noteCommitted();
     if (this.walSyncer !== undefined && committed.length > 0 && !this.closed)
       this.walSyncer.afterCommit([...written, ...committed]);
     else {

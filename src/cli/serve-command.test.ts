@@ -55,6 +55,8 @@ describe('vigil serve', () => {
     const url = await s.url;
     assert.match(url, /^http:\/\/127\.0\.0\.1:\d+$/);
     assert.match(s.output(), /decline from 0\.\d+, review from 0\.\d+/);
+    // The default: committed before the answer, the WAL synced on a timer.
+    assert.match(s.output(), /first\.db \(durability process\)/);
     const r = await request(url, 'POST', '/v1/events', { body: stream.events[0], key: SCORER });
     assert.equal(r.status, 200, r.text);
     // Alerts and entity profiles are served, on the same file.
@@ -169,6 +171,7 @@ describe('vigil serve', () => {
     );
     const s = serve({ ...flags, durability: 'machine' }, stop);
     await s.url;
+    assert.match(s.output(), /durability\.db \(durability machine\)/);
     const read = new Database(flags.db, { readonly: true });
     assert.equal((read.prepare('SELECT count(*) AS n FROM decisions').get() as { n: number }).n, 0);
     read.close();

@@ -98,6 +98,8 @@ export interface RunningService {
   apiKeys: number;
   /** The audit store file. */
   db: string;
+  /** What an answered decision survives (`--durability`). */
+  durability: AuditDurability;
   /** The active rule set's version and rule count, if any. */
   rules?: { version: string; ruleCount: number };
   /** How the online state was recovered from the store. */
@@ -289,6 +291,7 @@ export async function startService(flags: ServeFlags, env: NodeJS.ProcessEnv = p
       url,
       scorer,
       db,
+      durability: durability as AuditDurability,
       ...(active === undefined
         ? {}
         : {
@@ -343,7 +346,7 @@ export async function runServeCommand(
     );
   }
   io.stdout(
-    `vigil serve: listening on ${service.url}; audit store ${service.db}; ${service.apiKeys === 0 ? 'no authentication' : `${service.apiKeys} API key(s)`}; model ${modelVersion}: decline from ${bands.declineFrom.toFixed(4)}, review from ${bands.reviewFrom.toFixed(4)}; ${service.rules === undefined ? 'no rules' : `rules ${service.rules.version} (${service.rules.ruleCount})`}\n`,
+    `vigil serve: listening on ${service.url}; audit store ${service.db} (durability ${service.durability}); ${service.apiKeys === 0 ? 'no authentication' : `${service.apiKeys} API key(s)`}; model ${modelVersion}: decline from ${bands.declineFrom.toFixed(4)}, review from ${bands.reviewFrom.toFixed(4)}; ${service.rules === undefined ? 'no rules' : `rules ${service.rules.version} (${service.rules.ruleCount})`}\n`,
   );
   const stop = new AbortController();
   const onSignal = () => stop.abort();

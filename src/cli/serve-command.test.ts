@@ -200,7 +200,11 @@ describe('vigil serve', () => {
     assert.match(s.output(), /no authentication/);
     const r = await request(url, 'POST', '/v1/events', { body: stream.events[0] });
     assert.equal(r.status, 200, r.text);
-    assert.equal((await request(url, 'GET', '/metrics')).status, 200);
+    const metrics = await request(url, 'GET', '/metrics');
+    assert.equal(metrics.status, 200);
+    // The audit store's disk syncs are watched too (durability process: the timed WAL sync).
+    assert.match(metrics.text, /^vigil_audit_unsynced_seconds \d/m);
+    assert.match(metrics.text, /^vigil_audit_wal_sync_failures_total 0$/m);
     stop.abort();
     await s.done;
   });

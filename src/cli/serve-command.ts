@@ -28,6 +28,7 @@ import {
   AuditStore,
   EntityDecisions,
   RuleSetStore,
+  registerAuditStoreMetrics,
   StateStore,
 } from '../store/index.js';
 import { parseIntegerFlag } from './flags.js';
@@ -256,6 +257,7 @@ export async function startService(flags: ServeFlags, env: NodeJS.ProcessEnv = p
     const metrics = createServiceMetrics();
     let warningReplay: WarningReplay | undefined;
     registerSnapshotMetrics(metrics.registry, keeper);
+    registerAuditStoreMetrics(metrics.registry, store);
     // pino at warn: nothing per request, the service's own faults (5xx) with their stack.
     const app = await buildRiskService({
       scorer,

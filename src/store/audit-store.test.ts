@@ -80,8 +80,12 @@ test('durability machine, commits on this thread: appends resolve only after a s
     syncWal: (fd, done) => timed.push({ fd, done }),
   });
   assert.equal((process as unknown as { db: Database.Database }).db.pragma('synchronous', { simple: true }), 1);
+  const reported: { failed: boolean }[] = [];
+  process.onWalSync((sync) => reported.push({ failed: sync.failed }));
   await new Promise((r) => setTimeout(r, 100));
   assert.equal(timed.length, 0, 'nothing committed, nothing to sync');
+  assert.equal(process.unsyncedForMs(), 0);
+  const committedAtMs = Date.now();
   await process.append(records(0, 3));
   assert.equal(timed.length, 0, 'answered before any sync');
   assert.equal(await until(() => timed.length === 1, 1000), true);
@@ -89,9 +93,15 @@ test('durability machine, commits on this thread: appends resolve only after a s
   await process.append(records(3, 2));
   await new Promise((r) => setTimeout(r, 100));
   assert.equal(timed.length, 1);
+  // What a power cut could take now: counted from the first commit the held sync covers.
+  const unsynced = process.unsyncedForMs() ?? -1;
+  assert.ok(unsynced >= 100 && unsynced <= Date.now() - committedAtMs, String(unsynced));
   timed[0]?.done(null);
   assert.equal(await until(() => timed.length === 2, 1000), true);
+  // The first sync is done; the second commit is not on disk yet.
+  assert.ok((process.unsyncedForMs() ?? 0) > 0);
   timed[1]?.done(null);
+  assert.equal(process.unsyncedForMs(), 0);
   await new Promise((r) => setTimeout(r, 100));
   assert.equal(timed.length, 2, 'nothing committed since the last sync');
   // A failed timed sync answers no one (all were answered): it warns, and the next tick tries
@@ -101,11 +111,17 @@ test('durability machine, commits on this thread: appends resolve only after a s
   const warned = new Promise<Error>((resolve) => globalThis.process.once('warning', resolve));
   timed[2]?.done(new Error('EIO'));
   assert.match((await warned).message, /process\.db-wal failed: EIO; retrying/);
+  assert.ok((process.unsyncedForMs() ?? 0) > 0, 'a failed sync leaves its commits unsynced');
   assert.equal(await until(() => timed.length === 4, 1000), true);
   timed[3]?.done(null);
+  assert.equal(process.unsyncedForMs(), 0);
   await process.append(records(6, 1));
   assert.equal(await until(() => timed.length === 5, 1000), true);
   timed[4]?.done(null);
+  assert.deepEqual(
+    reported.map((r) => r.failed),
+    [false, false, true, false, false],
+  );
   process.close();
   const kept = new Database(join(root, 'process.db'), { readonly: true });
   assert.equal(kept.prepare('SELECT count(*) AS n FROM decisions').pluck().get(), 7);

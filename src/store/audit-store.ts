@@ -229,6 +229,12 @@ const DEFAULT_WAL_SYNC_INTERVAL_MS = 100;
 export const AUDIT_DURABILITY = ['machine', 'process'] as const;
 export type AuditDurability = (typeof AUDIT_DURABILITY)[number];
 
+/** One finished sync of the WAL: how long it took, and whether it failed. */
+export interface WalSync {
+  seconds: number;
+  failed: boolean;
+}
+
 /** A pending append: its rows (or a write callback) and who waits for their commit. */
 interface Pending {
   rows?: InsertRows;
@@ -252,17 +258,20 @@ class WalSyncer {
   private running: Pending[] | undefined;
   private waiting: Pending[] = [];
   private closed = false;
-  /** Something was committed that no sync started since covers ({@link syncEvery}). */
-  private unsynced = false;
+  /** When the oldest commit that no sync started since covers was made (epoch ms); undefined: none. */
+  private pendingSinceMs: number | undefined;
+  /** When the oldest commit the running sync covers was made. */
+  private inFlightSinceMs: number | undefined;
   private timer: NodeJS.Timeout | undefined;
   /** The last timed sync failed (warned once until one succeeds). */
   private failing = false;
 
-  /** `onIdle` runs whenever a sync has finished and none is waiting. */
+  /** `onIdle` runs whenever a sync has finished and none is waiting; `onSynced` after every sync. */
   constructor(
     private readonly walPath: string,
     private readonly sync: NonNullable<AuditStoreOptions['syncWal']>,
     private readonly onIdle: () => void,
+    private readonly onSynced: (sync: WalSync) => void,
   ) {}
 
   /** Whether a sync is under way. */
@@ -272,6 +281,7 @@ class WalSyncer {
 
   /** Resolves `committed` once a sync started after this call has finished. */
   afterCommit(committed: Pending[]): void {
+    this.noteCommitted();
     this.waiting.push(...committed);
     if (this.running === undefined) this.start();
   }
@@ -282,17 +292,23 @@ class WalSyncer {
    */
   syncEvery(intervalMs: number): void {
     this.timer = setInterval(() => {
-      if (!this.unsynced || this.running !== undefined || this.closed) return;
-      this.unsynced = false;
+      if (this.pendingSinceMs === undefined || this.running !== undefined || this.closed) return;
       this.start();
     }, intervalMs);
     // Only what is committed needs it; it must not keep the process alive.
     this.timer.unref();
   }
 
-  /** A commit that {@link syncEvery}'s next tick is to cover. */
+  /** A commit that the next sync is to cover. */
   noteCommitted(): void {
-    this.unsynced = true;
+    this.pendingSinceMs ??= Date.now();
+  }
+
+  /** When the oldest commit not yet on disk was made (epoch ms); undefined when every commit is. */
+  get oldestUnsyncedAtMs(): number | undefined {
+    if (this.inFlightSinceMs === undefined) return this.pendingSinceMs;
+    if (this.pendingSinceMs === undefined) return this.inFlightSinceMs;
+    return Math.min(this.inFlightSinceMs, this.pendingSinceMs);
   }
 
   private walFd(): number {
@@ -313,20 +329,27 @@ class WalSyncer {
     const group = this.waiting;
     this.waiting = [];
     this.running = group;
+    this.inFlightSinceMs = this.pendingSinceMs;
+    this.pendingSinceMs = undefined;
+    const startedMs = performance.now();
     let fd: number;
     try {
       fd = this.walFd();
     } catch (error) {
-      this.finish(group, error as Error);
+      this.finish(group, error as Error, startedMs);
       return;
     }
-    this.sync(fd, (error) => this.finish(group, error));
+    this.sync(fd, (error) => this.finish(group, error, startedMs));
   }
 
-  private finish(group: Pending[], error: Error | null): void {
+  private finish(group: Pending[], error: Error | null, startedMs: number): void {
     // A sync still running at close was done again there, and its group settled.
     if (this.closed) return;
     this.running = undefined;
+    // What a failed sync covered is still not on disk: the next one covers it.
+    if (error !== null) this.pendingSinceMs = this.oldestUnsyncedAtMs;
+    this.inFlightSinceMs = undefined;
+    this.onSynced({ seconds: (performance.now() - startedMs) / 1000, failed: error !== null });
     for (const p of group) {
       if (error === null) p.resolve();
       else p.reject(new DataError('audit_store_sync_failed', `syncing ${this.walPath} failed: ${error.message}`));
@@ -335,7 +358,6 @@ class WalSyncer {
       // A timed sync has no one to fail: the next tick tries again, and the operator hears of it
       // once per run of failures.
       if (error !== null) {
-        this.unsynced = true;
         if (!this.failing)
           process.emitWarning(`syncing ${this.walPath} failed: ${error.message}; retrying every interval`, {
             code: 'audit_store_sync_failed',
@@ -351,12 +373,14 @@ class WalSyncer {
   close(): void {
     clearInterval(this.timer);
     const left = [...(this.running ?? []), ...this.waiting];
-    const unsynced = this.unsynced || this.running !== undefined;
+    const unsynced = this.oldestUnsyncedAtMs !== undefined;
     this.waiting = [];
     this.closed = true;
     if (this.fd === undefined && !unsynced && left.length === 0) return;
     try {
       if (unsynced || left.length > 0) fdatasyncSync(this.walFd());
+      this.pendingSinceMs = undefined;
+      this.inFlightSinceMs = undefined;
       for (const p of left) p.resolve();
     } catch (error) {
       for (const p of left) p.reject(error);
@@ -499,6 +523,11 @@ export class AuditStore implements DecisionLog {
   private readonly existsDecision: Database.Statement<[string], { one: number }>;
   private readonly selectByOrdinal: Database.Statement<[number], DecisionRow>;
   private readonly appendListeners: ((records: readonly DecisionRecord[]) => void)[] = [];
+  private readonly syncListeners: ((sync: WalSync) => void)[] = [];
+  /** Hands each finished WAL sync to the {@link onWalSync} listeners. */
+  private readonly synced = (sync: WalSync) => {
+    for (const listener of this.syncListeners) listener(sync);
+  };
   private queue: Pending[] = [];
   private flushScheduled = false;
   private closed = false;
@@ -524,11 +553,11 @@ export class AuditStore implements DecisionLog {
     const machine = options.durability === 'machine';
     this.walSyncer =
       machine && onFile
-        ? new WalSyncer(`${path}-wal`, options.syncWal ?? fdatasync, () => this.afterWrite())
+        ? new WalSyncer(`${path}-wal`, options.syncWal ?? fdatasync, () => this.afterWrite(), this.synced)
         : undefined;
     const walSyncIntervalMs = options.walSyncIntervalMs ?? DEFAULT_WAL_SYNC_INTERVAL_MS;
     if (!machine && onFile && walSyncIntervalMs > 0) {
-      this.walTimedSyncer = new WalSyncer(`${path}-wal`, options.syncWal ?? fdatasync, () => {});
+      this.walTimedSyncer = new WalSyncer(`${path}-wal`, options.syncWal ?? fdatasync, () => {}, this.synced);
       this.walTimedSyncer.syncEvery(walSyncIntervalMs);
     }
     if (onFile && (options.writerThread ?? availableParallelism() > 2))
@@ -684,6 +713,23 @@ export class AuditStore implements DecisionLog {
    */
   onAppend(listener: (records: readonly DecisionRecord[]) => void): void {
     this.appendListeners.push(listener);
+  }
+
+  /** Calls `listener` after every sync of the WAL (none in memory, or with `process` and no timed sync). */
+  onWalSync(listener: (sync: WalSync) => void): void {
+    this.syncListeners.push(listener);
+  }
+
+  /**
+   * How long the oldest committed write not yet synced to disk has waited (ms; 0 when every one
+   * is): what a power cut could take now. Undefined when the WAL is not synced by this store
+   * (in memory, or `process` with `walSyncIntervalMs: 0`).
+   */
+  unsyncedForMs(nowMs = Date.now()): number | undefined {
+    const syncer = this.walSyncer ?? this.walTimedSyncer;
+    if (syncer === undefined) return undefined;
+    const since = syncer.oldestUnsyncedAtMs;
+    return since === undefined ? 0 : Math.max(0, nowMs - since);
   }
 
   append(records: readonly DecisionRecord[]): Promise<void> {

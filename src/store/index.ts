@@ -27,7 +27,9 @@ export {
   type AuditDurability,
   AuditStore,
   type AuditStoreOptions,
+  type WalSync,
 } from './audit-store.js';
+export { registerAuditStoreMetrics } from './audit-store-metrics.js';
 export {
   type DecisionLog,
   type DecisionRecord,

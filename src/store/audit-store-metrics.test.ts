@@ -41,6 +41,11 @@ test('the WAL syncs in /metrics: durations, failures, and how long the oldest un
       } else held.release = () => fdatasync(fd, done);
     },
   });
+  // A listener that throws is warned about and stops nothing: the syncs below still count.
+  store.onWalSync(() => {
+    throw new Error('listener fault');
+  });
+  const warned = new Promise<Error>((resolve) => process.once('warning', resolve));
   const registry = new Registry();
   registerAuditStoreMetrics(registry, store);
   assert.equal(await seriesValue(registry, 'vigil_audit_unsynced_seconds'), 0);
@@ -52,6 +57,7 @@ test('the WAL syncs in /metrics: durations, failures, and how long the oldest un
   release();
   assert.equal(await until(async () => (await seriesValue(registry, 'vigil_audit_unsynced_seconds')) === 0), true);
   assert.equal(await seriesValue(registry, 'vigil_audit_wal_sync_duration_seconds_count'), 1);
+  assert.match((await warned).message, /sync listener failed: listener fault/);
   assert.equal(await seriesValue(registry, 'vigil_audit_wal_sync_failures_total'), 0);
 
   failNext = true;

@@ -526,7 +526,13 @@ export class AuditStore implements DecisionLog {
   private readonly syncListeners: ((sync: WalSync) => void)[] = [];
   /** Hands each finished WAL sync to the {@link onWalSync} listeners. */
   private readonly synced = (sync: WalSync) => {
-    for (const listener of this.syncListeners) listener(sync);
+    for (const listener of this.syncListeners)
+      try {
+        listener(sync);
+      } catch (error) {
+        // A listener's fault must not stop the syncs, nor the appends waiting for them.
+        process.emitWarning(`an audit store sync listener failed: ${error instanceof Error ? error.message : error}`);
+      }
   };
   private queue: Pending[] = [];
   private flushScheduled = false;

@@ -90,6 +90,16 @@ describe('vigil serve after kill -9', () => {
     const seen: Seen = { answers: [], labels: [] };
     const first = await spawnServe(db);
     await driveStream(first.url, stream.events, 0, CUT, seen, undefined, { activity: true });
+    // The snapshot worker follows the committed log at its own pace (behind it on a loaded
+    // machine): the kill comes once it has written the snapshots at 300 and 600 events.
+    const deadline = Date.now() + 20_000;
+    let snapshots = 0;
+    while (snapshots < 2 && Date.now() < deadline) {
+      const text = await (await fetch(`${first.url}/metrics`)).text();
+      snapshots = Number(/^vigil_state_snapshots_total (\d+)$/m.exec(text)?.[1] ?? 0);
+      if (snapshots < 2) await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.equal(snapshots, 2, 'the worker wrote the snapshots at 300 and 600 events');
     first.child.kill('SIGKILL');
     const [, signal] = await once(first.child, 'exit');
     assert.equal(signal, 'SIGKILL');

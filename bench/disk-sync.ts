@@ -10,10 +10,9 @@
 //
 // Run: npm run bench:disk-sync [-- --seconds 30 --dir DIR --slow-ms 5]
 
-import { fdatasync, ftruncate, open, write } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, open, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { parseArgs, promisify } from 'node:util';
+import { parseArgs } from 'node:util';
 
 const { values } = parseArgs({
   options: {
@@ -36,21 +35,25 @@ interface Sync {
 
 /** Writes and syncs `path` until `endMs`; every sync's start and latency. */
 async function syncLoop(path: string, endMs: number): Promise<Sync[]> {
-  const fd = await promisify(open)(path, 'w+');
-  await promisify(ftruncate)(fd, FILE_BYTES);
-  const block = Buffer.alloc(WRITE_BYTES, 7);
-  const syncs: Sync[] = [];
-  let offset = 0;
-  while (performance.now() < endMs) {
-    await promisify(write)(fd, block, 0, WRITE_BYTES, offset);
-    offset = (offset + WRITE_BYTES) % FILE_BYTES;
-    const startMs = performance.now();
-    await promisify(fdatasync)(fd);
-    syncs.push({ startMs, latencyMs: performance.now() - startMs });
-    // About as often as the service's group commits at a few thousand decisions a second.
-    await new Promise((resolve) => setTimeout(resolve, 1));
+  const file = await open(path, 'w+');
+  try {
+    await file.truncate(FILE_BYTES);
+    const block = Buffer.alloc(WRITE_BYTES, 7);
+    const syncs: Sync[] = [];
+    let offset = 0;
+    while (performance.now() < endMs) {
+      await file.write(block, 0, WRITE_BYTES, offset);
+      offset = (offset + WRITE_BYTES) % FILE_BYTES;
+      const startMs = performance.now();
+      await file.datasync();
+      syncs.push({ startMs, latencyMs: performance.now() - startMs });
+      // About as often as the service's group commits at a few thousand decisions a second.
+      await new Promise((resolve) => setTimeout(resolve, 1));
+    }
+    return syncs;
+  } finally {
+    await file.close();
   }
-  return syncs;
 }
 
 function quantile(sorted: readonly number[], q: number): number {

@@ -303,7 +303,6 @@ export function httpClient(connections: number) {
   return { post, send, get, close };
 }
 
-/** What came back on a raw connection: the status line's code if any, everything read, and how it ended. */
 /**
  * Sends events `0 … count − 1` of `events` (`at(i)`) to `url` as `POST /v1/events:batch` of 1,000,
  * one batch at a time, in order (history before a measured part). Throws, naming `what` and the
@@ -323,6 +322,7 @@ export async function postInBatches(
   }
 }
 
+/** What came back on a raw connection: the status line's code if any, everything read, and how it ended. */
 export interface RawAnswer {
   /** The status of the first response, or undefined when none came. */
   status: number | undefined;

@@ -288,5 +288,3 @@ export function comparedTable(aligned: AlignedTables, parts: { side: Side; rows:
   });
   return { nRows: n, columns };
 }
-
-export { rowRange } from '../../matrix.js';

@@ -7,12 +7,12 @@ import { stratifiedSplit } from '../../data/split.js';
 import { cellText, type Table } from '../../data/table.js';
 import { DataError } from '../../errors.js';
 import { auc, type RocCurve, rocCurve } from '../../evaluation/index.js';
-import { takeRows } from '../../matrix.js';
+import { rowRange, takeRows } from '../../matrix.js';
 import { TabularPipeline } from '../../preprocessing/index.js';
 import { Random } from '../../random.js';
 import { fitAndMeasure } from '../../training/fit-and-measure.js';
 import { encodeTarget } from '../../training/target.js';
-import { type AlignedTables, comparedTable, rowRange, type Side } from './aligned-tables.js';
+import { type AlignedTables, comparedTable, type Side } from './aligned-tables.js';
 import { subsample } from './privacy-metrics.js';
 
 /** The estimators the report may train. */

@@ -6,12 +6,12 @@
  */
 import type { Table } from '../../data/table.js';
 import type { RocCurve } from '../../evaluation/index.js';
+import { rowRange } from '../../matrix.js';
 import {
   type AlignedTables,
   alignTables,
   type ComparedColumn,
   type ExcludedColumn,
-  rowRange,
   type Side,
 } from './aligned-tables.js';
 import { type ColumnShapes, columnShapes, levelCounts, sortedFinite } from './column-shapes.js';

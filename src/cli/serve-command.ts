@@ -182,12 +182,13 @@ export async function startService(flags: ServeFlags, env: NodeJS.ProcessEnv = p
         `--max-lateness must be 0 or more seconds, got ${JSON.stringify(flags.maxLateness)}`,
       );
   }
-  const durability = flags.durability ?? config.durability ?? 'process';
-  if (!(AUDIT_DURABILITY as readonly string[]).includes(durability))
+  const durabilityGiven = flags.durability ?? config.durability ?? 'process';
+  if (!(AUDIT_DURABILITY as readonly string[]).includes(durabilityGiven))
     throw new ConfigError(
       'invalid_flag',
-      `--durability must be one of ${AUDIT_DURABILITY.join(', ')}, got ${JSON.stringify(durability)}`,
+      `--durability must be one of ${AUDIT_DURABILITY.join(', ')}, got ${JSON.stringify(durabilityGiven)}`,
     );
+  const durability = durabilityGiven as AuditDurability;
   const rules = rulesPath === undefined ? undefined : await readRuleSetJson(rulesPath);
   const key = env[PSEUDONYM_KEY_ENV];
   if (key === undefined || key === '')
@@ -238,7 +239,7 @@ export async function startService(flags: ServeFlags, env: NodeJS.ProcessEnv = p
   try {
     store = AuditStore.open(db, {
       keyFingerprint: pseudonymiser.keyFingerprint,
-      durability: durability as AuditDurability,
+      durability,
     });
     ruleSets = RuleSetStore.open(db);
     state = StateStore.open(db);
@@ -293,7 +294,7 @@ export async function startService(flags: ServeFlags, env: NodeJS.ProcessEnv = p
       url,
       scorer,
       db,
-      durability: durability as AuditDurability,
+      durability,
       ...(active === undefined
         ? {}
         : {

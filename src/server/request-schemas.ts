@@ -267,6 +267,8 @@ export function eventIssues(data: unknown, checks: EventChecks, prefix: (string 
           },
     ];
   const issues = schemaIssues(SCHEMA_OF_KIND[kind as EventKind], data, prefix);
+  // A body that fits its schema has a well-formed timestamp: checking it again cost a second date-time match.
+  const fitsKind = issues.length === 0;
   const { amount, timestamp } = data as Record<string, unknown>;
   if (kind === 'transaction') {
     if (typeof amount === 'number' && Number.isFinite(amount) && amount < 0)
@@ -278,11 +280,7 @@ export function eventIssues(data: unknown, checks: EventChecks, prefix: (string 
         message: `amount must be at most ${MAX_AMOUNT}`,
       });
   }
-  // A body that fits its schema has a well-formed timestamp: checking it again cost a second date-time match.
-  if (
-    typeof timestamp === 'string' &&
-    (issues.length === 0 || fitsSchema(TransactionBody.properties.timestamp, timestamp))
-  ) {
+  if (typeof timestamp === 'string' && (fitsKind || fitsSchema(TransactionBody.properties.timestamp, timestamp))) {
     const ms = Date.parse(timestamp);
     if (!Number.isFinite(ms))
       issues.push({ code: 'invalid_format', path: [...prefix, 'timestamp'], message: 'not a valid time' });

@@ -170,6 +170,53 @@ test('spikes against the entity’s own history: a quiet terminal going to a few
   assert.match(alerts[0]?.title ?? '', /^terminal B: 1[67] events in 1 minute, usually [34]\.\d$/);
 });
 
+test('the history after gaps of any length is what folding each empty bucket one by one gives', () => {
+  const halfLife = 60;
+  // Idle entities are forgotten after idleSeconds: longer than the longest gap here.
+  const warning = new EarlyWarning({ kinds: ['terminal'], historyHalfLifeBuckets: halfLife, idleSeconds: 7 * 86_400 });
+  const a = 1 - 2 ** (-1 / halfLife);
+  // Buckets (of 60 s) with events and how many; gaps of 0 to 5,000 empty buckets between them.
+  const busyBuckets: [bucket: number, events: number][] = [
+    [0, 3],
+    [1, 5],
+    [2, 1],
+    [40, 7],
+    [41, 2],
+    [300, 4],
+    [5_301, 6],
+    [5_302, 1],
+  ];
+  let mean = 0;
+  let variance = 0;
+  let folded = 0;
+  const fold = (x: number) => {
+    if (folded++ === 0) {
+      mean = x;
+      return;
+    }
+    const d = x - mean;
+    mean += a * d;
+    variance = (1 - a) * (variance + a * d * d);
+  };
+  let previous: number | undefined;
+  for (const [bucket, events] of busyBuckets) {
+    if (previous !== undefined) {
+      fold(busyBuckets.find(([b]) => b === previous)?.[1] as number);
+      for (let empty = previous + 1; empty < bucket; empty++) fold(0);
+    }
+    for (let j = 0; j < events; j++) warning.observe(ev(T0 + bucket * 60 + j, { terminalId: 'G' }));
+    const history = warning.indicatorsOf('terminal', 'G')?.history;
+    assert.ok(history !== undefined);
+    assert.ok(
+      Math.abs(history.eventsMean - mean) <= 1e-12 * Math.max(1, mean),
+      `bucket ${bucket}: mean ${history.eventsMean} ${mean}`,
+    );
+    assert.ok(Math.abs(history.eventsSd - Math.sqrt(variance)) <= 1e-9, `bucket ${bucket}: sd`);
+    previous = bucket;
+  }
+  assert.ok(mean > 0 && variance > 0);
+});
+
 test('a high decline rate over the window raises an alert', () => {
   const warning = new EarlyWarning({ kinds: ['customer'], highRiskInWindow: 1000 });
   const events = Array.from({ length: 20 }, (_, i) =>

@@ -162,8 +162,6 @@ const RULE_NAMES = ['volume_spike', 'high_risk_spike', 'high_risk_window', 'decl
 const DAY_SECONDS = 86_400;
 /** Idle entities are swept after this many events, or a quarter of the idle time (a pass over every map). */
 const SWEEP_EVERY_EVENTS = 16_384;
-/** Empty buckets folded into the history one by one at most; a longer gap decays it at once. */
-const MAX_FOLDED_GAP = 64;
 
 class EntityState {
   /**
@@ -500,14 +498,7 @@ export class EarlyWarning {
     const closedHighRisk = e.slots[s + SLOT_BUCKET] === e.bucket ? (e.slots[s + SLOT_HIGH_RISK] as number) : 0;
     this.fold(e, closedEvents, closedHighRisk);
     const gap = bucket - e.bucket - 1;
-    for (let i = 0; i < Math.min(gap, MAX_FOLDED_GAP); i++) this.fold(e, 0, 0);
-    if (gap > MAX_FOLDED_GAP) {
-      const decay = (1 - this.alpha) ** (gap - MAX_FOLDED_GAP);
-      e.eventsMean *= decay;
-      e.eventsVar *= decay;
-      e.highRiskMean *= decay;
-      e.highRiskVar *= decay;
-    }
+    if (gap > 0) this.foldEmpty(e, gap);
     // Buckets leaving the window (b − W, b] for (b' − W, b']: out of the running sums.
     const w = o.windowBuckets;
     const slots = e.slots;
@@ -541,6 +532,21 @@ export class EarlyWarning {
     const d2 = highRisk - e.highRiskMean;
     e.highRiskMean += a * d2;
     e.highRiskVar = (1 - a) * (e.highRiskVar + a * d2 * d2);
+  }
+
+  /**
+   * `gap` empty buckets at once, exactly as many {@link fold}s of 0 after the first: each takes
+   * the mean m to r·m and the variance v to r·(v + a·m²) (r = 1 − a), so k of them give r^k·m and
+   * r^k·(v + m²·(1 − r^k)). Entities are mostly quiet for hours between events: this is the usual
+   * roll, constant work whatever the gap.
+   */
+  private foldEmpty(e: EntityState, gap: number): void {
+    const decay = (1 - this.alpha) ** gap;
+    e.folded += gap;
+    e.eventsVar = decay * (e.eventsVar + e.eventsMean * e.eventsMean * (1 - decay));
+    e.eventsMean *= decay;
+    e.highRiskVar = decay * (e.highRiskVar + e.highRiskMean * e.highRiskMean * (1 - decay));
+    e.highRiskMean *= decay;
   }
 
   /** Whether trigger `t` fires now: its condition holds and did not at the entity's previous event. */

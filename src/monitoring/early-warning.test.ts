@@ -247,29 +247,6 @@ test('memory stays bounded on ever-new IPs: idle entities and, past the cap, the
   assert.equal(capped.indicatorsOf('terminal', 'T')?.window.events !== undefined, true);
 });
 
-test('early warning costs a few µs per event over four entity kinds', () => {
-  const warning = new EarlyWarning();
-  const rand = random(5);
-  const events = Array.from({ length: 200_000 }, (_, i) => {
-    const c = Math.floor(rand() * 20_000);
-    return ev(T0 + i / 100, {
-      customerId: `c${c}`,
-      terminalId: `T${Math.floor(rand() * 2000)}`,
-      ipAddress: `ip${c % 5000}`,
-      deviceId: `d${c}`,
-      decision: rand() < 0.05 ? 'review' : 'approve',
-      score: rand(),
-    });
-  });
-  for (const e of events.slice(0, 20_000)) warning.observe(e);
-  const started = process.hrtime.bigint();
-  for (const e of events.slice(20_000)) warning.observe(e);
-  const usPerEvent = Number(process.hrtime.bigint() - started) / 1000 / 180_000;
-  console.log(`early warning: ${usPerEvent.toFixed(2)} µs per event (4 kinds, 20,000 customers, 2,000 terminals)`);
-  // A guard against work that grows with the state, not a benchmark: the shared machine's load moves it.
-  assert.ok(usPerEvent < 25, `${usPerEvent} µs per event`);
-});
-
 test('options are checked, every problem listed', () => {
   assert.throws(
     () => new EarlyWarning({ bucketSeconds: 0, windowBuckets: 2.5, declineRate: 2, kinds: ['planet' as never] }),

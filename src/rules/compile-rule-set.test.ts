@@ -210,38 +210,6 @@ describe('rules: evaluation and decisions', () => {
     assert.equal(stricterDecision('decline', [hit('review'), hit('alert')]), 'decline');
     assert.equal(stricterDecision('review', [hit('alert')]), 'review');
   });
-
-  test('compiled once, an evaluation costs well under a microsecond per rule', () => {
-    const rules = Array.from({ length: 50 }, (_, i) => ({
-      id: `r${i}`,
-      action: 'review',
-      reason: 'x',
-      when: {
-        all: [
-          { field: 'event.amount', op: '>', value: 1000 + i },
-          { field: 'event.country', op: 'in', list: 'countries' },
-          { field: 'features.CUSTOMER_ID_NB_TX_1DAY_WINDOW', op: '>=', value: 10 },
-        ],
-      },
-    }));
-    const compiled = compileRuleSet(
-      { version: 'perf', lists: { countries: ['FR', 'DE', 'IT'] }, rules },
-      { featureNames: FEATURES },
-    );
-    const ctx = context();
-    let hits = 0;
-    for (let i = 0; i < 2000; i++) hits += compiled.evaluate(ctx).length; // warm-up
-    const rounds = 20_000;
-    const start = process.hrtime.bigint();
-    for (let i = 0; i < rounds; i++) hits += compiled.evaluate(ctx).length;
-    const nsPerRule = Number(process.hrtime.bigint() - start) / rounds / rules.length;
-    assert.equal(hits, 0);
-    // A shared 2-core machine: the bound is loose; the figure itself is printed for the docs.
-    console.log(
-      `rules: ${nsPerRule.toFixed(0)} ns per rule (50 rules of three conditions, each read to its last, none hit)`,
-    );
-    assert.ok(nsPerRule < 1000, `${nsPerRule} ns per rule`);
-  });
 });
 
 describe('rules: pseudonymised identifiers', () => {

@@ -3,8 +3,9 @@
 // at a fixed rate (open loop: each event has its send time, and its latency counts from then, so a
 // slow answer cannot hide the ones queued behind it). Prints one JSON object: the rate reached, the
 // client's latency distribution, the server's own latency, the cost split per event (features, model,
-// rules, storage until committed, from the service's /metrics), CPU and memory of both processes, and
-// the check that every decision the client received is in the audit store.
+// rules, storage until committed, from the service's /metrics), the audit store's group commits on
+// the service's thread (decisions per group, the thread's time per decision), CPU and memory of both
+// processes, and the check that every decision the client received is in the audit store.
 //
 // Before the measured part, the events of --warmup-days before --from go in batches of 1,000, so the
 // windows hold history, and the last --warmup-seconds × rate of them one by one at the rate, so the
@@ -49,6 +50,7 @@ import {
   readBenchEvents,
   rssMiBOf,
   sendOnSchedule,
+  seriesValue,
   stageTotals,
   startReferenceServer,
   startServer,
@@ -261,6 +263,9 @@ try {
     if (values['latencies-file'] !== undefined) writeLatencies(values['latencies-file'], measured);
     const perEventUs = (stage: string) => round3((((after[stage] ?? 0) - (before[stage] ?? 0)) / decided) * 1e6);
     const vigil = summary(measured);
+    const commitDelta = (series: string) => seriesValue(metricsAfter, series) - seriesValue(metricsBefore, series);
+    const commits = commitDelta('vigil_audit_commit_decisions_count');
+    const committedDecisions = commitDelta('vigil_audit_commit_decisions_sum');
     const ratio = (a: number, b: number) => round3(a / b);
     console.log(
       JSON.stringify(
@@ -278,6 +283,15 @@ try {
             model: perEventUs('model'),
             rules: perEventUs('rules'),
             storageUntilCommitted: perEventUs('storage'),
+          },
+          // The group commits on the service's thread (none when the writer thread commits).
+          auditCommits: {
+            groups: commits,
+            decisionsPerGroup: commits > 0 ? round3(committedDecisions / commits) : null,
+            serviceThreadUsPerDecision:
+              committedDecisions > 0
+                ? round3((commitDelta('vigil_audit_commit_duration_seconds_sum') / committedDecisions) * 1e6)
+                : null,
           },
           serverRssMiB,
           receivedDecisions: measured.acked.length,

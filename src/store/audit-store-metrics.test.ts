@@ -74,13 +74,53 @@ test('the WAL syncs in /metrics: durations, failures, and how long the oldest un
   assert.equal(await seriesValue(registry, 'vigil_audit_wal_sync_duration_seconds_count'), 3);
   store.close();
 
-  // A store that does not sync its WAL has nothing to report.
+  // A store that does not sync its WAL reports its commits only.
   const memory = AuditStore.open(':memory:');
-  const empty = new Registry();
-  registerAuditStoreMetrics(empty, memory);
+  const commitsOnly = new Registry();
+  registerAuditStoreMetrics(commitsOnly, memory);
   assert.equal(memory.unsyncedForMs(), undefined);
-  assert.equal(await empty.metrics(), '\n');
+  const names = (await commitsOnly.getMetricsAsJSON()).map((m) => m.name);
+  assert.deepEqual(names, ['vigil_audit_commit_duration_seconds', 'vigil_audit_commit_decisions']);
   memory.close();
+});
+
+test('each group committed on the service thread in /metrics: how long it held the thread, and its decisions', async () => {
+  const store = AuditStore.open(join(root, 'commits.db'), {
+    durability: 'process',
+    checkpointIntervalMs: 0,
+    writerThread: false,
+    walSyncIntervalMs: 0,
+  });
+  const registry = new Registry();
+  registerAuditStoreMetrics(registry, store);
+  const commits: { decisions: number; otherWrites: number; seconds: number }[] = [];
+  store.onCommit((commit) => commits.push(commit));
+  // A listener that throws is warned about; the commits and the other listeners go on.
+  store.onCommit(() => {
+    throw new Error('listener fault');
+  });
+  const warned = new Promise<Error>((resolve) => process.once('warning', resolve));
+  // Appended in one tick: one group of 5 decisions and an alert-like write.
+  await Promise.all([
+    store.append(testDecisions(0, 3)),
+    store.append(testDecisions(3, 2)),
+    store.write(() => store.connection.exec('CREATE TABLE IF NOT EXISTS extra (x)')),
+  ]);
+  await store.append(testDecisions(5, 1));
+  assert.deepEqual(
+    commits.map(({ decisions, otherWrites }) => ({ decisions, otherWrites })),
+    [
+      { decisions: 5, otherWrites: 1 },
+      { decisions: 1, otherWrites: 0 },
+    ],
+  );
+  assert.ok(commits.every((c) => c.seconds > 0 && c.seconds < 5));
+  assert.match((await warned).message, /commit listener failed: listener fault/);
+  assert.equal(await seriesValue(registry, 'vigil_audit_commit_decisions_sum'), 6);
+  assert.equal(await seriesValue(registry, 'vigil_audit_commit_decisions_count'), 2);
+  const held = (await seriesValue(registry, 'vigil_audit_commit_duration_seconds_sum')) ?? 0;
+  assert.ok(Math.abs(held - (commits[0]?.seconds ?? 0) - (commits[1]?.seconds ?? 0)) < 1e-9);
+  store.close();
 });
 
 test('with machine durability an answered decision is on disk: nothing unsynced once its append resolves', async () => {

@@ -229,6 +229,17 @@ const DEFAULT_WAL_SYNC_INTERVAL_MS = 100;
 export const AUDIT_DURABILITY = ['machine', 'process'] as const;
 export type AuditDurability = (typeof AUDIT_DURABILITY)[number];
 
+/**
+ * One group committed on the caller's thread: how long its transaction held that thread (inserts
+ * and commit; the writer thread's commits are not timed here), and the decisions and other writes
+ * (labels, alerts) it held.
+ */
+export interface AuditCommit {
+  seconds: number;
+  decisions: number;
+  otherWrites: number;
+}
+
 /** One finished sync of the WAL: how long it took, and whether it failed. */
 export interface WalSync {
   seconds: number;
@@ -524,6 +535,7 @@ export class AuditStore implements DecisionLog {
   private readonly selectByOrdinal: Database.Statement<[number], DecisionRow>;
   private readonly appendListeners: ((records: readonly DecisionRecord[]) => void)[] = [];
   private readonly syncListeners: ((sync: WalSync) => void)[] = [];
+  private readonly commitListeners: ((commit: AuditCommit) => void)[] = [];
   /** Hands each finished WAL sync to the {@link onWalSync} listeners. */
   private readonly synced = (sync: WalSync) => {
     for (const listener of this.syncListeners)
@@ -721,6 +733,14 @@ export class AuditStore implements DecisionLog {
     this.appendListeners.push(listener);
   }
 
+  /**
+   * Calls `listener` after every group committed on this thread (see {@link AuditCommit}); a
+   * listener that throws is warned about and changes nothing.
+   */
+  onCommit(listener: (commit: AuditCommit) => void): void {
+    this.commitListeners.push(listener);
+  }
+
   /** Calls `listener` after every sync of the WAL (none in memory, or with `process` and no timed sync). */
   onWalSync(listener: (sync: WalSync) => void): void {
     this.syncListeners.push(listener);
@@ -878,7 +898,9 @@ export class AuditStore implements DecisionLog {
     const committed: Pending[] = [];
     if (batch.length > 0)
       try {
+        const startedMs = performance.now();
         this.commitAll(batch);
+        if (this.commitListeners.length > 0) this.noteCommit(batch, performance.now() - startedMs);
         committed.push(...batch);
       } catch {
         for (const p of batch) {
@@ -897,6 +919,25 @@ export class AuditStore implements DecisionLog {
       for (const p of [...written, ...committed]) p.resolve();
       this.afterWrite();
     }
+  }
+
+  private noteCommit(batch: readonly Pending[], ms: number): void {
+    let decisions = 0;
+    let otherWrites = 0;
+    for (const p of batch) {
+      if (p.run !== undefined) otherWrites++;
+      if (p.rows !== undefined) {
+        decisions += p.rows.decisions.length;
+        otherWrites += p.rows.labels.length;
+      }
+    }
+    const commit: AuditCommit = { seconds: ms / 1000, decisions, otherWrites };
+    for (const listener of this.commitListeners)
+      try {
+        listener(commit);
+      } catch (error) {
+        process.emitWarning(`an audit store commit listener failed: ${error instanceof Error ? error.message : error}`);
+      }
   }
 
   /** The writer thread cannot write: this thread writes from now on, starting with its group. */

@@ -24,6 +24,7 @@ export {
 export {
   AUDIT_DURABILITY,
   AUDIT_SCHEMA_VERSION,
+  type AuditCommit,
   type AuditDurability,
   AuditStore,
   type AuditStoreOptions,

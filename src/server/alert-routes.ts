@@ -42,8 +42,8 @@ import {
   type StoredActivityEvent,
 } from '../store/index.js';
 import { invalidRequest, RequestError } from './http-errors.js';
+import type { PersonalField } from './pseudonymiser.js';
 import { schemaIssues } from './request-schemas.js';
-import type { PersonalField } from './risk-service.js';
 
 /** What `buildRiskService` needs to keep and raise alerts. */
 export interface AlertingOptions {

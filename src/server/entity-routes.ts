@@ -11,7 +11,7 @@ import type { OnlineScorer } from '../scoring/index.js';
 import type { Alerting } from './alert-routes.js';
 import { alertBody } from './alert-routes.js';
 import { invalidRequest, RequestError } from './http-errors.js';
-import type { PersonalField } from './risk-service.js';
+import type { PersonalField } from './pseudonymiser.js';
 
 /** Decisions a profile shows, newest first. */
 export const PROFILE_DECISIONS = 20;

@@ -22,6 +22,8 @@ export { type ErrorReply, errorReply, RequestError, STATUS_OF_CODE } from './htt
 export {
   createPseudonymiser,
   MIN_PSEUDONYM_KEY_LENGTH,
+  PERSONAL_FIELDS,
+  type PersonalField,
   PSEUDONYM_KEY_ENV,
   type Pseudonymiser,
 } from './pseudonymiser.js';
@@ -31,8 +33,6 @@ export {
   buildRiskService,
   DEFAULT_BODY_LIMIT_BYTES,
   DEFAULT_MAX_FUTURE_SECONDS,
-  PERSONAL_FIELDS,
-  type PersonalField,
   type RiskServiceOptions,
 } from './risk-service.js';
 export {

@@ -6,7 +6,10 @@
  */
 import { createHmac } from 'node:crypto';
 import { ConfigError } from '../errors.js';
-import type { PersonalField } from './risk-service.js';
+
+/** The event fields holding personal identifiers, pseudonymised at intake. */
+export const PERSONAL_FIELDS = ['customerId', 'ipAddress', 'deviceId'] as const;
+export type PersonalField = (typeof PERSONAL_FIELDS)[number];
 
 /** The environment variable holding the key. */
 export const PSEUDONYM_KEY_ENV = 'VIGIL_PSEUDONYM_KEY';

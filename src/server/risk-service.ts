@@ -32,6 +32,7 @@ import { errorReply, invalidRequest, RequestError } from './http-errors.js';
 import type { BoundCounter, BoundHistogram } from './metric-series.js';
 import { registerModelRoutes } from './model-routes.js';
 import { registerOpenApi } from './openapi-routes.js';
+import { PERSONAL_FIELDS, type PersonalField } from './pseudonymiser.js';
 import { type RateLimitOptions, TokenBuckets } from './rate-limit.js';
 import {
   type ActivityBody,
@@ -52,10 +53,6 @@ import { createServiceMetrics, eventCounter, registerStateGauges, type ServiceMe
 export const DEFAULT_BODY_LIMIT_BYTES = 1024 * 1024;
 /** Default tolerance for event times ahead of the server's clock. */
 export const DEFAULT_MAX_FUTURE_SECONDS = 3600;
-
-/** The event fields holding personal identifiers, pseudonymised at intake. */
-export const PERSONAL_FIELDS = ['customerId', 'ipAddress', 'deviceId'] as const;
-export type PersonalField = (typeof PERSONAL_FIELDS)[number];
 
 export interface RiskServiceOptions {
   scorer: OnlineScorer;

@@ -24,7 +24,7 @@ import {
 } from './feature-inputs.js';
 import { fitAndMeasure } from './fit-and-measure.js';
 import { cardPrecisionMetrics } from './task-metrics.js';
-import type { FeatureTrainOptions, TrainJobOptions, TrainJobResult } from './train-job.js';
+import type { FeatureTrainOptions, TrainJobOptions, TrainJobResult } from './train-job-options.js';
 import { VIGIL_VERSION } from './version.js';
 
 /** The kind each mapped event field is read as, for the bundle's input schema. */

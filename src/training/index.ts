@@ -25,12 +25,6 @@ export { type FitAndMeasureInput, type FitAndMeasureResult, fitAndMeasure } from
 export { runSynthFitJob, type SynthFitJobOptions, type SynthFitJobResult } from './synth-fit-job.js';
 export { type EncodedTarget, encodeTarget } from './target.js';
 export { type CardPrecisionMetrics, cardPrecisionMetrics, isAnomalyModel, taskMetrics } from './task-metrics.js';
-export {
-  type FeatureTrainOptions,
-  parseThresholdPolicy,
-  runTrainJob,
-  type SplitSpec,
-  type TrainJobOptions,
-  type TrainJobResult,
-} from './train-job.js';
+export { parseThresholdPolicy, runTrainJob } from './train-job.js';
+export type { FeatureTrainOptions, SplitSpec, TrainJobOptions, TrainJobResult } from './train-job-options.js';
 export { VIGIL_VERSION } from './version.js';

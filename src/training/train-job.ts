@@ -1,87 +1,20 @@
 import { basename } from 'node:path';
-import { type BundleManifest, checkBundleTarget, writeBundle } from '../bundle/index.js';
+import { checkBundleTarget, writeBundle } from '../bundle/index.js';
 import { readSchemaFile, readTable, splitByColumn, stratifiedSplit, timeSplit } from '../data/index.js';
 import { findColumn, type Schema, type Table } from '../data/table.js';
 import { runtimeVersions } from '../engine/index.js';
 import { ConfigError, DataError } from '../errors.js';
 import type { ThresholdPolicy } from '../evaluation/index.js';
-import type { FeatureSpec } from '../features/index.js';
 import { takeRows } from '../matrix.js';
-import type { EpochLogs, Task } from '../models/estimator.js';
-import type { ModelKind } from '../models/index.js';
+import type { Task } from '../models/estimator.js';
 import { TabularPipeline } from '../preprocessing/index.js';
-import { type AugmentationRecord, type AugmentOptions, augmentFitRows, checkAugmentOptions } from './augment.js';
+import { augmentFitRows, checkAugmentOptions } from './augment.js';
 import { isSequenceModel } from './feature-inputs.js';
 import { runFeatureTrainJob } from './feature-train-job.js';
 import { fitAndMeasure } from './fit-and-measure.js';
 import { encodeTarget } from './target.js';
+import type { SplitSpec, TrainJobOptions, TrainJobResult } from './train-job-options.js';
 import { VIGIL_VERSION } from './version.js';
-
-/** How rows are divided into training and test parts. */
-export type SplitSpec =
-  | { kind: 'column'; column: string }
-  | { kind: 'random'; testFraction: number }
-  | { kind: 'time'; column: string; testFrom: string };
-
-export interface TrainJobOptions {
-  dataPath: string;
-  target: string;
-  positive?: string;
-  task?: Task;
-  model: ModelKind;
-  split: SplitSpec;
-  seed: number;
-  epochs?: number;
-  /** Training threads for network models (mlp, ensemble); default: the data-size rule of the engine. */
-  threads?: number;
-  outDir: string;
-  /** CSV delimiter; detected when omitted. */
-  delimiter?: string;
-  /** JSON schema file overriding inferred column kinds. */
-  schemaPath?: string;
-  thresholdPolicy?: ThresholdPolicy;
-  /** Share of the training part held out for early stopping and threshold choice (default 0.15). */
-  validationFraction?: number;
-  /** Extra model hyper-parameters (merged over the defaults). */
-  modelParams?: Record<string, unknown>;
-  onEpochEnd?: (logs: EpochLogs) => void;
-  onStage?: (stage: string) => void;
-  /**
-   * Train on raw transactions replayed through a feature spec instead of the file's columns
-   * (see {@link runFeatureTrainJob}); needed by the sequence models.
-   */
-  features?: FeatureTrainOptions;
-  /**
-   * Binary tasks: add synthetic minority rows (SMOTE or a synthesizer fitted on the minority rows)
-   * to the rows the model is fitted on, after the validation slice is taken out.
-   */
-  augment?: AugmentOptions;
-}
-
-/** How `--features` training reads and shapes transactions. */
-export interface FeatureTrainOptions {
-  spec: FeatureSpec;
-  /** Sequence models: whose transactions (an entity key or the column the spec maps to one); default the spec's, else the customer. */
-  sequenceKey?: string;
-  /** Sequence models: previous transactions per row; default the spec's, else 5. */
-  sequenceLength?: number;
-  /** k of the test part's Card Precision@k (default 100). */
-  cardK?: number;
-}
-
-export interface TrainJobResult {
-  bundleDir: string;
-  manifest: BundleManifest;
-  /** Metrics on the test part (empty object when the split left no test rows). */
-  metrics: Record<string, unknown>;
-  validationMetrics: Record<string, unknown>;
-  warnings: string[];
-  timingsMs: Record<string, number>;
-  nFeatures: number;
-  epochs: number;
-  /** With `augment`: what was added to the fitted rows. */
-  augmentation?: AugmentationRecord;
-}
 
 function splitRows(table: Table, split: SplitSpec, y: Float32Array, task: Task, seed: number) {
   switch (split.kind) {

@@ -9,7 +9,7 @@ import { parseArgs } from 'node:util';
 import { readTable, splitByColumn, takeTableRows } from '../src/data/index.js';
 import type { Column, Table } from '../src/data/table.js';
 import { Random } from '../src/random.js';
-import { alignTables, distanceToClosestRecord } from '../src/synthesis/report/index.js';
+import { alignTables, distanceToClosestRecord } from '../src/synthesis-report/index.js';
 
 const { values } = parseArgs({
   options: {

@@ -12,11 +12,10 @@
 import { parseArgs } from 'node:util';
 import { readTable, splitByColumn } from '../src/data/index.js';
 import { type Column, cellText, isDictionaryColumn, type Table, takeTableRows } from '../src/data/table.js';
-import { auc } from '../src/evaluation/index.js';
+import { auc, ksStatistic, sortedFinite } from '../src/evaluation/index.js';
 import { LogisticRegression } from '../src/models/index.js';
 import { TabularPipeline } from '../src/preprocessing/index.js';
 import { CtganSynthesizer, TvaeSynthesizer } from '../src/synthesis/index.js';
-import { ksStatistic, sortedFinite } from '../src/synthesis/report/column-shapes.js';
 
 const { values } = parseArgs({
   options: {

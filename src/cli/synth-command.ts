@@ -1,12 +1,7 @@
 import { type Command, Option } from 'commander';
 import { ConfigError } from '../errors.js';
-import {
-  availableSynthesizerKinds,
-  loadSynthesizer,
-  type SampleConditions,
-  writeSampleCsv,
-} from '../synthesis/index.js';
-import { runSynthFitJob } from '../training/synth-fit-job.js';
+import { availableSynthesizerKinds, type SampleConditions, writeSampleCsv } from '../synthesis/index.js';
+import { loadSynthesizer, runSynthFitJob } from '../training/index.js';
 import { parseIntegerFlag } from './flags.js';
 import type { CliIO } from './output.js';
 

@@ -11,7 +11,7 @@ import {
   type ReportModel,
   renderQualityReport,
   reportLights,
-} from '../synthesis/report/index.js';
+} from '../synthesis-report/index.js';
 import { parseIntegerFlag } from './flags.js';
 import { type CliIO, formatTable } from './output.js';
 

@@ -24,6 +24,7 @@ export {
   type ScoreHistogram,
   scoreHistogram,
 } from './curves.js';
+export { ksStatistic, sortedFinite, totalVariationDistance } from './distribution-distance.js';
 export type { Scores } from './input-checks.js';
 export {
   auc,

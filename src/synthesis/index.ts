@@ -13,7 +13,6 @@ export {
   type GaussianCopulaParams,
   GaussianCopulaSynthesizer,
 } from './gaussian-copula.js';
-export { type LoadedSynthesizer, loadSynthesizer } from './load-synthesizer.js';
 export { cholesky, normalCdf, normalQuantile } from './normal-distribution.js';
 export {
   availableSynthesizerKinds,

@@ -1,7 +1,7 @@
 import type { Column, Table } from '../data/table.js';
 import { cellText } from '../data/table.js';
+import { ksStatistic, sortedFinite } from '../evaluation/index.js';
 import { Random } from '../random.js';
-import { ksStatistic, sortedFinite } from './report/column-shapes.js';
 
 /**
  * A table with a known relation for the synthesizer tests: `segment` b (20 %) has `amount`

@@ -22,6 +22,7 @@ export {
 } from './feature-inputs.js';
 export { runFeatureTrainJob, trainingSpec } from './feature-train-job.js';
 export { type FitAndMeasureInput, type FitAndMeasureResult, fitAndMeasure } from './fit-and-measure.js';
+export { type LoadedSynthesizer, loadSynthesizer } from './load-synthesizer.js';
 export { runSynthFitJob, type SynthFitJobOptions, type SynthFitJobResult } from './synth-fit-job.js';
 export { type EncodedTarget, encodeTarget } from './target.js';
 export { type CardPrecisionMetrics, cardPrecisionMetrics, isAnomalyModel, taskMetrics } from './task-metrics.js';

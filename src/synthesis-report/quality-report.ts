@@ -4,9 +4,10 @@
  * (`QualityReport`) is what `vigil synth report --json` prints; `QualityPlots` carries the extra
  * arrays the HTML page draws.
  */
-import type { Table } from '../../data/table.js';
-import type { RocCurve } from '../../evaluation/index.js';
-import { rowRange } from '../../matrix.js';
+import type { Table } from '../data/table.js';
+import type { RocCurve } from '../evaluation/index.js';
+import { sortedFinite } from '../evaluation/index.js';
+import { rowRange } from '../matrix.js';
 import {
   type AlignedTables,
   alignTables,
@@ -14,7 +15,7 @@ import {
   type ExcludedColumn,
   type Side,
 } from './aligned-tables.js';
-import { type ColumnShapes, columnShapes, levelCounts, sortedFinite } from './column-shapes.js';
+import { type ColumnShapes, columnShapes, levelCounts } from './column-shapes.js';
 import {
   DEFAULT_DETECTION_MAX_ROWS,
   type DetectionResult,

@@ -11,7 +11,7 @@ import {
   renderCategoryBars,
   renderChart,
   renderHeatmap,
-} from '../../evaluation/index.js';
+} from '../evaluation/index.js';
 import type { QualityPlots, QualityReport } from './quality-report.js';
 
 /** A traffic-light reading of one headline number. */

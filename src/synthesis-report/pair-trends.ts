@@ -4,9 +4,10 @@
  * balances), every other pair through the total-variation distance of its joint distribution
  * (a contingency table, numeric values binned at the real data's quantiles).
  */
-import { Random } from '../../random.js';
+
+import { sortedFinite, totalVariationDistance } from '../evaluation/index.js';
+import { Random } from '../random.js';
 import type { AlignedTables, ComparedColumn, ContinuousColumn, Side } from './aligned-tables.js';
-import { sortedFinite, totalVariationDistance } from './column-shapes.js';
 
 /** Pair scores beyond this many pairs are computed on a seeded random subset of pairs. */
 export const DEFAULT_MAX_PAIRS = 1000;

@@ -3,10 +3,11 @@
  * Distance to the closest real record (DCR) of synthetic rows is set beside the DCR of holdout rows
  * (real rows the synthesizer never saw), and rows copied whole are counted.
  */
-import { rowRange } from '../../matrix.js';
-import { Random } from '../../random.js';
+
+import { sortedFinite } from '../evaluation/index.js';
+import { rowRange } from '../matrix.js';
+import { Random } from '../random.js';
 import type { AlignedTables, Side } from './aligned-tables.js';
-import { sortedFinite } from './column-shapes.js';
 
 /** Synthetic (and holdout) rows whose closest real row is searched, at most; a seeded subsample beyond. */
 export const DEFAULT_DCR_MAX_ROWS = 5000;

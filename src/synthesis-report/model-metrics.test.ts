@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { takeTableRows } from '../../data/table.js';
-import { rowRange } from '../../matrix.js';
+import { takeTableRows } from '../data/table.js';
+import { rowRange } from '../matrix.js';
 import { alignTables } from './aligned-tables.js';
 import { detectionAuc, encodeReportTarget, splitReal, utilityAuc } from './model-metrics.js';
 import { correlatedTable, shuffleColumns } from './test-tables.js';

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { readTable, splitByColumn } from '../../data/index.js';
-import { takeTableRows } from '../../data/table.js';
-import { SHARED_DATA } from '../../testing/shared-data.js';
+import { readTable, splitByColumn } from '../data/index.js';
+import { takeTableRows } from '../data/table.js';
+import { SHARED_DATA } from '../testing/shared-data.js';
 import { buildQualityReport } from './quality-report.js';
 import { renderQualityReport } from './quality-report-html.js';
 import { correlatedTable, shuffleColumns } from './test-tables.js';

@@ -5,9 +5,10 @@
  *
  * - {@link buildQualityReport} computes everything into one JSON-ready object plus plot arrays;
  * - {@link renderQualityReport} writes the self-contained HTML page;
- * - the metric functions ({@link ksStatistic}, {@link totalVariationDistance}, {@link pairTrends},
- *   {@link detectionAuc}, {@link utilityAuc}, {@link distanceToClosestRecord}, {@link exactCopies})
- *   work on {@link alignTables}' output for use on their own.
+ * - the metric functions ({@link columnShapes}, {@link pairTrends}, {@link detectionAuc},
+ *   {@link utilityAuc}, {@link distanceToClosestRecord}, {@link exactCopies}) work on
+ *   {@link alignTables}' output for use on their own; the distances under them (`ksStatistic`,
+ *   `totalVariationDistance`) live in src/evaluation.
  *
  * How each number is computed and read: docs/synthesis.md.
  */
@@ -25,8 +26,6 @@ export {
   type ColumnShapes,
   columnShape,
   columnShapes,
-  ksStatistic,
-  totalVariationDistance,
 } from './column-shapes.js';
 export {
   DEFAULT_DETECTION_MAX_ROWS,

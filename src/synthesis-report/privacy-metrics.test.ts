@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { type Table, takeTableRows } from '../../data/table.js';
-import { rowRange } from '../../matrix.js';
-import { Random } from '../../random.js';
+import { type Table, takeTableRows } from '../data/table.js';
+import { rowRange } from '../matrix.js';
+import { Random } from '../random.js';
 import { alignTables } from './aligned-tables.js';
 import { distanceToClosestRecord, exactCopies, nearestDistances, robustSpread } from './privacy-metrics.js';
 import { correlatedTable, shuffleColumns } from './test-tables.js';

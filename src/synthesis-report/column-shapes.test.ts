@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { Table } from '../../data/table.js';
+import type { Table } from '../data/table.js';
+import { ksStatistic, totalVariationDistance } from '../evaluation/index.js';
 import { alignTables } from './aligned-tables.js';
-import { columnShapes, ksStatistic, totalVariationDistance } from './column-shapes.js';
+import { columnShapes } from './column-shapes.js';
 import { correlatedTable, shuffleColumns } from './test-tables.js';
 
 const f = (...v: number[]) => Float64Array.from(v);

@@ -3,8 +3,8 @@
  * columns in the same order, numbers as Float64 and discrete values as codes into one shared list
  * of levels, so every metric compares like with like and never looks a string up twice.
  */
-import { type Column, cellText, isDictionaryColumn, type Table } from '../../data/table.js';
-import { DataError } from '../../errors.js';
+import { type Column, cellText, isDictionaryColumn, type Table } from '../data/table.js';
+import { DataError } from '../errors.js';
 
 /** Which table a row comes from. */
 export type Side = 'real' | 'synthetic' | 'holdout';

@@ -1,6 +1,6 @@
 // Test support: small tables with known structure for the report's known-answer tests.
-import { type Column, type Table, takeTableRows } from '../../data/table.js';
-import { Random } from '../../random.js';
+import { type Column, type Table, takeTableRows } from '../data/table.js';
+import { Random } from '../random.js';
 
 const REGIONS = ['north', 'south', 'east', 'west'];
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { Table } from '../../data/table.js';
+import type { Table } from '../data/table.js';
 import { alignTables } from './aligned-tables.js';
 import { pairTrends, pearson, quantileEdges, ranks, spearmanMatrix } from './pair-trends.js';
 import { correlatedTable, shuffleColumns } from './test-tables.js';

@@ -3,15 +3,15 @@
  * ones?) and utility (does a model trained on synthetic data score real rows as well as one trained
  * on real data?). Both go through Vigil's own preprocessing and estimators, as a user's model would.
  */
-import { stratifiedSplit } from '../../data/split.js';
-import { cellText, type Table } from '../../data/table.js';
-import { DataError } from '../../errors.js';
-import { auc, type RocCurve, rocCurve } from '../../evaluation/index.js';
-import { rowRange, takeRows } from '../../matrix.js';
-import { TabularPipeline } from '../../preprocessing/index.js';
-import { Random } from '../../random.js';
-import { fitAndMeasure } from '../../training/fit-and-measure.js';
-import { encodeTarget } from '../../training/target.js';
+import { stratifiedSplit } from '../data/split.js';
+import { cellText, type Table } from '../data/table.js';
+import { DataError } from '../errors.js';
+import { auc, type RocCurve, rocCurve } from '../evaluation/index.js';
+import { rowRange, takeRows } from '../matrix.js';
+import { TabularPipeline } from '../preprocessing/index.js';
+import { Random } from '../random.js';
+import { fitAndMeasure } from '../training/fit-and-measure.js';
+import { encodeTarget } from '../training/target.js';
 import { type AlignedTables, comparedTable, type Side } from './aligned-tables.js';
 import { subsample } from './privacy-metrics.js';
 

@@ -1,7 +1,7 @@
 import { type LoadedSynthesizerBundle, readSynthesizerBundle } from '../bundle/synthesizer-bundle.js';
 import { BundleError, ConfigError } from '../errors.js';
-import { restoreSynthesizer } from './registry.js';
-import type { Synthesizer } from './synthesizer.js';
+import { restoreSynthesizer } from '../synthesis/registry.js';
+import type { Synthesizer } from '../synthesis/synthesizer.js';
 
 /** A verified synthesizer bundle and the synthesizer rebuilt from it, ready to sample. */
 export interface LoadedSynthesizer {

@@ -4,13 +4,13 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { readSynthesizerBundle, writeBundle, writeSynthesizerBundle } from '../bundle/index.js';
 import { fingerprintFile } from '../data/index.js';
 import { BundleError, ConfigError } from '../errors.js';
+import { sampleCsvRows } from '../synthesis/write-sample-csv.js';
 import { SHARED_DATA } from '../testing/shared-data.js';
+import { loadSynthesizer } from '../training/load-synthesizer.js';
 import { runSynthFitJob } from '../training/synth-fit-job.js';
-import { loadSynthesizer } from './load-synthesizer.js';
-import { sampleCsvRows } from './write-sample-csv.js';
+import { readSynthesizerBundle, writeBundle, writeSynthesizerBundle } from './index.js';
 
 const root = await mkdtemp(join(tmpdir(), 'vigil-synth-bundle-'));
 after(() => rm(root, { recursive: true, force: true }));

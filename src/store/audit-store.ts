@@ -240,6 +240,19 @@ export interface AuditCommit {
   otherWrites: number;
 }
 
+/**
+ * Calls each listener with `value`. A listener's fault is warned about and stops nothing: not the
+ * other listeners, the syncs or commits, nor the appends waiting for them.
+ */
+function tellListeners<T>(listeners: readonly ((value: T) => void)[], value: T, what: 'sync' | 'commit'): void {
+  for (const listener of listeners)
+    try {
+      listener(value);
+    } catch (error) {
+      process.emitWarning(`an audit store ${what} listener failed: ${error instanceof Error ? error.message : error}`);
+    }
+}
+
 /** One finished sync of the WAL: how long it took, and whether it failed. */
 export interface WalSync {
   seconds: number;
@@ -537,15 +550,7 @@ export class AuditStore implements DecisionLog {
   private readonly syncListeners: ((sync: WalSync) => void)[] = [];
   private readonly commitListeners: ((commit: AuditCommit) => void)[] = [];
   /** Hands each finished WAL sync to the {@link onWalSync} listeners. */
-  private readonly synced = (sync: WalSync) => {
-    for (const listener of this.syncListeners)
-      try {
-        listener(sync);
-      } catch (error) {
-        // A listener's fault must not stop the syncs, nor the appends waiting for them.
-        process.emitWarning(`an audit store sync listener failed: ${error instanceof Error ? error.message : error}`);
-      }
-  };
+  private readonly synced = (sync: WalSync) => tellListeners(this.syncListeners, sync, 'sync');
   private queue: Pending[] = [];
   private flushScheduled = false;
   private closed = false;
@@ -931,13 +936,7 @@ export class AuditStore implements DecisionLog {
         otherWrites += p.rows.labels.length;
       }
     }
-    const commit: AuditCommit = { seconds: ms / 1000, decisions, otherWrites };
-    for (const listener of this.commitListeners)
-      try {
-        listener(commit);
-      } catch (error) {
-        process.emitWarning(`an audit store commit listener failed: ${error instanceof Error ? error.message : error}`);
-      }
+    tellListeners(this.commitListeners, { seconds: ms / 1000, decisions, otherWrites }, 'commit');
   }
 
   /** The writer thread cannot write: this thread writes from now on, starting with its group. */

@@ -396,12 +396,6 @@ export function stageTotals(metrics: string): Record<string, number> {
   return totals;
 }
 
-/** The value of an unlabelled series (e.g. `vigil_audit_commit_decisions_sum`) in /metrics text; 0 when absent. */
-export function seriesValue(metrics: string, series: string): number {
-  const line = metrics.split('\n').find((l) => l.startsWith(`${series} `));
-  return line === undefined ? 0 : Number(line.slice(series.length + 1));
-}
-
 /** The sum of `vigil_decisions_total` over outcomes, from /metrics text. */
 export function decisionsTotal(metrics: string): number {
   let total = 0;

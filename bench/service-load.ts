@@ -49,8 +49,8 @@ import {
   postInBatches,
   readBenchEvents,
   rssMiBOf,
+  sampleValue,
   sendOnSchedule,
-  seriesValue,
   stageTotals,
   startReferenceServer,
   startServer,
@@ -263,7 +263,8 @@ try {
     if (values['latencies-file'] !== undefined) writeLatencies(values['latencies-file'], measured);
     const perEventUs = (stage: string) => round3((((after[stage] ?? 0) - (before[stage] ?? 0)) / decided) * 1e6);
     const vigil = summary(measured);
-    const commitDelta = (series: string) => seriesValue(metricsAfter, series) - seriesValue(metricsBefore, series);
+    // 0 when the service has no such series (an older vigil serve).
+    const commitDelta = (series: string) => sampleValue(metricsAfter, series) - sampleValue(metricsBefore, series) || 0;
     const commits = commitDelta('vigil_audit_commit_decisions_count');
     const committedDecisions = commitDelta('vigil_audit_commit_decisions_sum');
     const ratio = (a: number, b: number) => round3(a / b);

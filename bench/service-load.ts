@@ -282,6 +282,8 @@ try {
           costPerEventUs: {
             features: perEventUs('features'),
             model: perEventUs('model'),
+            // Part of model: the events' share of the model calls, without the wait for the turn's call.
+            modelCall: perEventUs('model_call'),
             rules: perEventUs('rules'),
             storageUntilCommitted: perEventUs('storage'),
           },

@@ -160,18 +160,31 @@ describe('OnlineScorer: one event at a time gives the batch path scores', () => 
       ).current.model.estimator;
       const predict = estimator.predictProba.bind(estimator);
       let calls = 0;
-      estimator.predictProba = (x: unknown) => {
+      let predictMs = 0;
+      estimator.predictProba = async (x: unknown) => {
         calls++;
-        return predict(x);
+        const started = performance.now();
+        const proba = await predict(x);
+        predictMs += performance.now() - started;
+        return proba;
       };
       // Requests in one turn of the event loop: 1, 3 and 2 events, then 194 one by one at once.
+      const timings = [0, 1, 2].map(() => ({ featuresMs: 0, modelMs: 0, modelCallMs: 0 }));
       const concurrent = await Promise.all([
-        together.scoreEvents(events.slice(0, 1)),
-        together.scoreEvents(events.slice(1, 4)),
-        together.scoreEvents(events.slice(4, 6)),
+        together.scoreEvents(events.slice(0, 1), [], timings[0]),
+        together.scoreEvents(events.slice(1, 4), [], timings[1]),
+        together.scoreEvents(events.slice(4, 6), [], timings[2]),
         ...events.slice(6).map((e) => together.scoreEvents([e])),
       ]);
       assert.equal(calls, 1);
+      // Each request's share of the one call is in proportion to its events, and is part of its model time.
+      const [t1, t3, t2] = timings.map((t) => t as { modelMs: number; modelCallMs: number });
+      assert.ok(t1 !== undefined && t3 !== undefined && t2 !== undefined);
+      assert.ok(t1.modelCallMs > 0 && t1.modelCallMs <= t1.modelMs);
+      assert.ok(Math.abs(t3.modelCallMs - 3 * t1.modelCallMs) < 1e-9 * t3.modelCallMs + 1e-12);
+      assert.ok(Math.abs(t2.modelCallMs - 2 * t1.modelCallMs) < 1e-9 * t2.modelCallMs + 1e-12);
+      // The shares of all 200 rows cover the call (and the preprocessing before it).
+      assert.ok(200 * t1.modelCallMs >= predictMs, `${200 * t1.modelCallMs} ms against ${predictMs} ms`);
       const flat = concurrent.flat();
       assert.equal(flat.length, 200);
       for (let i = 0; i < 200; i++) {

@@ -15,17 +15,30 @@ import {
 } from '../features/index.js';
 import { rowRange } from '../matrix.js';
 import type { ModelReplay } from '../training/feature-inputs.js';
-import { type Decision, type DecisionBands, decide, type OnlineScorerOptions, SpecModel } from './spec-model.js';
+import {
+  type Decision,
+  type DecisionBands,
+  decide,
+  type ModelCallShare,
+  type OnlineScorerOptions,
+  SpecModel,
+} from './spec-model.js';
 
 /** |z| from which a standardised feature is named as a reason for a review or decline. */
 const REASON_Z = 3;
 /** At most this many feature reasons per event. */
 const MAX_FEATURE_REASONS = 3;
 
-/** Where {@link OnlineScorer.scoreEvents} reports its time: the online features, then preprocessing and the models. */
+/**
+ * Where {@link OnlineScorer.scoreEvents} reports its time: the online features, then preprocessing
+ * and the models until the scores came back (`modelMs`, which includes the wait for the turn's
+ * shared model call), and these events' share of the model calls themselves (`modelCallMs`,
+ * champion and shadows: what scoring them cost the thread).
+ */
 export interface ScoringTimings {
   featuresMs: number;
   modelMs: number;
+  modelCallMs?: number;
 }
 
 /** How an {@link OnlineScorer} takes events, besides its champion's options. */
@@ -296,13 +309,15 @@ export class OnlineScorer {
     // Taken before the first await: a champion replaced while this batch scores does not change it.
     const champion = this.current;
     const featuresDone = performance.now();
+    const shares = timings === undefined ? undefined : [champion, ...shadows].map(() => ({ callMs: 0 }));
     const [scores, ...shadowScores] = await Promise.all([
-      champion.scoreRows(replay, rows),
-      ...shadows.map((m) => shadowRows(m, replay, rows)),
+      champion.scoreRows(replay, rows, shares?.[0]),
+      ...shadows.map((m, k) => shadowRows(m, replay, rows, shares?.[k + 1])),
     ]);
     if (timings !== undefined) {
       timings.featuresMs = featuresDone - started;
       timings.modelMs = performance.now() - featuresDone;
+      timings.modelCallMs = (shares ?? []).reduce((sum, share) => sum + share.callMs, 0);
     }
     return ordinals.map((ordinal, i) => {
       const score = (scores as Float64Array)[i] as number;
@@ -378,9 +393,14 @@ export class OnlineScorer {
 }
 
 /** A shadow's scores; NaN for every row when it fails, since a shadow must never fail an event. */
-async function shadowRows(model: SpecModel, replay: ModelReplay, rows: Int32Array): Promise<Float64Array> {
+async function shadowRows(
+  model: SpecModel,
+  replay: ModelReplay,
+  rows: Int32Array,
+  share?: ModelCallShare,
+): Promise<Float64Array> {
   try {
-    return await model.scoreRows(replay, rows);
+    return await model.scoreRows(replay, rows, share);
   } catch {
     return new Float64Array(rows.length).fill(Number.NaN);
   }

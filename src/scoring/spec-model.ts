@@ -135,14 +135,16 @@ export class SpecModel {
    * Probability of fraud for `rows` of replayed features (and sequences). Calls made in one turn
    * of the event loop share one model call: the service takes concurrent requests one by one, and
    * a model call costs far more than a row (onnxruntime: ~40 µs a call, ~1 µs a row of an mlp), so
-   * scoring them together is most of the cost of scoring them apart.
+   * scoring them together is most of the cost of scoring them apart. `share`, when given, gets
+   * this call's share of the shared model call's time (`callMs`, in proportion to its rows): what
+   * scoring these rows cost, without the wait for the turn's call.
    */
-  scoreRows(replay: ModelReplay, rows: Int32Array): Promise<Float64Array> {
+  scoreRows(replay: ModelReplay, rows: Int32Array, share?: ModelCallShare): Promise<Float64Array> {
     if (this.retired) return Promise.reject(new ConfigError('model_retired', `model ${this.modelVersion} was retired`));
     this.calls++;
     return new Promise((resolve, reject) => {
       if (this.pending.length === 0) setImmediate(() => this.scorePending());
-      this.pending.push({ replay, rows, resolve, reject });
+      this.pending.push({ replay, rows, resolve, reject, share });
     });
   }
 
@@ -151,13 +153,16 @@ export class SpecModel {
     const calls = this.pending;
     this.pending = [];
     try {
+      const startedMs = performance.now();
       const { replay, rows } = calls.length === 1 ? (calls[0] as PendingRows) : mergeReplays(calls);
       const proba = await (this.model.estimator as NonNullable<ScoringModel['estimator']>).predictProba(
         modelInput(this.record, this.preprocessing, replay, rows),
       );
+      const msPerRow = (performance.now() - startedMs) / rows.length;
       let offset = 0;
       for (const call of calls) {
         const n = call.rows.length;
+        if (call.share !== undefined) call.share.callMs = msPerRow * n;
         const scores = new Float64Array(n);
         for (let i = 0; i < n; i++) scores[i] = proba.data[(offset + i) * 2 + 1] as number;
         call.resolve(scores);
@@ -187,12 +192,18 @@ export class SpecModel {
   }
 }
 
+/** A call's share of the model call that scored its rows with others' (see {@link SpecModel.scoreRows}). */
+export interface ModelCallShare {
+  callMs: number;
+}
+
 /** A call of {@link SpecModel.scoreRows} waiting for the turn's model call. */
 interface PendingRows {
   replay: ModelReplay;
   rows: Int32Array;
   resolve: (scores: Float64Array) => void;
   reject: (error: unknown) => void;
+  share: ModelCallShare | undefined;
 }
 
 /** The rows of several calls as one replay holding just those rows, in call order. */

@@ -301,6 +301,16 @@ describe('vigil serve: events, labels, metrics', () => {
       /vigil_http_request_duration_seconds_bucket\{le="0.01",method="POST",route="\/v1\/events"\}/,
     );
     assert.match(metrics.text, /vigil_labels_total\{label="1"\} 1/);
+    // The cost split: the events' share of the model calls is a part of the model stage.
+    const stage = (name: string) =>
+      Number(
+        new RegExp(`vigil_decision_stage_seconds_total\\{stage="${name}"\\} ([\\d.e+-]+)`).exec(metrics.text)?.[1],
+      );
+    assert.ok(
+      stage('model_call') > 0 && stage('model_call') <= stage('model'),
+      `${stage('model_call')} of ${stage('model')}`,
+    );
+    assert.ok(stage('features') > 0 && stage('storage') > 0);
     // The online state's sizes and Node's heap, read at the scrape.
     const state = scorer.stateSize();
     assert.ok((state.entities.customerId ?? 0) > 0 && state.heldEventCapacity > 0);

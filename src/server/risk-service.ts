@@ -265,6 +265,7 @@ export async function buildRiskService(options: RiskServiceOptions): Promise<Fas
   const stageSeconds = {
     features: metrics.stageSeconds.labels({ stage: 'features' }),
     model: metrics.stageSeconds.labels({ stage: 'model' }),
+    modelCall: metrics.stageSeconds.labels({ stage: 'model_call' }),
     rules: metrics.stageSeconds.labels({ stage: 'rules' }),
     storage: metrics.stageSeconds.labels({ stage: 'storage' }),
   };
@@ -337,10 +338,11 @@ export async function buildRiskService(options: RiskServiceOptions): Promise<Fas
       const receivedAtMs = nowMs();
       // Read once: a PUT /v1/rules during the await below never splits a batch between two sets.
       const active = rules.current?.rules;
-      const timings = { featuresMs: 0, modelMs: 0 };
+      const timings = { featuresMs: 0, modelMs: 0, modelCallMs: 0 };
       const scores = await scorer.scoreEvents(events, options.models?.shadows, timings);
       stageSeconds.features.inc(timings.featuresMs / 1000);
       stageSeconds.model.inc(timings.modelMs / 1000);
+      stageSeconds.modelCall.inc(timings.modelCallMs / 1000);
       const evaluating = performance.now();
       const hits: RuleHit[][] = scores.map((s, i) =>
         active === undefined

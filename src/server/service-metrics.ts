@@ -21,8 +21,12 @@ export interface ServiceMetrics {
   events: SeriesCounter<'kind' | 'decision'>;
 }
 
-/** The stages of a decision `vigil_decision_stage_seconds_total` splits time into. */
-export type DecisionStage = 'features' | 'model' | 'rules' | 'storage';
+/**
+ * The stages of a decision `vigil_decision_stage_seconds_total` splits time into. `model` runs
+ * until the scores are back (the wait for the turn's shared model call included); `model_call`
+ * is the events' share of the model calls themselves, a part of `model`.
+ */
+export type DecisionStage = 'features' | 'model' | 'model_call' | 'rules' | 'storage';
 
 /**
  * Creates the metrics in `registry` (a new one by default):
@@ -70,7 +74,7 @@ export function createServiceMetrics(registry = new Registry()): ServiceMetrics 
     }),
     stageSeconds: new SeriesCounter({
       name: 'vigil_decision_stage_seconds_total',
-      help: 'Time spent deciding events, by stage (features, model, rules, storage until committed), summed over requests',
+      help: "Time spent deciding events, by stage (features, model until scored, model_call: the events' share of the model calls, rules, storage until committed), summed over requests",
       labelNames: ['stage'],
       registers,
     }),

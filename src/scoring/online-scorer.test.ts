@@ -178,7 +178,7 @@ describe('OnlineScorer: one event at a time gives the batch path scores', () => 
       ]);
       assert.equal(calls, 1);
       // Each request's share of the one call is in proportion to its events, and is part of its model time.
-      const [t1, t3, t2] = timings.map((t) => t as { modelMs: number; modelCallMs: number });
+      const [t1, t3, t2] = timings;
       assert.ok(t1 !== undefined && t3 !== undefined && t2 !== undefined);
       assert.ok(t1.modelCallMs > 0 && t1.modelCallMs <= t1.modelMs);
       assert.ok(Math.abs(t3.modelCallMs - 3 * t1.modelCallMs) < 1e-9 * t3.modelCallMs + 1e-12);

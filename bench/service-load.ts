@@ -1,5 +1,6 @@
-// Load on the real-time risk service: replays the fraud_sim test weeks over HTTP, from this process
-// (the load generator) to `vigil serve` running as a separate process with a real SQLite audit store,
+// Load on the real-time risk service: replays the fraud_sim test weeks over HTTP, from a load
+// generator (bench/open-loop-sender.ts, a process that only sends requests built beforehand) to
+// `vigil serve` running as a separate process with a real SQLite audit store,
 // at a fixed rate (open loop: each event has its send time, and its latency counts from then, so a
 // slow answer cannot hide the ones queued behind it). Prints one JSON object: the rate reached, the
 // client's latency distribution, the server's own latency, the cost split per event (features, model,
@@ -20,12 +21,13 @@
 // Run: npm run bench:service [-- --rate 5000 --connections 64 --from 2018-08-08 --days 14
 //        --warmup-days 7 --warmup-seconds 10 --durability process|machine --model DIR --data FILE
 //        --duration SECONDS --cpu-profile-dir DIR --keep --serve-args="FLAGS" --node-args="FLAGS"
-//        --server-output --no-reference --probe-pauses --latencies-file FILE]
+//        --sender-node-args="FLAGS" --server-output --no-reference --probe-pauses --latencies-file FILE]
 // Without --model it trains one first (mlp on fraud-handbook features, July 2018). --duration sends
 // the first rate × duration events only; --cpu-profile-dir runs the server with node --cpu-prof;
 // --keep leaves the temp directory (model, audit store) in place and prints it; --serve-args passes
 // more flags to vigil serve (e.g. --serve-args="--snapshot-events 0 --snapshot-seconds 0"), --node-args
-// to the node running it (e.g. --node-args="--trace-gc"), and --server-output shows what it prints.
+// to the node running it (e.g. --node-args="--trace-gc"), --sender-node-args to the load generator's,
+// and --server-output shows what it prints.
 // --probe-pauses loads bench/pause-probe.mjs into the server and this process and adds
 // `slowRequests`: each measured request slower than 10 ms put under what overlapped it (a pause of
 // the server's thread in GC, waiting for a core or running; a slow WAL sync; a pause of this
@@ -40,7 +42,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import Database from 'better-sqlite3';
-import { startPauseProbe } from './pause-probe.mjs';
+import { sendOpenLoop } from './open-loop-sender.js';
 import {
   cpuSecondsOf,
   DEFAULT_DATA,
@@ -49,8 +51,8 @@ import {
   postInBatches,
   readBenchEvents,
   rssMiBOf,
+  SCORER_KEY,
   sampleValue,
-  sendOnSchedule,
   stageTotals,
   startReferenceServer,
   startServer,
@@ -71,6 +73,7 @@ const { values } = parseArgs({
     'warmup-seconds': { type: 'string', default: '10' },
     'no-reference': { type: 'boolean', default: false },
     'node-args': { type: 'string', default: '' },
+    'sender-node-args': { type: 'string', default: '' },
     'server-output': { type: 'boolean', default: false },
     'probe-pauses': { type: 'boolean', default: false },
     duration: { type: 'string' },
@@ -119,37 +122,52 @@ interface Measured {
   clientCpuSeconds: number;
 }
 
-/** Sends `singles` unmeasured, then `events` measured, each one request at `rate` per second. */
-async function runAtRate(url: string, pid: number, singles: TransactionBody[], events: TransactionBody[]) {
-  const post = (event: unknown) => client.post(url, '/v1/events', event);
-  await sendOnSchedule(singles, rate, post, (i, status, text) => {
-    if (status !== 200 && status !== 409) throw new Error(`warm-up event ${i}: ${status} ${text.slice(0, 300)}`);
+/**
+ * Sends `singles` unmeasured, then `events` measured, each one request at `rate` per second, from
+ * a load-generator process of their own (bench/open-loop-sender.ts).
+ */
+async function runAtRate(
+  url: string,
+  pid: number,
+  singles: TransactionBody[],
+  events: TransactionBody[],
+  probeDir?: string,
+): Promise<Measured> {
+  let serverCpuBefore = 0;
+  const sent = await sendOpenLoop({
+    origin: url,
+    connections,
+    ratePerSec: rate,
+    warmup: singles.map((e) => JSON.stringify(e)),
+    measured: events.map((e) => JSON.stringify(e)),
+    path: '/v1/events',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${SCORER_KEY}` },
+    workDir: work,
+    ...(probeDir === undefined ? {} : { probeDir }),
+    nodeArgs: values['sender-node-args'].split(' ').filter((a) => a !== ''),
+    onMeasuring: () => {
+      serverCpuBefore = cpuSecondsOf(pid);
+    },
   });
-  const serverCpuBefore = cpuSecondsOf(pid);
-  const clientCpuBefore = process.cpuUsage();
-  const measured: Measured = {
-    seconds: 0,
-    startedAtMs: 0,
-    latencyMs: new Float64Array(events.length),
-    statuses: new Map(),
-    acked: [],
-    serverLatencyMs: [],
-    serverCpuSeconds: 0,
-    clientCpuSeconds: 0,
-  };
-  const { seconds, startedAtMs } = await sendOnSchedule(events, rate, post, (i, status, text, ms) => {
-    measured.latencyMs[i] = ms;
-    measured.statuses.set(status, (measured.statuses.get(status) ?? 0) + 1);
+  const statuses = new Map<number, number>();
+  const acked: string[] = [];
+  const serverLatencyMs: number[] = [];
+  sent.status.forEach((status, i) => {
+    statuses.set(status, (statuses.get(status) ?? 0) + 1);
     if (status !== 200) return;
-    measured.acked.push((events[i] as TransactionBody).id);
-    measured.serverLatencyMs.push((JSON.parse(text) as { latencyMs: number }).latencyMs);
+    acked.push((events[i] as TransactionBody).id);
+    serverLatencyMs.push(sent.serverLatencyMs[i] as number);
   });
-  const clientCpu = process.cpuUsage(clientCpuBefore);
-  measured.seconds = seconds;
-  measured.startedAtMs = startedAtMs;
-  measured.serverCpuSeconds = cpuSecondsOf(pid) - serverCpuBefore;
-  measured.clientCpuSeconds = (clientCpu.user + clientCpu.system) / 1e6;
-  return measured;
+  return {
+    seconds: sent.seconds,
+    startedAtMs: sent.startedAtMs,
+    latencyMs: sent.latencyMs,
+    statuses,
+    acked,
+    serverLatencyMs,
+    serverCpuSeconds: cpuSecondsOf(pid) - serverCpuBefore,
+    clientCpuSeconds: sent.clientCpuSeconds,
+  };
 }
 
 /** The figures both runs print: rate reached, latency distribution and by window, CPU. */
@@ -225,7 +243,6 @@ try {
   const db = join(work, 'audit.db');
   const profile = values['cpu-profile-dir'];
   const probeDir = values['probe-pauses'] ? await mkdtemp(join(work, 'probe-')) : undefined;
-  if (probeDir !== undefined) startPauseProbe(probeDir, 'client');
   const { child, url } = await startServer(model, db, {
     ...(probeDir === undefined ? {} : { env: { VIGIL_PAUSE_PROBE: probeDir } }),
     nodeArgs: [
@@ -246,7 +263,7 @@ try {
   try {
     await postInBatches(client, url, warmup, singlesFrom, 'warm-up batch');
     const metricsBefore = (await client.get(url, '/metrics')).text;
-    const measured = await runAtRate(url, pid, singles, events);
+    const measured = await runAtRate(url, pid, singles, events, probeDir);
     const metricsAfter = (await client.get(url, '/metrics')).text;
     const [before, after] = [stageTotals(metricsBefore), stageTotals(metricsAfter)];
     const decided = decisionsTotal(metricsAfter) - decisionsTotal(metricsBefore);

@@ -1,26 +1,14 @@
 /// <reference lib="dom" />
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
-import type { Browser } from 'playwright-core';
+import { test } from 'node:test';
 import { Random } from '../random.js';
-import { launchChromium, openReportPage } from '../testing/report-browser.js';
+import { browserSuite, openReportPage } from '../testing/report-browser.js';
 import { renderEvaluationReport } from './index.js';
 
 // The report is opened in the real Chromium a user would use; this suite fails, never skips,
 // when the browser is missing (.ci/run installs it).
-const dir = await mkdtemp(join(tmpdir(), 'vigil-report-browser-'));
-let browser: Browser;
-
-before(async () => {
-  browser = await launchChromium();
-});
-after(async () => {
-  await browser?.close();
-  await rm(dir, { recursive: true, force: true });
-});
+const { browser, dir } = await browserSuite('vigil-report-browser-');
 
 function binaryCase(n: number) {
   const rng = new Random(7);
@@ -34,7 +22,7 @@ function binaryCase(n: number) {
   return { yTrue, score };
 }
 
-const openReport = (html: string, name: string) => openReportPage(browser, dir, name, html);
+const openReport = (html: string, name: string) => openReportPage(browser(), dir, name, html);
 
 test('the binary report renders every chart with real size, no network and no errors', async () => {
   const { yTrue, score } = binaryCase(3000);

@@ -1,28 +1,16 @@
 /// <reference lib="dom" />
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
-import type { Browser } from 'playwright-core';
+import { test } from 'node:test';
 import { takeTableRows } from '../data/table.js';
 import { rowRange } from '../matrix.js';
-import { launchChromium, openReportPage } from '../testing/report-browser.js';
+import { browserSuite, openReportPage } from '../testing/report-browser.js';
 import { buildQualityReport } from './quality-report.js';
 import { renderQualityReport } from './quality-report-html.js';
 import { correlatedTable, shuffleColumns } from './test-tables.js';
 
 // Opened in the Chromium a user would use; fails, never skips, when the browser is missing.
-const dir = await mkdtemp(join(tmpdir(), 'vigil-synth-report-browser-'));
-let browser: Browser;
-
-before(async () => {
-  browser = await launchChromium();
-});
-after(async () => {
-  await browser?.close();
-  await rm(dir, { recursive: true, force: true });
-});
+const { browser, dir } = await browserSuite('vigil-synth-report-browser-');
 
 test('the quality report renders every chart with real size, readable cards, no network and no errors', async () => {
   const all = correlatedTable(2400, 1);
@@ -37,7 +25,7 @@ test('the quality report renders every chart with real size, readable cards, no 
     { target: 'bad', utilityModel: 'logistic', detectionModel: 'logistic' },
   );
   const { page, external, errors } = await openReportPage(
-    browser,
+    browser(),
     dir,
     'report',
     renderQualityReport({ title: 'Loans <shuffled>', report, plots }),

@@ -5,8 +5,10 @@
  */
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after, before } from 'node:test';
 import { type Browser, chromium, type Page } from 'playwright-core';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -28,6 +30,23 @@ export async function launchChromium(): Promise<Browser> {
       '--no-first-run',
     ],
   });
+}
+
+/**
+ * A browser suite's set-up: Chromium launched before the file's tests and closed after them, and
+ * a temporary directory (`prefix…`) for its pages and screenshots, removed after them.
+ */
+export async function browserSuite(prefix: string): Promise<{ browser: () => Browser; dir: string }> {
+  const dir = await mkdtemp(join(tmpdir(), prefix));
+  let browser: Browser | undefined;
+  before(async () => {
+    browser = await launchChromium();
+  });
+  after(async () => {
+    await browser?.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+  return { browser: () => browser as Browser, dir };
 }
 
 /** Writes `html` to `dir`/`name`.html and opens it in a 1200 × 900 page, watching requests and errors from the start. */

@@ -1,8 +1,9 @@
 // A load generator's HTTP/1.1 POST client: keep-alive TCP connections, one request in flight on
 // each (no pipelining), the request written at once (its text, or bytes built beforehand) and the
-// response read by a small parser (status line, Content-Length or chunked body). node:http's client costs this 2-core
-// machine ~160 µs of CPU a request; at 5,000 requests/s that is 0.8 of a core taken from the
-// server being measured, which is why load generators such as wrk are written in C.
+// response read by a small parser (status line, Content-Length or chunked body). node:http's
+// client costs this 2-core machine ~160 µs of CPU a request; at 5,000 requests/s that is 0.8 of a
+// core taken from the server being measured, which is why load generators such as wrk are
+// written in C.
 import net from 'node:net';
 
 export interface PostAnswer {
@@ -21,7 +22,7 @@ export class ConnectionLostError extends Error {
 }
 
 interface Pending {
-  /** The whole request: text, or bytes built beforehand ({@link requestBytes}). */
+  /** The whole request: its text ({@link requestText}), or those bytes built beforehand. */
   request: string | Uint8Array;
   resolve: (answer: PostAnswer) => void;
   reject: (error: Error) => void;

@@ -28,10 +28,10 @@
 // more flags to vigil serve (e.g. --serve-args="--snapshot-events 0 --snapshot-seconds 0"), --node-args
 // to the node running it (e.g. --node-args="--trace-gc"), --sender-node-args to the load generator's,
 // and --server-output shows what it prints.
-// --probe-pauses loads bench/pause-probe.mjs into the server and this process and adds
+// --probe-pauses loads bench/pause-probe.mjs into the server and the load generator and adds
 // `slowRequests`: each measured request slower than 10 ms put under what overlapped it (a pause of
-// the server's thread in GC, waiting for a core or running; a slow WAL sync; a pause of this
-// process; or none of them: queueing), with the pauses and slow syncs of the measured part.
+// the server's thread in GC, waiting for a core or running; a slow WAL sync; a pause of the load
+// generator; or none of them: queueing), with the pauses and slow syncs of the measured part.
 // --latencies-file writes each measured request's scheduled send time (ms since the epoch) and
 // latency as CSV, to line up the slow ones with the probe's records (kept with --keep).
 import { once } from 'node:events';

@@ -128,6 +128,23 @@ test('durability machine, commits on this thread: appends resolve only after a s
   kept.close();
 });
 
+test('a group commits in the turn that appended it: appends of one turn are one commit, answered before the next turn runs', async () => {
+  const store = AuditStore.open(join(root, 'turn.db'), { checkpointIntervalMs: 0, writerThread: false });
+  const commits: number[] = [];
+  store.onCommit((c) => commits.push(c.decisions));
+  const order: string[] = [];
+  // Queued before the appends: with the commit deferred to the next turn (setImmediate), this ran first.
+  setImmediate(() => order.push('next turn'));
+  const first = store.append(records(0, 2)).then(() => order.push('first committed'));
+  const second = store.append(records(2, 3)).then(() => order.push('second committed'));
+  await Promise.all([first, second]);
+  assert.deepEqual(order, ['first committed', 'second committed']);
+  assert.deepEqual(commits, [5]);
+  await new Promise((r) => setImmediate(r));
+  assert.deepEqual(order, ['first committed', 'second committed', 'next turn']);
+  store.close();
+});
+
 test('the writer thread: decisions and labels committed off this thread, callbacks right after, all before any append resolves', async () => {
   for (const durability of ['machine', 'process'] as const) {
     const path = join(root, `writer-${durability}.db`);

@@ -10,6 +10,7 @@
 // The parent calls `sendOpenLoop`; this file, forked with `--child`, is the sender.
 import { fork } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { KeepAlivePoster, requestText } from './keep-alive-poster.js';
 import { startPauseProbe } from './pause-probe.mjs';
@@ -95,8 +96,8 @@ function answerLatencyMs(text: string): number {
 /** Runs the warm-up and the measured part from a child process and returns what it measured. */
 export async function sendOpenLoop(o: OpenLoopOptions): Promise<OpenLoopResult> {
   const host = new URL(o.origin).host;
-  const requestsFile = `${o.workDir}/open-loop-requests.bin`;
-  const resultsFile = `${o.workDir}/open-loop-results.bin`;
+  const requestsFile = join(o.workDir, 'open-loop-requests.bin');
+  const resultsFile = join(o.workDir, 'open-loop-results.bin');
   writeRequests(
     requestsFile,
     [...o.warmup, ...o.measured].map((body) => requestText(host, o.path, body, o.headers)),
